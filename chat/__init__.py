@@ -1,0 +1,1 @@
+"""A real-time chat server for the browser: Tornado, WebSockets, one broadcast loop."""

@@ -1,0 +1,125 @@
+"""Wire protocol v1: parse client frames, build server events (docs/protocol.md).
+
+No I/O and no Tornado here: every function takes and returns plain values, so
+the whole protocol is unit-tested without a socket.
+"""
+
+import json
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+MAX_NICK = 24
+
+Event = dict[str, Any]
+
+
+class ProtocolError(Exception):
+    """A frame the server refuses; answered with an `error` event to its sender."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def event(self) -> Event:
+        """Return the `error` event that tells the sender what went wrong."""
+        return {"type": "error", "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Post:
+    """The client posts a chat message."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Rename:
+    """The client asks for another nickname."""
+
+    nick: str
+
+
+Command = Post | Rename
+
+
+def parse(frame: str | bytes, max_text: int) -> Command:
+    """Turn one client frame into a command, or raise ProtocolError."""
+    if isinstance(frame, bytes):
+        raise ProtocolError(
+            "binary_unsupported", "Binary frames are not supported: send text or JSON."
+        )
+    try:
+        data = json.loads(frame)
+    except (ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict):
+        # The lesson's `socket.send('hi')`: any frame that is not a JSON object is the text.
+        return Post(check_text(frame, max_text))
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError("bad_message", 'A JSON frame needs a "type" string.')
+    if kind == "message":
+        return Post(check_text(_field(data, "text"), max_text))
+    if kind == "nick":
+        return Rename(check_nick(_field(data, "nick")))
+    raise ProtocolError(
+        "unknown_type", f'Unknown type {kind[:40]!r}: send "message" or "nick".'
+    )
+
+
+def _field(data: dict[str, Any], name: str) -> str:
+    """Return a required string field of a client frame."""
+    value = data.get(name)
+    if not isinstance(value, str):
+        raise ProtocolError("bad_message", f'"{name}" must be a string.')
+    return value
+
+
+def check_text(text: str, max_text: int) -> str:
+    """Return the message text if it is not blank and not too long."""
+    if not text.strip():
+        raise ProtocolError("empty", "The message is empty.")
+    if len(text) > max_text:
+        raise ProtocolError(
+            "too_long", f"The message is {len(text)} characters long; the limit is {max_text}."
+        )
+    return text
+
+
+def check_nick(nick: str) -> str:
+    """Return the nickname without surrounding spaces, if it follows the rules."""
+    nick = nick.strip()
+    if not nick:
+        raise ProtocolError("bad_nick", "The nickname is empty.")
+    if len(nick) > MAX_NICK:
+        raise ProtocolError("bad_nick", f"A nickname has at most {MAX_NICK} characters.")
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in nick):
+        raise ProtocolError("bad_nick", "A nickname cannot contain control characters.")
+    return nick
+
+
+def encode(event: Event) -> str:
+    """Serialise an event to the JSON text of one frame."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+def welcome(nick: str, online: list[str], history: list[Event]) -> Event:
+    """Build the event a new client gets first, and only it."""
+    return {"type": "welcome", "nick": nick, "online": online, "history": history}
+
+
+def message(id: int, nick: str, text: str, ts: int) -> Event:
+    """Build a chat message as everyone receives it."""
+    return {"type": "message", "id": id, "nick": nick, "text": text, "ts": ts}
+
+
+def presence(kind: str, nick: str, online: int) -> Event:
+    """Build a `join` or `leave` event with the number of people online."""
+    return {"type": kind, "nick": nick, "online": online}
+
+
+def renamed(old: str, nick: str) -> Event:
+    """Build the event that tells everyone a nickname changed."""
+    return {"type": "nick", "old": old, "nick": nick}

@@ -1,0 +1,71 @@
+"""One chat room's state: who is online under which nickname, and its history.
+
+No I/O: the socket handler asks the room what happened and broadcasts the
+events it returns.
+"""
+
+import secrets
+import time
+from collections.abc import Callable
+
+from chat import protocol
+from chat.protocol import Event, ProtocolError
+from chat.store import MemoryStore
+
+
+class Room:
+    """Nicknames of the people online (unique, case-insensitive) and the messages."""
+
+    def __init__(self, store: MemoryStore, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+        self._online: dict[str, str] = {}  # casefolded nickname -> nickname as chosen
+
+    def online(self) -> list[str]:
+        """Return the nicknames online, in the order they arrived."""
+        return list(self._online.values())
+
+    def join(self, wanted: str | None) -> str:
+        """Give a newcomer a nickname: the one wanted, suffixed if taken, or a guest name."""
+        try:
+            nick = protocol.check_nick(wanted) if wanted is not None else None
+        except ProtocolError:
+            nick = None
+        nick = self._free_variant(nick) if nick else self._guest_name()
+        self._online[nick.casefold()] = nick
+        return nick
+
+    def leave(self, nick: str) -> None:
+        """Forget a nickname so someone else may take it."""
+        self._online.pop(nick.casefold(), None)
+
+    def rename(self, old: str, new: str) -> None:
+        """Change a nickname, unless someone else online holds the new one."""
+        if new.casefold() != old.casefold() and new.casefold() in self._online:
+            raise ProtocolError("nick_taken", f"{new!r} is taken by someone online.")
+        del self._online[old.casefold()]
+        self._online[new.casefold()] = new
+
+    def post(self, nick: str, text: str) -> Event:
+        """Store a message from `nick` and return it as everyone will receive it."""
+        return self.store.append(nick, text, int(self.clock() * 1000))
+
+    def welcome(self, nick: str) -> Event:
+        """Build the welcome for `nick`: who is here and what was said."""
+        return protocol.welcome(nick, self.online(), self.store.recent())
+
+    def _free_variant(self, nick: str) -> str:
+        """Return `nick`, or `nick-2`, `nick-3`... whichever nobody online holds."""
+        candidate, number = nick, 1
+        while candidate.casefold() in self._online:
+            number += 1
+            suffix = f"-{number}"
+            candidate = nick[: protocol.MAX_NICK - len(suffix)] + suffix
+        return candidate
+
+    def _guest_name(self) -> str:
+        """Return an unused `guest-XXXX` nickname."""
+        while True:
+            nick = f"guest-{secrets.token_hex(2)}"
+            if nick.casefold() not in self._online:
+                return nick

@@ -1,0 +1,75 @@
+"""Start the chat server: read the command line, build the app, listen, print the URLs."""
+
+import argparse
+import asyncio
+import errno
+import logging
+import signal
+import sys
+
+import tornado.httpserver
+import tornado.netutil
+
+from chat.addresses import lan_addresses, share_urls
+from chat.app import make_app
+from chat.config import Settings
+
+log = logging.getLogger("chat")
+
+
+def parse_settings(argv: list[str]) -> Settings:
+    """Turn the command line into Settings."""
+    defaults = Settings()
+    parser = argparse.ArgumentParser(
+        description="A chat room for the browser. Start it, then share one of the URLs it prints."
+    )
+    parser.add_argument("--port", type=int, default=defaults.port,
+                        help="TCP port to listen on (default: %(default)s)")
+    parser.add_argument("--host", default=defaults.host,
+                        help="address to listen on; the default %(default)s means every "
+                             "interface, so classmates on the network can join")
+    parser.add_argument("--max-text", type=int, default=defaults.max_text,
+                        help="longest message, in characters (default: %(default)s)")
+    parser.add_argument("--history", type=int, default=defaults.history,
+                        help="how many recent messages a newcomer sees (default: %(default)s)")
+    parser.add_argument("--debug", action="store_true",
+                        help="log every event and reload when the code changes")
+    args = parser.parse_args(argv)
+    return Settings(host=args.host, port=args.port, max_text=args.max_text,
+                    history=args.history, debug=args.debug)
+
+
+async def serve(settings: Settings) -> None:
+    """Listen on the configured port and serve until SIGINT or SIGTERM."""
+    try:
+        sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            sys.exit(f"Port {settings.port} is already in use (another chat server?); "
+                     f"pick another with --port {settings.port + 1}.")
+        sys.exit(f"Cannot listen on {settings.host}:{settings.port}: {error.strerror}.")
+    server = tornado.httpserver.HTTPServer(make_app(settings))
+    server.add_sockets(sockets)
+    print("Chat is running. Share one of these addresses:", flush=True)
+    for url in share_urls(settings.host, settings.port, lan_addresses()):
+        print(f"  {url}", flush=True)
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("Shutting down")
+    server.stop()
+
+
+def main(argv: list[str]) -> None:
+    """Run the server with the options in `argv`."""
+    settings = parse_settings(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if settings.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
