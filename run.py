@@ -6,6 +6,7 @@ import errno
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
 import tornado.httpserver
 import tornado.netutil
@@ -17,20 +18,36 @@ from chat.config import Settings
 log = logging.getLogger("chat")
 
 
+def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """Return an argparse type that accepts whole numbers in [minimum, maximum]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            allowed = f"{minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: use {allowed}")
+        return value
+
+    return parse
+
+
 def parse_settings(argv: list[str]) -> Settings:
     """Turn the command line into Settings."""
     defaults = Settings()
     parser = argparse.ArgumentParser(
         description="A chat room for the browser. Start it, then share one of the URLs it prints."
     )
-    parser.add_argument("--port", type=int, default=defaults.port,
+    parser.add_argument("--port", type=whole_number(1, 65535), default=defaults.port,
                         help="TCP port to listen on (default: %(default)s)")
     parser.add_argument("--host", default=defaults.host,
                         help="address to listen on; the default %(default)s means every "
                              "interface, so classmates on the network can join")
-    parser.add_argument("--max-text", type=int, default=defaults.max_text,
+    parser.add_argument("--max-text", type=whole_number(1), default=defaults.max_text,
                         help="longest message, in characters (default: %(default)s)")
-    parser.add_argument("--history", type=int, default=defaults.history,
+    parser.add_argument("--history", type=whole_number(0), default=defaults.history,
                         help="how many recent messages a newcomer sees (default: %(default)s)")
     parser.add_argument("--debug", action="store_true",
                         help="log every event and reload when the code changes")

@@ -1,0 +1,66 @@
+"""Shared fixtures: a fresh app per test on a real port, and helpers to read events."""
+
+import json
+from urllib.parse import urlencode
+
+import pytest
+from tornado.websocket import websocket_connect
+
+from chat.app import make_app
+from chat.config import Settings
+from chat.handlers import ChatSocket
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The settings a test's app is built from; override this fixture to change them."""
+    return Settings(history=5, max_text=100)
+
+
+@pytest.fixture
+def app(settings):
+    """A fresh application for each test (pytest-tornado's http_server serves it)."""
+    return make_app(settings)
+
+
+@pytest.fixture(autouse=True)
+def no_waiters():
+    """Start and end every test with nobody connected."""
+    ChatSocket.waiters.clear()
+    yield
+    ChatSocket.waiters.clear()
+
+
+async def next_event(ws, kind: str) -> dict:
+    """Read until an event of this type arrives; fail if the server closed."""
+    while True:
+        raw = await ws.read_message()
+        assert raw is not None, f"closed before a {kind!r} event"
+        event = json.loads(raw)
+        if event["type"] == kind:
+            return event
+
+
+async def send(ws, event: dict) -> None:
+    """Send one event as a JSON text frame."""
+    await ws.write_message(json.dumps(event))
+
+
+
+@pytest.fixture
+def connect(http_server, http_port):
+    """Return a function that opens a chat socket and awaits its welcome (proof it joined).
+
+    Every socket it opened is closed when the test ends.
+    """
+    opened = []
+
+    async def open_socket(nick: str | None = None, path: str = "/ws"):
+        query = "" if nick is None else "?" + urlencode({"nick": nick})
+        ws = await websocket_connect(f"ws://127.0.0.1:{http_port}{path}{query}")
+        opened.append(ws)
+        return ws, await next_event(ws, "welcome")
+
+    yield open_socket
+    for ws in opened:
+        ws.close()

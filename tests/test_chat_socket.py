@@ -1,0 +1,121 @@
+"""The chat through real sockets: welcome, broadcast, presence, nicknames, pruning."""
+
+import json
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient
+from tornado.tcpclient import TCPClient
+
+from conftest import next_event, send
+
+
+@pytest.mark.gen_test
+async def test_page_renders_with_its_assets(http_server, http_port):
+    """GET / renders the page, and every asset it names is served from static/."""
+    client = AsyncHTTPClient()
+    page = await client.fetch(f"http://127.0.0.1:{http_port}/")
+    html = page.body.decode()
+    assert page.headers["Content-Type"].startswith("text/html")
+    for asset in ("chat.js", "chat.css"):
+        start = html.index(f"/static/{asset}")
+        url = html[start : html.index('"', start)]
+        served = await client.fetch(f"http://127.0.0.1:{http_port}{url}")
+        assert served.code == 200 and served.body
+
+
+@pytest.mark.gen_test
+async def test_broadcast_reaches_every_client_in_order(connect):
+    """Every client, the sender included, gets every message in order with increasing ids."""
+    clients = [(await connect(nick=name))[0] for name in ("ada", "bob", "cy")]
+    for number in range(20):
+        await send(clients[number % 3], {"type": "message", "text": f"m{number}"})
+    for ws in clients:
+        received = [await next_event(ws, "message") for _ in range(20)]
+        assert [m["text"] for m in received] == [f"m{n}" for n in range(20)]
+        assert [m["id"] for m in received] == list(range(1, 21))
+        assert [m["nick"] for m in received] == ["ada", "bob", "cy"] * 6 + ["ada", "bob"]
+
+
+@pytest.mark.gen_test
+async def test_welcome_carries_history_and_who_is_online(connect):
+    """A newcomer's welcome has its nickname, everyone online and the recent history."""
+    ada, _ = await connect(nick="ada")
+    for number in range(7):
+        await send(ada, {"type": "message", "text": f"m{number}"})
+    for _ in range(7):
+        await next_event(ada, "message")  # all 7 stored before bob arrives
+    _, welcome = await connect(nick="bob")
+    assert welcome["nick"] == "bob"
+    assert welcome["online"] == ["ada", "bob"]
+    assert [m["text"] for m in welcome["history"]] == ["m2", "m3", "m4", "m5", "m6"]
+    assert all(m["nick"] == "ada" and isinstance(m["ts"], int) for m in welcome["history"])
+
+
+@pytest.mark.gen_test
+async def test_join_leave_and_nick_events_reach_everyone(connect):
+    """Arrivals, departures and renames are announced with the count online."""
+    ada, _ = await connect(nick="ada")
+    assert await next_event(ada, "join") == {"type": "join", "nick": "ada", "online": 1}
+    bob, _ = await connect(nick="bob")
+    assert await next_event(ada, "join") == {"type": "join", "nick": "bob", "online": 2}
+    await send(bob, {"type": "nick", "nick": "robert"})
+    renamed = {"type": "nick", "old": "bob", "nick": "robert"}
+    assert await next_event(ada, "nick") == renamed
+    assert await next_event(bob, "nick") == renamed
+    bob.close()
+    assert await next_event(ada, "leave") == {"type": "leave", "nick": "robert", "online": 1}
+
+
+@pytest.mark.gen_test
+async def test_taken_nickname_gets_a_suffix_and_rename_to_it_is_refused(connect):
+    """A nickname held online is suffixed on join and refused on rename, case-insensitively."""
+    ada, _ = await connect(nick="ada")
+    other, welcome = await connect(nick="ADA")
+    assert welcome["nick"] == "ADA-2"
+    await send(other, {"type": "nick", "nick": "Ada"})
+    error = await next_event(other, "error")
+    assert error["code"] == "nick_taken"
+    assert error["message"]
+
+
+@pytest.mark.gen_test
+async def test_missing_or_invalid_nick_becomes_a_guest(connect):
+    """No nickname, or one that breaks the rules, gets guest-XXXX."""
+    _, plain = await connect()
+    _, bad = await connect(nick="x" * 30)
+    assert plain["nick"].startswith("guest-") and bad["nick"].startswith("guest-")
+    assert plain["nick"] != bad["nick"]
+
+
+@pytest.mark.gen_test
+@pytest.mark.parametrize("path", ["/", "/ws"])
+async def test_lesson_snippet_protocol(connect, path):
+    """The lesson's `new WebSocket("ws://HOST:3000/")` and `socket.send('...')` work."""
+    listener, _ = await connect(nick="listener")
+    lesson, welcome = await connect(path=path)  # no query string, as in the lesson
+    assert welcome["nick"].startswith("guest-")
+    await lesson.write_message("here is a message for the server!")
+    for ws in (listener, lesson):
+        message = await next_event(ws, "message")
+        assert message["text"] == "here is a message for the server!"
+        assert message["nick"] == welcome["nick"]
+
+
+@pytest.mark.gen_test
+async def test_dropped_tcp_connection_is_pruned_and_others_keep_receiving(connect, http_port):
+    """A client that vanishes without a close frame leaves, and delivery goes on."""
+    watcher, _ = await connect(nick="watcher")
+    stream = await TCPClient().connect("127.0.0.1", http_port)
+    await stream.write(
+        b"GET /ws?nick=vanisher HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        b"Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    response = await stream.read_until(b"\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 101")
+    assert (await next_event(watcher, "join"))["nick"] == "watcher"
+    assert (await next_event(watcher, "join"))["nick"] == "vanisher"
+    stream.close()  # no close frame: the TCP connection just goes away
+    assert await next_event(watcher, "leave") == {"type": "leave", "nick": "vanisher", "online": 1}
+    await send(watcher, {"type": "message", "text": "still here"})
+    assert (await next_event(watcher, "message"))["text"] == "still here"

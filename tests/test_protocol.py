@@ -1,0 +1,80 @@
+"""Unit tests of the wire protocol: parsing client frames and checking their fields."""
+
+import pytest
+
+from chat import protocol
+from chat.protocol import Post, ProtocolError, Rename
+
+
+def error_code(frame, max_text=100) -> str:
+    """Return the error code parsing `frame` raises."""
+    with pytest.raises(ProtocolError) as caught:
+        protocol.parse(frame, max_text)
+    return caught.value.code
+
+
+def test_json_message_is_a_post():
+    """A message event posts its text."""
+    assert protocol.parse('{"type": "message", "text": "hi"}', 100) == Post("hi")
+
+
+def test_plain_text_is_a_post():
+    """A frame that is not a JSON object is posted whole, as in the lesson."""
+    assert protocol.parse("here is a message for the server!", 100) == Post(
+        "here is a message for the server!"
+    )
+    assert protocol.parse("[1, 2]", 100) == Post("[1, 2]")
+    assert protocol.parse("42", 100) == Post("42")
+
+
+def test_nick_event_is_a_rename_without_surrounding_spaces():
+    """A nick event asks for the trimmed nickname."""
+    assert protocol.parse('{"type": "nick", "nick": "  ada "}', 100) == Rename("ada")
+
+
+def test_deep_nesting_is_text_not_a_crash():
+    """JSON nested too deep for the parser is treated as plain text."""
+    frame = "[" * 100_000
+    assert protocol.parse(frame, 200_000) == Post(frame)
+
+
+@pytest.mark.parametrize(
+    "frame, code",
+    [
+        (b"\x00\x01", "binary_unsupported"),
+        ('{"type": "shout", "text": "hi"}', "unknown_type"),
+        ('{"text": "hi"}', "bad_message"),
+        ('{"type": 7}', "bad_message"),
+        ('{"type": "message"}', "bad_message"),
+        ('{"type": "message", "text": 5}', "bad_message"),
+        ('{"type": "nick", "nick": null}', "bad_message"),
+        ('{"type": "message", "text": "  \\n\\t "}', "empty"),
+        ("   ", "empty"),
+        ('{"type": "message", "text": "' + "x" * 101 + '"}', "too_long"),
+        ('{"type": "nick", "nick": "   "}', "bad_nick"),
+        ('{"type": "nick", "nick": "' + "n" * 25 + '"}', "bad_nick"),
+        ('{"type": "nick", "nick": "a\\u0007b"}', "bad_nick"),
+        ('{"type": "nick", "nick": "a\\nb"}', "bad_nick"),
+    ],
+)
+def test_bad_frames_raise_their_error_code(frame, code):
+    """Each kind of bad frame is refused with its own error code."""
+    assert error_code(frame) == code
+
+
+def test_text_at_the_limit_is_accepted():
+    """A message exactly max_text characters long is allowed."""
+    assert protocol.parse("x" * 100, 100) == Post("x" * 100)
+
+
+def test_error_event_carries_code_and_sentence():
+    """A ProtocolError becomes an error event with its code and message."""
+    event = ProtocolError("empty", "The message is empty.").event()
+    assert event == {"type": "error", "code": "empty", "message": "The message is empty."}
+
+
+def test_encode_keeps_unicode_readable():
+    """Events are compact JSON with non-ASCII text kept as is."""
+    assert protocol.encode({"type": "message", "text": "héllo 你好"}) == (
+        '{"type":"message","text":"héllo 你好"}'
+    )

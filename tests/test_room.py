@@ -1,0 +1,83 @@
+"""Unit tests of the room: nicknames, history and message ids, without sockets."""
+
+import re
+
+import pytest
+
+from chat.protocol import ProtocolError
+from chat.room import Room
+from chat.store import MemoryStore
+
+
+@pytest.fixture
+def room() -> Room:
+    """A room that keeps three messages and whose clock reads 1764100000.123 s."""
+    return Room(MemoryStore(keep=3), clock=lambda: 1764100000.123)
+
+
+def test_join_gives_the_wanted_nick(room):
+    """A free, valid nickname is granted as asked."""
+    assert room.join("ada") == "ada"
+    assert room.online() == ["ada"]
+
+
+@pytest.mark.parametrize("wanted", [None, "", "   ", "x" * 25, "bad\x00nick"])
+def test_join_without_a_valid_nick_gets_a_guest_name(room, wanted):
+    """A missing or invalid nickname becomes guest-XXXX."""
+    assert re.fullmatch(r"guest-[0-9a-f]{4}", room.join(wanted))
+
+
+def test_taken_nick_gets_a_suffix_case_insensitively(room):
+    """A nickname held online, in any case, is granted with -2, -3..."""
+    assert room.join("ada") == "ada"
+    assert room.join("ADA") == "ADA-2"
+    assert room.join("Ada") == "Ada-3"
+
+
+def test_suffix_keeps_the_nick_within_24_characters(room):
+    """A suffixed long nickname is cut so it stays within the limit."""
+    long_nick = "n" * 24
+    room.join(long_nick)
+    assert room.join(long_nick) == "n" * 22 + "-2"
+
+
+def test_leave_frees_the_nick(room):
+    """After someone leaves, their nickname can be taken again."""
+    room.join("ada")
+    room.leave("ada")
+    assert room.join("ada") == "ada"
+
+
+def test_rename_refuses_a_nick_held_by_another(room):
+    """Renaming to someone else's nickname, in any case, fails with nick_taken."""
+    room.join("ada")
+    room.join("bob")
+    with pytest.raises(ProtocolError) as caught:
+        room.rename("bob", "Ada")
+    assert caught.value.code == "nick_taken"
+    assert room.online() == ["ada", "bob"]
+
+
+def test_rename_to_another_case_of_ones_own_nick(room):
+    """Changing only the case of your own nickname is allowed."""
+    room.join("ada")
+    room.rename("ada", "Ada")
+    assert room.online() == ["Ada"]
+
+
+def test_posts_get_increasing_ids_and_millisecond_timestamps(room):
+    """Each message gets the next id and the clock in Unix milliseconds."""
+    first = room.post("ada", "one")
+    second = room.post("ada", "two")
+    assert (first["id"], second["id"]) == (1, 2)
+    assert first == {"type": "message", "id": 1, "nick": "ada", "text": "one", "ts": 1764100000123}
+
+
+def test_welcome_holds_the_most_recent_messages_oldest_first(room):
+    """The welcome carries who is online and the last `keep` messages."""
+    room.join("ada")
+    for text in ["1", "2", "3", "4"]:
+        room.post("ada", text)
+    welcome = room.welcome("ada")
+    assert welcome["online"] == ["ada"]
+    assert [m["text"] for m in welcome["history"]] == ["2", "3", "4"]

@@ -1,0 +1,89 @@
+"""`python run.py` as a person runs it: help, the URLs to share, a busy port."""
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+from chat.addresses import share_urls
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_py(*args: str, **options) -> subprocess.Popen:
+    """Start `python run.py ARGS` from the repository root."""
+    return subprocess.Popen(
+        [sys.executable, "run.py", *args], cwd=ROOT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options,
+    )
+
+
+def test_help_explains_every_option():
+    """--help names each option with a sentence about it."""
+    result = subprocess.run([sys.executable, "run.py", "--help"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    for option in ("--port", "--host", "--max-text", "--history", "--debug"):
+        assert option in result.stdout
+
+
+def test_share_urls_list_every_lan_address_then_localhost():
+    """Listening on every interface, each LAN address is printed, then localhost."""
+    assert share_urls("0.0.0.0", 3000, ["192.168.1.23", "10.0.0.5"]) == [
+        "http://192.168.1.23:3000", "http://10.0.0.5:3000", "http://localhost:3000",
+    ]
+
+
+def test_share_urls_with_one_host_print_only_it():
+    """With --host set to one address, only that address's URL is printed."""
+    assert share_urls("192.168.1.23", 3000, ["192.168.1.23", "10.0.0.5"]) == [
+        "http://192.168.1.23:3000"
+    ]
+
+
+def test_server_prints_its_url_and_serves_the_page():
+    """run.py --host 127.0.0.1 prints that one URL, and the page is served there."""
+    port = free_port()
+    with run_py("--port", str(port), "--host", "127.0.0.1") as server:
+        try:
+            assert "Share one of these addresses" in server.stdout.readline()
+            url = server.stdout.readline().strip()
+            assert url == f"http://127.0.0.1:{port}"
+            with urlopen(url, timeout=10) as page:
+                assert page.status == 200 and b"<html" in page.read().lower()
+        finally:
+            server.terminate()
+            assert server.wait(timeout=10) == 0
+
+
+def test_busy_port_gives_one_clear_line():
+    """A port already in use is one line naming it and how to pick another, no traceback."""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        with run_py("--port", str(port), "--host", "127.0.0.1") as server:
+            _, errors = server.communicate(timeout=30)
+    assert server.returncode == 1
+    assert errors.strip().splitlines() == [
+        f"Port {port} is already in use (another chat server?); pick another with --port {port + 1}."
+    ]
+
+
+@pytest.mark.parametrize("option", ["--port", "--max-text", "--history"])
+def test_nonsense_numbers_are_refused(option):
+    """A negative or non-numeric option is refused by argparse with its name."""
+    result = subprocess.run([sys.executable, "run.py", option, "-5"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert option in result.stderr
