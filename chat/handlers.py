@@ -51,6 +51,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
 
     def rename(self, new: str) -> None:
         """Take a new nickname and tell everyone, or tell the sender why not."""
+        if new == self.nick:  # nothing changes, so nobody needs telling
+            return
         try:
             self.room.rename(self.nick, new)
         except ProtocolError as error:

@@ -3,10 +3,9 @@
 import json
 
 import pytest
+from conftest import next_event, send
 from tornado.httpclient import AsyncHTTPClient
 from tornado.tcpclient import TCPClient
-
-from conftest import next_event, send
 
 
 @pytest.mark.gen_test
@@ -119,3 +118,13 @@ async def test_dropped_tcp_connection_is_pruned_and_others_keep_receiving(connec
     assert await next_event(watcher, "leave") == {"type": "leave", "nick": "vanisher", "online": 1}
     await send(watcher, {"type": "message", "text": "still here"})
     assert (await next_event(watcher, "message"))["text"] == "still here"
+
+
+@pytest.mark.gen_test
+async def test_renaming_to_the_same_nick_announces_nothing(connect):
+    """Asking for the nickname you already have sends no nick event to anyone."""
+    ada, _ = await connect(nick="ada")
+    await send(ada, {"type": "nick", "nick": "ada"})
+    await send(ada, {"type": "message", "text": "after"})
+    await next_event(ada, "join")
+    assert json.loads(await ada.read_message())["text"] == "after"

@@ -3,21 +3,12 @@
 import socket
 import subprocess
 import sys
-from pathlib import Path
 from urllib.request import urlopen
 
 import pytest
+from servers import ROOT, ChatServer, free_port
 
 from chat.addresses import share_urls
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run_py(*args: str, **options) -> subprocess.Popen:
@@ -51,19 +42,16 @@ def test_share_urls_with_one_host_print_only_it():
     ]
 
 
-def test_server_prints_its_url_and_serves_the_page():
+def test_server_prints_its_url_and_serves_the_page(tmp_path):
     """run.py --host 127.0.0.1 prints that one URL, and the page is served there."""
-    port = free_port()
-    with run_py("--port", str(port), "--host", "127.0.0.1") as server:
-        try:
-            assert "Share one of these addresses" in server.stdout.readline()
-            url = server.stdout.readline().strip()
-            assert url == f"http://127.0.0.1:{port}"
-            with urlopen(url, timeout=10) as page:
-                assert page.status == 200 and b"<html" in page.read().lower()
-        finally:
-            server.terminate()
-            assert server.wait(timeout=10) == 0
+    server = ChatServer(free_port(), tmp_path / "server.log")
+    server.start()
+    try:
+        assert server.banner == ["Chat is running. Share one of these addresses:", server.url]
+        with urlopen(server.url, timeout=10) as page:
+            assert page.status == 200 and b"<html" in page.read().lower()
+    finally:
+        server.stop()
 
 
 def test_busy_port_gives_one_clear_line():
@@ -76,7 +64,8 @@ def test_busy_port_gives_one_clear_line():
             _, errors = server.communicate(timeout=30)
     assert server.returncode == 1
     assert errors.strip().splitlines() == [
-        f"Port {port} is already in use (another chat server?); pick another with --port {port + 1}."
+        f"Port {port} is already in use (another chat server?); "
+        f"pick another with --port {port + 1}."
     ]
 
 

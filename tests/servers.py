@@ -1,0 +1,87 @@
+"""Chat servers as a person runs them: `python run.py` in a subprocess on a free port."""
+
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 15.0  # seconds for run.py to print its URL
+STOP_TIMEOUT = 10.0  # seconds for run.py to exit after SIGTERM
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ChatServer:
+    """run.py in a subprocess on a fixed port, so a test can stop and restart it."""
+
+    def __init__(self, port: int, log_path: Path, *options: str) -> None:
+        self.port = port
+        self.options = options
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self.banner: list[str] = []  # what it printed on start, up to its URL
+
+    def start(self) -> None:
+        """Start run.py and return once it has printed the URL it serves."""
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the fd
+            self.process = subprocess.Popen(
+                [sys.executable, "run.py", "--port", str(self.port), "--host", "127.0.0.1",
+                 *self.options],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=log,
+            )
+        self._wait_for_url()
+
+    def _wait_for_url(self) -> None:
+        """Read the server's stdout until the line with its URL; fail if it exits or hangs."""
+        assert self.process is not None and self.process.stdout is not None
+        stdout = self.process.stdout.fileno()
+        deadline = time.monotonic() + START_TIMEOUT
+        output = b""
+        while self.url not in self.printed(output):
+            remaining = deadline - time.monotonic()
+            readable, _, _ = select.select([stdout], [], [], max(remaining, 0))
+            if not readable:
+                self._give_up(f"run.py printed no {self.url} within {START_TIMEOUT} s")
+            chunk = os.read(stdout, 4096)
+            if not chunk:
+                self._give_up(f"run.py exited before printing {self.url}")
+            output += chunk
+        self.banner = self.printed(output)
+
+    @staticmethod
+    def printed(output: bytes) -> list[str]:
+        """Return the lines of what the server printed, without surrounding spaces."""
+        return [line.strip() for line in output.decode().splitlines()]
+
+    def _give_up(self, reason: str) -> None:
+        """Stop the server and fail the test with what it logged."""
+        self.stop()
+        pytest.fail(f"{reason}; its log:\n{self.log_path.read_text(errors='replace')}")
+
+    def stop(self) -> None:
+        """Stop the server by its PID: SIGTERM, then SIGKILL if it does not exit."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.process = None
