@@ -12,8 +12,9 @@ import tornado.httpserver
 import tornado.netutil
 
 from chat.addresses import lan_addresses, share_urls
-from chat.app import make_app
+from chat.app import make_app, shutdown
 from chat.config import Settings
+from chat.store import StoreError
 
 log = logging.getLogger("chat")
 
@@ -34,6 +35,21 @@ def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], in
     return parse
 
 
+def number(minimum: float) -> Callable[[str], float]:
+    """Return an argparse type that accepts numbers of at least `minimum`."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value >= minimum:
+            raise argparse.ArgumentTypeError(f"{text} is out of range: use {minimum} or more")
+        return value
+
+    return parse
+
+
 def parse_settings(argv: list[str]) -> Settings:
     """Turn the command line into Settings."""
     defaults = Settings()
@@ -49,15 +65,48 @@ def parse_settings(argv: list[str]) -> Settings:
                         help="longest message, in characters (default: %(default)s)")
     parser.add_argument("--history", type=whole_number(0), default=defaults.history,
                         help="how many recent messages a newcomer sees (default: %(default)s)")
+    parser.add_argument("--db", default=str(defaults.db),
+                        help="SQLite file that keeps the history across restarts "
+                             "(default: chat.db next to run.py; :memory: keeps nothing)")
+    parser.add_argument("--rate", type=number(0), default=defaults.rate,
+                        help="messages a second one connection may send on average; "
+                             "0 turns the limit off (default: %(default)s)")
+    parser.add_argument("--burst", type=whole_number(1), default=defaults.burst,
+                        help="messages one connection may send at once (default: %(default)s)")
+    parser.add_argument("--max-per-ip", type=whole_number(0), default=defaults.max_per_ip,
+                        help="open connections allowed from one address; 0 = no cap "
+                             "(default: %(default)s)")
+    parser.add_argument("--max-unsent", type=whole_number(1), default=defaults.max_unsent,
+                        help="bytes waiting for one client before it counts as not reading "
+                             "and is dropped (default: %(default)s)")
+    parser.add_argument("--ping-interval", type=number(0), default=defaults.ping_interval,
+                        help="seconds between pings that find dead peers; 0 = no pings "
+                             "(default: %(default)s)")
+    parser.add_argument("--ping-timeout", type=number(0), default=None,
+                        help="seconds to wait for a pong before dropping a peer "
+                             "(default: the ping interval)")
+    parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                        help="let pages from this other site connect, e.g. "
+                             "http://teacher.local:3000 (repeatable; exact match)")
     parser.add_argument("--debug", action="store_true",
                         help="log every event and reload when the code changes")
     args = parser.parse_args(argv)
-    return Settings(host=args.host, port=args.port, max_text=args.max_text,
-                    history=args.history, debug=args.debug)
+    if args.ping_timeout is not None and args.ping_timeout > args.ping_interval:
+        parser.error("--ping-timeout cannot be longer than --ping-interval")
+    return Settings(
+        host=args.host, port=args.port, max_text=args.max_text, history=args.history,
+        db=args.db, rate=args.rate, burst=args.burst, max_per_ip=args.max_per_ip,
+        max_unsent=args.max_unsent, ping_interval=args.ping_interval,
+        ping_timeout=args.ping_timeout, allow_origins=tuple(args.allow_origin), debug=args.debug,
+    )
 
 
 async def serve(settings: Settings) -> None:
     """Listen on the configured port and serve until SIGINT or SIGTERM."""
+    try:
+        app = make_app(settings)
+    except StoreError as error:
+        sys.exit(str(error))
     try:
         sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
     except OSError as error:
@@ -65,7 +114,7 @@ async def serve(settings: Settings) -> None:
             sys.exit(f"Port {settings.port} is already in use (another chat server?); "
                      f"pick another with --port {settings.port + 1}.")
         sys.exit(f"Cannot listen on {settings.host}:{settings.port}: {error.strerror}.")
-    server = tornado.httpserver.HTTPServer(make_app(settings))
+    server = tornado.httpserver.HTTPServer(app)
     server.add_sockets(sockets)
     print("Chat is running. Share one of these addresses:", flush=True)
     for url in share_urls(settings.host, settings.port, lan_addresses()):
@@ -74,8 +123,9 @@ async def serve(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     await stop.wait()
-    log.info("Shutting down")
+    log.info("Shutting down: closing every connection")
     server.stop()
+    await shutdown(app)
 
 
 def main(argv: list[str]) -> None:

@@ -15,7 +15,7 @@ from tornado.routing import PathMatches, Rule
 from chat.config import Settings
 from chat.handlers import ChatSocket, PageHandler
 from chat.room import Room
-from chat.store import MemoryStore
+from chat.store import SQLiteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,8 +31,9 @@ class WebSocketUpgrade(PathMatches):
 
 def make_app(settings: Settings) -> tornado.web.Application:
     """Build the chat application: one room, the page, the socket and the assets."""
-    room = Room(MemoryStore(keep=settings.history))
-    socket_options = {"room": room, "max_text": settings.max_text}
+    store = SQLiteStore(settings.db)
+    room = Room("general", store, settings.history, settings.resume_limit)
+    socket_options = {"room": room, "limits": settings}
     return tornado.web.Application(
         [
             Rule(WebSocketUpgrade(r"/"), ChatSocket, socket_options),
@@ -43,5 +44,14 @@ def make_app(settings: Settings) -> tornado.web.Application:
         static_path=str(ROOT / "static"),
         websocket_max_message_size=settings.max_message_size,
         websocket_ping_interval=settings.ping_interval,
+        websocket_ping_timeout=settings.ping_timeout,
+        trusted_origins=list(settings.allow_origins),
+        store=store,
         debug=settings.debug,
     )
+
+
+async def shutdown(app: tornado.web.Application) -> None:
+    """Say goodbye: close every chat socket with 1001 "going away", then the store."""
+    await ChatSocket.close_all(1001, "The server is going away; reconnect soon.", grace=2.0)
+    app.settings["store"].close()

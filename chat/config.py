@@ -5,6 +5,9 @@ receives them, so tests can build `Settings(...)` with whatever they need.
 """
 
 from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -16,5 +19,13 @@ class Settings:
     max_text: int = 2000
     history: int = 50
     debug: bool = False
+    db: str | Path = ROOT / "chat.db"  # ":memory:" keeps nothing
+    resume_limit: int = 1000  # most messages a `since` welcome carries
+    rate: float = 5.0  # messages a second per connection; 0 = no limit
+    burst: int = 10
+    max_per_ip: int = 20  # open connections per client address; 0 = no cap
+    max_unsent: int = 1024 * 1024  # bytes queued for a client before it is dropped
     max_message_size: int = 64 * 1024
     ping_interval: float = 20.0
+    ping_timeout: float | None = None  # None: the same as ping_interval
+    allow_origins: tuple[str, ...] = ()  # other sites' pages allowed to connect

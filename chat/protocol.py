@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_NICK = 24
+MAX_REF = 64
 
 Event = dict[str, Any]
 
@@ -17,21 +18,24 @@ Event = dict[str, Any]
 class ProtocolError(Exception):
     """A frame the server refuses; answered with an `error` event to its sender."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **details: Any) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details  # e.g. the refused message's `ref`, `retry_after`
 
     def event(self) -> Event:
         """Return the `error` event that tells the sender what went wrong."""
-        return {"type": "error", "code": self.code, "message": self.message}
+        details = {key: value for key, value in self.details.items() if value is not None}
+        return {"type": "error", "code": self.code, "message": self.message, **details}
 
 
 @dataclass(frozen=True)
 class Post:
-    """The client posts a chat message."""
+    """The client posts a chat message, with its own reference if it wants an ack."""
 
     text: str
+    ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,12 @@ def parse(frame: str | bytes, max_text: int) -> Command:
     if not isinstance(kind, str):
         raise ProtocolError("bad_message", 'A JSON frame needs a "type" string.')
     if kind == "message":
-        return Post(check_text(_field(data, "text"), max_text))
+        ref = _ref(data)
+        try:
+            return Post(check_text(_field(data, "text"), max_text), ref)
+        except ProtocolError as error:
+            error.details["ref"] = ref  # so the client knows which message was refused
+            raise
     if kind == "nick":
         return Rename(check_nick(_field(data, "nick")))
     raise ProtocolError(
@@ -75,6 +84,16 @@ def _field(data: dict[str, Any], name: str) -> str:
     if not isinstance(value, str):
         raise ProtocolError("bad_message", f'"{name}" must be a string.')
     return value
+
+
+def _ref(data: dict[str, Any]) -> str | None:
+    """Return the optional client reference of a message frame."""
+    ref = data.get("ref")
+    if ref is None:
+        return None
+    if not isinstance(ref, str) or not 0 < len(ref) <= MAX_REF:
+        raise ProtocolError("bad_message", f'"ref" must be a string of 1 to {MAX_REF} characters.')
+    return ref
 
 
 def check_text(text: str, max_text: int) -> str:
@@ -100,14 +119,36 @@ def check_nick(nick: str) -> str:
     return nick
 
 
-def encode(event: Event) -> str:
-    """Serialise an event to the JSON text of one frame."""
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+def encode(event: Event) -> bytes:
+    """Serialise an event to the UTF-8 JSON of one text frame."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def welcome(nick: str, online: list[str], history: list[Event]) -> Event:
+def welcome(
+    nick: str, online: list[str], history: list[Event], truncated: bool = False, reset: bool = False
+) -> Event:
     """Build the event a new client gets first, and only it."""
-    return {"type": "welcome", "nick": nick, "online": online, "history": history}
+    event = {"type": "welcome", "nick": nick, "online": online, "history": history}
+    if truncated:
+        event["truncated"] = True
+    if reset:
+        event["reset"] = True
+    return event
+
+
+def ack(ref: str, id: int) -> Event:
+    """Build the event that tells a sender its message is stored under `id`."""
+    return {"type": "ack", "ref": ref, "id": id}
+
+
+def rate_limited(retry_after: float, command: Command) -> ProtocolError:
+    """Build the refusal for a frame sent faster than the rate limit allows."""
+    return ProtocolError(
+        "rate_limited",
+        "Slow down: you are sending messages too fast.",
+        retry_after=round(retry_after, 3),
+        ref=command.ref if isinstance(command, Post) else None,
+    )
 
 
 def message(id: int, nick: str, text: str, ts: int) -> Event:

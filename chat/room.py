@@ -1,4 +1,4 @@
-"""One chat room's state: who is online under which nickname, and its history.
+"""One chat room's state: who is online under which nickname, and its messages.
 
 No I/O: the socket handler asks the room what happened and broadcasts the
 events it returns.
@@ -10,14 +10,24 @@ from collections.abc import Callable
 
 from chat import protocol
 from chat.protocol import Event, ProtocolError
-from chat.store import MemoryStore
+from chat.store import SQLiteStore
 
 
 class Room:
-    """Nicknames of the people online (unique, case-insensitive) and the messages."""
+    """Nicknames of the people online (unique, case-insensitive) and the room's history."""
 
-    def __init__(self, store: MemoryStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        name: str,
+        store: SQLiteStore,
+        history: int,
+        resume_limit: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.name = name
         self.store = store
+        self.history = history
+        self.resume_limit = resume_limit
         self.clock = clock
         self._online: dict[str, str] = {}  # casefolded nickname -> nickname as chosen
 
@@ -46,13 +56,19 @@ class Room:
         del self._online[old.casefold()]
         self._online[new.casefold()] = new
 
-    def post(self, nick: str, text: str) -> Event:
-        """Store a message from `nick` and return it as everyone will receive it."""
-        return self.store.append(nick, text, int(self.clock() * 1000))
+    def post(self, nick: str, text: str, ref: str | None = None) -> tuple[Event, bool]:
+        """Store a message from `nick`; return it and whether it is new (not a re-sent ref)."""
+        return self.store.append(self.name, nick, text, int(self.clock() * 1000), ref)
 
-    def welcome(self, nick: str) -> Event:
-        """Build the welcome for `nick`: who is here and what was said."""
-        return protocol.welcome(nick, self.online(), self.store.recent())
+    def welcome(self, nick: str, since: int | None = None) -> Event:
+        """Build the welcome for `nick`: who is here and what was said (after `since`)."""
+        if since is None:
+            return protocol.welcome(nick, self.online(), self.store.recent(self.name, self.history))
+        if since > self.store.last_id(self.name):  # the history was lost: ids start again
+            history = self.store.recent(self.name, self.history)
+            return protocol.welcome(nick, self.online(), history, reset=True)
+        history, truncated = self.store.since(self.name, since, self.resume_limit)
+        return protocol.welcome(nick, self.online(), history, truncated=truncated)
 
     def _free_variant(self, nick: str) -> str:
         """Return `nick`, or `nick-2`, `nick-3`... whichever nobody online holds."""

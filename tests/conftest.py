@@ -12,9 +12,9 @@ from chat.handlers import ChatSocket
 
 
 @pytest.fixture
-def settings() -> Settings:
+def settings(tmp_path) -> Settings:
     """The settings a test's app is built from; override this fixture to change them."""
-    return Settings(history=5, max_text=100)
+    return Settings(db=tmp_path / "chat.db", history=5, max_text=100)
 
 
 @pytest.fixture

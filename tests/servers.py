@@ -23,7 +23,11 @@ def free_port() -> int:
 
 
 class ChatServer:
-    """run.py in a subprocess on a fixed port, so a test can stop and restart it."""
+    """run.py in a subprocess on a fixed port, so a test can stop and restart it.
+
+    Its history goes to chat.db beside its log, so a restart keeps it and no
+    test touches the repository's own chat.db; `--db` in `options` overrides that.
+    """
 
     def __init__(self, port: int, log_path: Path, *options: str) -> None:
         self.port = port
@@ -38,7 +42,7 @@ class ChatServer:
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the fd
             self.process = subprocess.Popen(
                 [sys.executable, "run.py", "--port", str(self.port), "--host", "127.0.0.1",
-                 *self.options],
+                 "--db", str(self.log_path.with_name("chat.db")), *self.options],
                 cwd=ROOT,
                 stdout=subprocess.PIPE,
                 stderr=log,

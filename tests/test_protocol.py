@@ -76,5 +76,5 @@ def test_error_event_carries_code_and_sentence():
 def test_encode_keeps_unicode_readable():
     """Events are compact JSON with non-ASCII text kept as is."""
     assert protocol.encode({"type": "message", "text": "héllo 你好"}) == (
-        '{"type":"message","text":"héllo 你好"}'
+        '{"type":"message","text":"héllo 你好"}'.encode()
     )

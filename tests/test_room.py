@@ -6,13 +6,14 @@ import pytest
 
 from chat.protocol import ProtocolError
 from chat.room import Room
-from chat.store import MemoryStore
+from chat.store import SQLiteStore
 
 
 @pytest.fixture
 def room() -> Room:
-    """A room that keeps three messages and whose clock reads 1764100000.123 s."""
-    return Room(MemoryStore(keep=3), clock=lambda: 1764100000.123)
+    """A room that welcomes with three messages, resumes with four, at 1764100000.123 s."""
+    return Room("general", SQLiteStore(":memory:"), history=3, resume_limit=4,
+                clock=lambda: 1764100000.123)
 
 
 def test_join_gives_the_wanted_nick(room):
@@ -67,17 +68,54 @@ def test_rename_to_another_case_of_ones_own_nick(room):
 
 def test_posts_get_increasing_ids_and_millisecond_timestamps(room):
     """Each message gets the next id and the clock in Unix milliseconds."""
-    first = room.post("ada", "one")
-    second = room.post("ada", "two")
+    first, _ = room.post("ada", "one")
+    second, _ = room.post("ada", "two")
     assert (first["id"], second["id"]) == (1, 2)
     assert first == {"type": "message", "id": 1, "nick": "ada", "text": "one", "ts": 1764100000123}
 
 
 def test_welcome_holds_the_most_recent_messages_oldest_first(room):
-    """The welcome carries who is online and the last `keep` messages."""
+    """The welcome carries who is online and the last `history` messages."""
     room.join("ada")
     for text in ["1", "2", "3", "4"]:
         room.post("ada", text)
     welcome = room.welcome("ada")
     assert welcome["online"] == ["ada"]
     assert [m["text"] for m in welcome["history"]] == ["2", "3", "4"]
+
+
+def test_welcome_since_holds_everything_after_that_id(room):
+    """With `since`, the history is every message after it, not just the recent ones."""
+    for text in ["1", "2", "3", "4", "5"]:
+        room.post("ada", text)
+    welcome = room.welcome("bob", since=2)
+    assert [m["id"] for m in welcome["history"]] == [3, 4, 5]
+    assert "truncated" not in welcome and "reset" not in welcome
+    assert room.welcome("bob", since=5)["history"] == []
+
+
+def test_welcome_since_caps_and_says_truncated(room):
+    """More missed than the resume limit: the newest ones, flagged truncated."""
+    for number in range(10):
+        room.post("ada", str(number))
+    welcome = room.welcome("bob", since=1)
+    assert [m["id"] for m in welcome["history"]] == [7, 8, 9, 10]
+    assert welcome["truncated"] is True
+
+
+def test_welcome_since_beyond_the_newest_id_says_reset(room):
+    """A `since` the room never reached means its history was lost: reset, recent history."""
+    room.post("ada", "only")
+    welcome = room.welcome("bob", since=57)
+    assert welcome["reset"] is True
+    assert [m["text"] for m in welcome["history"]] == ["only"]
+
+
+def test_a_re_sent_ref_returns_the_first_message_and_is_not_new(room):
+    """The same (nick, ref) again is the stored message, flagged not new."""
+    first, new = room.post("ada", "hi", ref="c-1")
+    again, new_again = room.post("ada", "hi", ref="c-1")
+    assert (new, new_again) == (True, False)
+    assert again == first
+    other, new_other = room.post("bob", "hi", ref="c-1")
+    assert new_other and other["id"] == first["id"] + 1

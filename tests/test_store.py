@@ -1,0 +1,64 @@
+"""The SQLite store on real files: ids survive restarts, re-sent refs, broken files."""
+
+import pytest
+
+from chat.store import SQLiteStore, StoreError
+
+
+def test_a_restart_keeps_the_history_and_ids_go_on(tmp_path):
+    """Reopening the file finds every message, and the next id follows the last one."""
+    path = tmp_path / "chat.db"
+    store = SQLiteStore(path)
+    for number in range(3):
+        store.append("general", "ada", f"m{number}", 1000 + number)
+    store.close()
+    reopened = SQLiteStore(path)
+    assert [m["text"] for m in reopened.recent("general", 10)] == ["m0", "m1", "m2"]
+    message, _ = reopened.append("general", "ada", "after", 2000)
+    assert message["id"] == 4
+
+
+def test_memory_store_keeps_nothing():
+    """`:memory:` starts empty every time."""
+    SQLiteStore(":memory:").append("general", "ada", "gone", 1)
+    assert SQLiteStore(":memory:").recent("general", 10) == []
+
+
+def test_rooms_count_their_own_ids(tmp_path):
+    """Each room's ids start at 1 and its history holds only its messages."""
+    store = SQLiteStore(tmp_path / "chat.db")
+    store.append("general", "ada", "g", 1)
+    message, _ = store.append("maths", "ada", "m", 2)
+    assert message["id"] == 1
+    assert [m["text"] for m in store.recent("maths", 10)] == ["m"]
+
+
+def test_a_ref_is_the_same_message_only_within_ten_minutes(tmp_path):
+    """A ref re-sent within 10 minutes is deduplicated; after that it is a new message."""
+    store = SQLiteStore(tmp_path / "chat.db")
+    first, _ = store.append("general", "ada", "hi", 0, ref="c-1")
+    _, new = store.append("general", "ada", "hi", 10 * 60 * 1000, ref="c-1")
+    assert not new
+    late, new = store.append("general", "ada", "hi", 10 * 60 * 1000 + 1, ref="c-1")
+    assert new and late["id"] == first["id"] + 1
+
+
+def test_a_corrupt_file_is_one_clear_error_naming_it(tmp_path):
+    """A file that is not an SQLite database fails with its name in the message."""
+    path = tmp_path / "chat.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match=str(path)):
+        SQLiteStore(path)
+
+
+def test_a_directory_in_place_of_the_file_is_one_clear_error_naming_it(tmp_path):
+    """A database path that is a folder fails with its name in the message."""
+    with pytest.raises(StoreError, match=str(tmp_path)):
+        SQLiteStore(tmp_path)
+
+
+def test_a_missing_directory_is_one_clear_error_naming_it(tmp_path):
+    """A database path in a folder that does not exist fails with its name."""
+    path = tmp_path / "missing" / "chat.db"
+    with pytest.raises(StoreError, match=str(path)):
+        SQLiteStore(path)
