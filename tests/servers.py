@@ -76,16 +76,17 @@ class ChatServer:
         self.stop()
         pytest.fail(f"{reason}; its log:\n{self.log_path.read_text(errors='replace')}")
 
-    def stop(self) -> None:
-        """Stop the server by its PID: SIGTERM, then SIGKILL if it does not exit."""
+    def stop(self) -> int | None:
+        """Stop the server by its PID: SIGTERM, then SIGKILL if it does not exit; return its exit code."""
         if self.process is None:
-            return
+            return None
         self.process.terminate()
         try:
-            self.process.wait(timeout=STOP_TIMEOUT)
+            code = self.process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT)
+            code = self.process.wait(timeout=STOP_TIMEOUT)
         if self.process.stdout is not None:
             self.process.stdout.close()
         self.process = None
+        return code
