@@ -75,12 +75,24 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             self.rename(command.nick)
 
     def post(self, command: Post) -> None:
-        """Store and broadcast a message; acknowledge it if it carries a ref."""
-        message, new = self.room.post(self.nick, command.text, command.ref)
+        """Broadcast a message; acknowledge it once stored if it carries a ref."""
+        message, stored, new = self.room.post(self.nick, command.text, command.ref)
         if new:  # a re-sent ref was broadcast the first time
             self.broadcast(message)
         if command.ref is not None:
-            self.write_message(protocol.encode(protocol.ack(command.ref, message["id"])))
+            asyncio.wrap_future(stored).add_done_callback(partial(self.acknowledge, command.ref))
+
+    def acknowledge(self, ref: str, stored: "Future[int]") -> None:
+        """Tell the sender its message is in the store, or that it could not be stored."""
+        if self.ws_connection is None:  # gone meanwhile: it re-sends after reconnecting
+            return
+        if stored.exception() is None:
+            self.write_message(protocol.encode(protocol.ack(ref, stored.result())))
+        else:
+            error = ProtocolError(
+                "unavailable", "The server could not store your message; send it again.", ref=ref
+            )
+            self.write_message(protocol.encode(error.event()))
 
     def rename(self, new: str) -> None:
         """Take a new nickname and tell everyone, or tell the sender why not."""

@@ -7,6 +7,7 @@ events it returns.
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 
 from chat import protocol
 from chat.protocol import Event, ProtocolError
@@ -56,8 +57,10 @@ class Room:
         del self._online[old.casefold()]
         self._online[new.casefold()] = new
 
-    def post(self, nick: str, text: str, ref: str | None = None) -> tuple[Event, bool]:
-        """Store a message from `nick`; return it and whether it is new (not a re-sent ref)."""
+    def post(
+        self, nick: str, text: str, ref: str | None = None
+    ) -> tuple[Event, "Future[int]", bool]:
+        """Store a message from `nick`: the message, its id once stored, and whether it is new."""
         return self.store.append(self.name, nick, text, int(self.clock() * 1000), ref)
 
     def welcome(self, nick: str, since: int | None = None) -> Event:

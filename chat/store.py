@@ -1,17 +1,30 @@
-"""The message history in SQLite: assigns message ids, keeps every message, finds them again.
+"""The message history in SQLite: assigns ids, keeps every message, finds them again.
 
-The handlers see three calls, `append`, `recent` and `since`, so a broker can
-replace this store without touching them. One INSERT and COMMIT per message,
-in WAL mode with synchronous=NORMAL: a commit appends to the write-ahead log
-without waiting for the disk (measured in the README), so storing stays on the
-event loop without stalling it. `:memory:` keeps nothing beyond the process.
+The handlers see `append`, `recent` and `since` (and `close` at shutdown), so a
+broker can replace this store without touching them.
+
+Writing never happens on the event loop: a disk that stalls (a checkpoint's
+fsync, a busy device) must not freeze the chat for everyone. `append` assigns
+the id and de-duplicates in memory, then hands the row to one writer thread,
+which commits whatever has queued up in one transaction and resolves each
+message's `stored` future; the handler acknowledges after that. Reads run on
+the loop against committed rows (WAL lets them run beside the writer) plus the
+rows still queued, so a message is visible the moment it is appended.
+`:memory:` has no disk to wait for: it commits on the spot, with no thread.
 """
 
+import logging
+import queue
 import sqlite3
+import threading
+from collections import deque
+from concurrent.futures import Future
 from pathlib import Path
 
 from chat import protocol
 from chat.protocol import Event
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -23,10 +36,12 @@ CREATE TABLE IF NOT EXISTS messages (
     ref TEXT,
     PRIMARY KEY (room, id)
 );
-CREATE INDEX IF NOT EXISTS messages_by_ref ON messages (room, nick, ref) WHERE ref IS NOT NULL;
 """
 
-DEDUPLICATE_MS = 10 * 60 * 1000  # a re-sent ref within 10 minutes is the same message
+DEDUPLICATE_MS = 10 * 60 * 1000  # a ref re-sent within 10 minutes is the same message
+
+Row = tuple[str, int, str, str, int, str | None]  # room, id, nick, text, ts, ref
+Stored = tuple[Event, "Future[int]"]  # a message, and its id once it is in the file
 
 
 class StoreError(Exception):
@@ -34,68 +49,166 @@ class StoreError(Exception):
 
 
 class SQLiteStore:
-    """Every room's messages in one SQLite database; ids count up from 1 per room."""
+    """Every room's messages in one SQLite file; ids count up from 1 per room."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self._reads = self._connect()
+        self._last_ids: dict[str, int] = {}
+        self._refs: dict[tuple[str, str, str], Stored] = {}  # (room, nick, ref) -> first copy
+        self._ref_expiry: deque[tuple[int, tuple[str, str, str]]] = deque()
+        self._load_recent_refs()
+        # Shared with the writer thread, under the lock:
+        self._lock = threading.Lock()
+        self._committed_ids: dict[str, int] = {}
+        self._queued: dict[str, deque[Event]] = {}  # appended, not yet committed, per room
+        self._inbox: queue.SimpleQueue[tuple[Row, Future[int]] | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        if self.path == ":memory:":
+            self._writes = self._reads
+        else:
+            self._writes = self._connect()
+            # A daemon, so a process that never calls close() can still exit.
+            self._writer = threading.Thread(
+                target=self._write_forever, name="chat-store", daemon=True
+            )
+            self._writer.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open the database in WAL mode with the schema, or raise StoreError naming the file."""
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.executescript(SCHEMA)
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")  # no fsync per commit, only at checkpoints
+            db.execute(SCHEMA)
         except sqlite3.Error as error:
             raise StoreError(f"Cannot use the database {self.path}: {error}.") from error
-        self._last_ids: dict[str, int] = {}
+        return db
 
     def last_id(self, room: str) -> int:
         """Return the newest message id in `room`, 0 if it has none."""
         if room not in self._last_ids:
-            row = self._db.execute("SELECT MAX(id) FROM messages WHERE room = ?", (room,))
+            row = self._reads.execute("SELECT MAX(id) FROM messages WHERE room = ?", (room,))
             self._last_ids[room] = row.fetchone()[0] or 0
+            with self._lock:
+                self._committed_ids[room] = self._last_ids[room]
         return self._last_ids[room]
 
     def append(
         self, room: str, nick: str, text: str, ts: int, ref: str | None = None
-    ) -> tuple[Event, bool]:
-        """Store a message under the next id; return it and whether it is new.
+    ) -> tuple[Event, "Future[int]", bool]:
+        """Queue a message under the next id; return it, a future of its id once stored, and True.
 
-        A `ref` this nickname already used within 10 minutes returns the message
-        stored then, and False: the client re-sent it after a reconnect.
+        A `ref` this nickname used within 10 minutes returns the first message,
+        its future, and False: the client re-sent it after a reconnect.
         """
         if ref is not None:
-            earlier = self._db.execute(
-                "SELECT id, nick, text, ts FROM messages"
-                " WHERE room = ? AND nick = ? AND ref = ? AND ts >= ?",
-                (room, nick, ref, ts - DEDUPLICATE_MS),
-            ).fetchone()
-            if earlier:
-                return protocol.message(*earlier), False
-        message_id = self.last_id(room) + 1
-        self._db.execute(
-            "INSERT INTO messages (room, id, nick, text, ts, ref) VALUES (?, ?, ?, ?, ?, ?)",
-            (room, message_id, nick, text, ts, ref),
-        )
-        self._last_ids[room] = message_id
-        return protocol.message(message_id, nick, text, ts), True
+            self._expire_refs(ts)
+            earlier = self._refs.get((room, nick, ref))
+            if earlier is not None:
+                return *earlier, False
+        message = protocol.message(self.last_id(room) + 1, nick, text, ts)
+        self._last_ids[room] = message["id"]
+        stored: Future[int] = Future()
+        if ref is not None:
+            self._remember_ref((room, nick, ref), (message, stored))
+        row = (room, message["id"], nick, text, ts, ref)
+        if self._writer is None:
+            self._commit([(row, stored)])
+        else:
+            with self._lock:
+                self._queued.setdefault(room, deque()).append(message)
+            self._inbox.put((row, stored))
+        return message, stored, True
 
     def recent(self, room: str, limit: int) -> list[Event]:
         """Return the newest `limit` messages of `room`, oldest first."""
         return self._newest(room, 0, limit)
 
     def since(self, room: str, after: int, limit: int) -> tuple[list[Event], bool]:
-        """Return the messages after id `after`, the newest `limit` of them, and whether some were cut."""
-        missed = self.last_id(room) - after
-        return self._newest(room, after, limit), missed > limit
+        """Return the newest `limit` messages after id `after`, and whether older ones were cut."""
+        return self._newest(room, after, limit), self.last_id(room) - after > limit
 
     def close(self) -> None:
-        """Close the database; what was appended is already committed."""
-        self._db.close()
+        """Store everything appended so far, then close the database."""
+        if self._writer is not None:
+            self._inbox.put(None)
+            self._writer.join()
+            self._writes.close()
+        self._reads.close()
 
     def _newest(self, room: str, after: int, limit: int) -> list[Event]:
         """Return the newest `limit` messages with an id above `after`, oldest first."""
-        rows = self._db.execute(
-            "SELECT id, nick, text, ts FROM messages WHERE room = ? AND id > ?"
+        self.last_id(room)  # loads the committed id on first use
+        with self._lock:  # rows up to `committed` are in the file, the rest are queued
+            committed = self._committed_ids[room]
+            queued = [message for message in self._queued.get(room, ()) if message["id"] > after]
+        if limit <= len(queued):
+            return queued[len(queued) - limit :]
+        rows = self._reads.execute(
+            "SELECT id, nick, text, ts FROM messages WHERE room = ? AND id > ? AND id <= ?"
             " ORDER BY id DESC LIMIT ?",
-            (room, after, limit),
+            (room, after, committed, limit - len(queued)),
         ).fetchall()
-        return [protocol.message(*row) for row in reversed(rows)]
+        return [protocol.message(*row) for row in reversed(rows)] + queued
+
+    def _write_forever(self) -> None:
+        """In the writer thread: commit whatever has queued, in one transaction at a time."""
+        while True:
+            batch = [self._inbox.get()]
+            while not self._inbox.empty():
+                batch.append(self._inbox.get())
+            done = [item for item in batch if item is not None]
+            if done:
+                self._commit(done)
+            if None in batch:
+                return
+
+    def _commit(self, batch: list[tuple[Row, "Future[int]"]]) -> None:
+        """Insert a batch of rows in one transaction, then resolve their futures."""
+        try:
+            with self._writes:
+                self._writes.execute("BEGIN")
+                self._writes.executemany(
+                    "INSERT INTO messages (room, id, nick, text, ts, ref) VALUES (?, ?, ?, ?, ?, ?)",
+                    [row for row, _ in batch],
+                )
+        except sqlite3.Error as error:
+            log.error("Could not store %d messages in %s: %s", len(batch), self.path, error)
+            failure: StoreError | None = StoreError(f"Cannot write to {self.path}: {error}.")
+        else:
+            failure = None
+        with self._lock:  # the batch leaves the queue either way: it is in the file, or lost
+            for (room, message_id, *_), _ in batch:
+                self._committed_ids[room] = message_id
+                queued = self._queued.get(room)
+                if queued:
+                    queued.popleft()
+        for (_, message_id, *_), stored in batch:
+            if failure is None:
+                stored.set_result(message_id)
+            else:
+                stored.set_exception(failure)
+
+    def _remember_ref(self, key: tuple[str, str, str], first: Stored) -> None:
+        """Keep a message's ref for 10 minutes so a re-send is recognised."""
+        self._refs[key] = first
+        self._ref_expiry.append((first[0]["ts"], key))
+
+    def _expire_refs(self, now: int) -> None:
+        """Forget refs older than 10 minutes."""
+        while self._ref_expiry and self._ref_expiry[0][0] < now - DEDUPLICATE_MS:
+            _, key = self._ref_expiry.popleft()
+            self._refs.pop(key, None)
+
+    def _load_recent_refs(self) -> None:
+        """After a restart, remember the refs stored in the last 10 minutes."""
+        rows = self._reads.execute(
+            "SELECT room, nick, ref, id, text, ts FROM messages"
+            " WHERE ref IS NOT NULL AND ts >= (SELECT MAX(ts) FROM messages) - ? ORDER BY ts",
+            (DEDUPLICATE_MS,),
+        )
+        for room, nick, ref, message_id, text, ts in rows:
+            stored: Future[int] = Future()
+            stored.set_result(message_id)
+            self._remember_ref((room, nick, ref), (protocol.message(message_id, nick, text, ts), stored))

@@ -20,7 +20,9 @@ def settings(tmp_path) -> Settings:
 @pytest.fixture
 def app(settings):
     """A fresh application for each test (pytest-tornado's http_server serves it)."""
-    return make_app(settings)
+    app = make_app(settings)
+    yield app
+    app.settings["store"].close()
 
 
 @pytest.fixture(autouse=True)

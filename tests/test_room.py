@@ -68,8 +68,8 @@ def test_rename_to_another_case_of_ones_own_nick(room):
 
 def test_posts_get_increasing_ids_and_millisecond_timestamps(room):
     """Each message gets the next id and the clock in Unix milliseconds."""
-    first, _ = room.post("ada", "one")
-    second, _ = room.post("ada", "two")
+    first, _, _ = room.post("ada", "one")
+    second, _, _ = room.post("ada", "two")
     assert (first["id"], second["id"]) == (1, 2)
     assert first == {"type": "message", "id": 1, "nick": "ada", "text": "one", "ts": 1764100000123}
 
@@ -113,9 +113,9 @@ def test_welcome_since_beyond_the_newest_id_says_reset(room):
 
 def test_a_re_sent_ref_returns_the_first_message_and_is_not_new(room):
     """The same (nick, ref) again is the stored message, flagged not new."""
-    first, new = room.post("ada", "hi", ref="c-1")
-    again, new_again = room.post("ada", "hi", ref="c-1")
+    first, _, new = room.post("ada", "hi", ref="c-1")
+    again, _, new_again = room.post("ada", "hi", ref="c-1")
     assert (new, new_again) == (True, False)
     assert again == first
-    other, new_other = room.post("bob", "hi", ref="c-1")
+    other, _, new_other = room.post("bob", "hi", ref="c-1")
     assert new_other and other["id"] == first["id"] + 1

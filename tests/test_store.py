@@ -14,7 +14,7 @@ def test_a_restart_keeps_the_history_and_ids_go_on(tmp_path):
     store.close()
     reopened = SQLiteStore(path)
     assert [m["text"] for m in reopened.recent("general", 10)] == ["m0", "m1", "m2"]
-    message, _ = reopened.append("general", "ada", "after", 2000)
+    message, _, _ = reopened.append("general", "ada", "after", 2000)
     assert message["id"] == 4
 
 
@@ -24,11 +24,42 @@ def test_memory_store_keeps_nothing():
     assert SQLiteStore(":memory:").recent("general", 10) == []
 
 
+def test_messages_are_readable_before_the_writer_commits_them(tmp_path):
+    """recent() and since() include appended messages at once, each exactly once."""
+    store = SQLiteStore(tmp_path / "chat.db")
+    futures = [store.append("general", "ada", f"m{n}", n)[1] for n in range(200)]
+    assert [m["id"] for m in store.recent("general", 300)] == list(range(1, 201))
+    assert [m["id"] for m in store.since("general", 150, 300)[0]] == list(range(151, 201))
+    assert [future.result(timeout=10) for future in futures] == list(range(1, 201))
+    assert [m["id"] for m in store.recent("general", 300)] == list(range(1, 201))
+    store.close()
+
+
+def test_close_stores_everything_appended(tmp_path):
+    """Closing waits for the writer: every appended message is in the file afterwards."""
+    path = tmp_path / "chat.db"
+    store = SQLiteStore(path)
+    for number in range(500):
+        store.append("general", "ada", f"m{number}", number)
+    store.close()
+    assert len(SQLiteStore(path).recent("general", 1000)) == 500
+
+
+def test_a_ref_is_recognised_after_a_restart(tmp_path):
+    """A ref stored before a restart still deduplicates a re-send after it."""
+    path = tmp_path / "chat.db"
+    store = SQLiteStore(path)
+    first, _, _ = store.append("general", "ada", "hi", 1000, ref="c-1")
+    store.close()
+    again, stored, new = SQLiteStore(path).append("general", "ada", "hi", 2000, ref="c-1")
+    assert (again, stored.result(), new) == (first, first["id"], False)
+
+
 def test_rooms_count_their_own_ids(tmp_path):
     """Each room's ids start at 1 and its history holds only its messages."""
     store = SQLiteStore(tmp_path / "chat.db")
     store.append("general", "ada", "g", 1)
-    message, _ = store.append("maths", "ada", "m", 2)
+    message, _, _ = store.append("maths", "ada", "m", 2)
     assert message["id"] == 1
     assert [m["text"] for m in store.recent("maths", 10)] == ["m"]
 
@@ -36,10 +67,10 @@ def test_rooms_count_their_own_ids(tmp_path):
 def test_a_ref_is_the_same_message_only_within_ten_minutes(tmp_path):
     """A ref re-sent within 10 minutes is deduplicated; after that it is a new message."""
     store = SQLiteStore(tmp_path / "chat.db")
-    first, _ = store.append("general", "ada", "hi", 0, ref="c-1")
-    _, new = store.append("general", "ada", "hi", 10 * 60 * 1000, ref="c-1")
+    first, _, _ = store.append("general", "ada", "hi", 0, ref="c-1")
+    _, _, new = store.append("general", "ada", "hi", 10 * 60 * 1000, ref="c-1")
     assert not new
-    late, new = store.append("general", "ada", "hi", 10 * 60 * 1000 + 1, ref="c-1")
+    late, _, new = store.append("general", "ada", "hi", 10 * 60 * 1000 + 1, ref="c-1")
     assert new and late["id"] == first["id"] + 1
 
 
