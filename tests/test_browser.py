@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
 ]
 RECONNECT_TIMEOUT = 15_000  # ms: the page's back-off is at most 10 s between tries
+RESTARTING = "Server restarting — reconnecting…"  # the status after close code 1001
 XSS = "<img src=x onerror=alert(1)>"
 CLOCK = re.compile(r"^\d{1,2}[:.]\d{2}")  # a local time of day: 14:03, 2:03 PM, 14.03
 
@@ -47,12 +48,25 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ChatServer]:
-    """A fresh chat server (empty history) on a free port, stopped by PID afterwards."""
-    chat_server = ChatServer(free_port(), tmp_path / "server.log")
-    chat_server.start()
-    yield chat_server
-    chat_server.stop()
+def start_server(tmp_path: Path) -> Iterator[Callable[..., ChatServer]]:
+    """Start chat servers with these run.py options on free ports; stop them by PID afterwards."""
+    servers = []
+
+    def start(*options: str) -> ChatServer:
+        chat_server = ChatServer(free_port(), tmp_path / "server.log", *options)
+        servers.append(chat_server)
+        chat_server.start()
+        return chat_server
+
+    yield start
+    for chat_server in servers:
+        chat_server.stop()
+
+
+@pytest.fixture
+def server(start_server: Callable[..., ChatServer]) -> ChatServer:
+    """A fresh chat server (empty history, in the test's own chat.db) on a free port."""
+    return start_server()
 
 
 @pytest.fixture
@@ -86,8 +100,41 @@ def say(page: Page, text: str) -> None:
 
 
 def messages(page: Page) -> Locator:
-    """Return the chat messages on the page (not the system lines)."""
-    return page.get_by_test_id("messages").locator(".message")
+    """Return the chat messages the server sent (not system lines, not pending ones)."""
+    return page.get_by_test_id("messages").locator(".message:not(.pending)")
+
+
+def pending(page: Page) -> Locator:
+    """Return our messages still waiting for the server's ack."""
+    return page.get_by_test_id("messages").locator(".message.pending")
+
+
+def status(page: Page) -> Locator:
+    """Return the connection status line."""
+    return page.get_by_test_id("status")
+
+
+def composer(page: Page) -> Locator:
+    """Return the box messages are typed in."""
+    return page.get_by_label("Message", exact=True)
+
+
+def keep_sockets(page: Page) -> Page:
+    """Make the page record every WebSocket it opens (window.testSockets), so a test can drop one.
+
+    Call before join(): the script runs in each new document before chat.js.
+    """
+    page.add_init_script(
+        "window.testSockets = []; const PageWebSocket = window.WebSocket;"
+        " window.WebSocket = class extends PageWebSocket {"
+        " constructor(...args) { super(...args); window.testSockets.push(this); } };"
+    )
+    return page
+
+
+def drop_socket(page: Page) -> None:
+    """Close the page's current chat socket from inside the page, as a dropped network would."""
+    page.evaluate("() => window.testSockets.at(-1).close()")
 
 
 def online(page: Page) -> Locator:
@@ -136,43 +183,174 @@ def test_html_in_a_message_is_shown_as_text(
 
 
 def test_page_reconnects_after_server_restart(
-    server: ChatServer, open_page: Callable[[], Page]
+    start_server: Callable[..., ChatServer], open_page: Callable[[], Page]
 ) -> None:
-    """After the server restarts on the same port the page reconnects by itself and chats."""
+    """After a restart that lost the history (reset) the page reconnects, starts afresh, chats."""
+    server = start_server("--db", ":memory:")
     ada = join(open_page(), server, "ada")
+    say(ada, "before the restart")
+    expect(messages(ada).locator(".text")).to_have_text(["before the restart"])
 
     server.stop()
-    expect(ada.get_by_test_id("status")).to_contain_text("Disconnected")
+    expect(status(ada)).to_have_text(RESTARTING)
     server.start()
-    expect(ada.get_by_test_id("status")).to_have_text(
-        "Connected as ada", timeout=RECONNECT_TIMEOUT
-    )
+    expect(status(ada)).to_have_text("Connected as ada", timeout=RECONNECT_TIMEOUT)
+    expect(messages(ada)).to_have_count(0)  # the server forgot it, so the page does too
 
     bob = join(open_page(), server, "bob")
     say(ada, "back again")
     expect(messages(bob).filter(has_text="back again").locator(".nick")).to_have_text("ada")
+    # Ids started again at 1: a page still skipping ids up to its old last one would hide this.
+    expect(messages(ada).locator(".text")).to_have_text(["back again"])
 
 
 def test_reconnect_shows_history_once(server: ChatServer, open_page: Callable[[], Page]) -> None:
-    """A reconnect replaces the message list with the welcome's history instead of adding to it."""
-    ada = open_page()
-    # Keep a handle on every socket the page opens, so the test can drop one.
-    ada.add_init_script(
-        "window.testSockets = []; const PageWebSocket = window.WebSocket;"
-        " window.WebSocket = class extends PageWebSocket {"
-        " constructor(...args) { super(...args); window.testSockets.push(this); } };"
-    )
-    join(ada, server, "ada")
+    """After a dropped socket reconnects, each message is still shown once and chat goes on."""
+    ada = join(keep_sockets(open_page()), server, "ada")
     say(ada, "first")
     say(ada, "second")
     expect(messages(ada).locator(".text")).to_have_text(["first", "second"])
 
-    ada.evaluate("() => window.testSockets.at(-1).close()")
-    expect(ada.get_by_test_id("status")).to_contain_text("Disconnected")
-    expect(ada.get_by_test_id("status")).to_have_text(
-        "Connected as ada", timeout=RECONNECT_TIMEOUT
+    drop_socket(ada)
+    expect(status(ada)).to_contain_text("Disconnected")
+    expect(status(ada)).to_have_text("Connected as ada", timeout=RECONNECT_TIMEOUT)
+    say(ada, "third")
+    expect(messages(ada).locator(".text")).to_have_text(["first", "second", "third"])
+    expect(pending(ada)).to_have_count(0)
+
+
+def test_page_catches_up_on_what_it_missed(
+    start_server: Callable[..., ChatServer], open_page: Callable[[], Page]
+) -> None:
+    """A page that was offline while others chatted gets every message it missed, once each."""
+    # A newcomer's history holds 2 messages: more than that back proves the page asked `since`.
+    server = start_server("--history", "2")
+    ada = join(open_page(), server, "ada")
+    bob = join(keep_sockets(open_page()), server, "bob")
+    say(ada, "before")
+    expect(messages(bob).locator(".text")).to_have_text(["before"])
+
+    # Offline alone leaves an open WebSocket open in Chromium: it only stops new
+    # connections. So go offline, then drop the socket; reconnecting fails until online.
+    bob.context.set_offline(True)
+    drop_socket(bob)
+    expect(status(bob)).to_contain_text("Disconnected")
+    missed = ["missed 1", "missed 2", "missed 3"]
+    for text in missed:
+        say(ada, text)
+    expect(messages(ada).locator(".text")).to_have_text(["before", *missed])
+
+    bob.context.set_offline(False)
+    expect(status(bob)).to_have_text("Connected as bob", timeout=RECONNECT_TIMEOUT)
+    expect(messages(bob).locator(".text")).to_have_text(["before", *missed])
+    expect(messages(bob).locator(".nick")).to_have_text(["ada"] * 4)
+
+
+def test_page_says_when_it_missed_too_much(
+    start_server: Callable[..., ChatServer], open_page: Callable[[], Page]
+) -> None:
+    """Back after more than 1000 messages, a page says some were missed and shows the rest once."""
+    server = start_server("--rate", "0")
+    ada = join(open_page(), server, "ada")
+    bob = join(keep_sockets(open_page()), server, "bob")
+    say(ada, "before")
+    expect(messages(bob).locator(".text")).to_have_text(["before"])
+
+    bob.context.set_offline(True)
+    drop_socket(bob)
+    expect(status(bob)).to_contain_text("Disconnected")
+    # 1001 messages from a plain socket in ada's page: one more than a `since` welcome carries.
+    ada.evaluate(
+        """(count) => new Promise((done) => {
+            const socket = new WebSocket(`ws://${location.host}/ws?nick=flood`);
+            socket.onopen = () => {
+                for (let n = 1; n <= count; n++) {
+                    socket.send(JSON.stringify({ type: "message", text: `flood ${n}` }));
+                }
+                socket.close();
+                done();
+            };
+        })""",
+        1001,
     )
-    expect(messages(ada).locator(".text")).to_have_text(["first", "second"])
+    expect(messages(ada)).to_have_count(1002)
+
+    bob.context.set_offline(False)
+    expect(status(bob)).to_have_text("Connected as bob", timeout=RECONNECT_TIMEOUT)
+    expect(messages(bob)).to_have_count(1001)  # "before" and the 1000 newest: flood 2 to 1001
+    expect(messages(bob).locator(".text").nth(1)).to_have_text("flood 2")
+    expect(messages(bob).locator(".text").last).to_have_text("flood 1001")
+    expect(bob.get_by_test_id("messages").locator(".system")).to_contain_text(
+        ["Some messages were missed while you were away."]
+    )
+
+
+def test_messages_typed_during_a_restart_arrive_once(
+    start_server: Callable[..., ChatServer], open_page: Callable[[], Page], tmp_path: Path
+) -> None:
+    """Messages typed during a restart wait as pending, then both pages show all once, in order."""
+    server = start_server("--db", str(tmp_path / "chat.db"), "--rate", "0")
+    ada = join(open_page(), server, "ada")
+    bob = join(open_page(), server, "bob")
+    say(ada, "before 1")
+    expect(messages(bob).locator(".text")).to_have_text(["before 1"])
+    say(bob, "before 2")
+    for page in (ada, bob):
+        expect(messages(page).locator(".text")).to_have_text(["before 1", "before 2"])
+
+    server.stop()
+    for page in (ada, bob):
+        expect(status(page)).to_have_text(RESTARTING)
+    during = ["during 1", "during 2", "during 3"]
+    for text in during:
+        say(ada, text)
+        expect(composer(ada)).to_have_value("")  # queued, so the box is free for the next one
+    expect(pending(ada).locator(".text")).to_have_text(during)
+    expect(pending(ada).locator(".sending")).to_have_text(["sending…"] * 3)
+    expect(messages(ada).locator(".text")).to_have_text(["before 1", "before 2"])
+
+    server.start()
+    for page, nick in ((ada, "ada"), (bob, "bob")):
+        expect(status(page)).to_have_text(f"Connected as {nick}", timeout=RECONNECT_TIMEOUT)
+        expect(messages(page).locator(".text")).to_have_text(["before 1", "before 2", *during])
+        expect(messages(page).locator(".nick")).to_have_text(["ada", "bob", "ada", "ada", "ada"])
+        expect(pending(page)).to_have_count(0)
+
+
+def test_rate_limited_messages_are_sent_again_in_order(
+    start_server: Callable[..., ChatServer], open_page: Callable[[], Page]
+) -> None:
+    """Messages refused by the rate limit are sent again later: each arrives once, in order."""
+    server = start_server("--rate", "2", "--burst", "1")  # 1 at once, then one every 0.5 s
+    ada = join(open_page(), server, "ada")
+    bob = join(open_page(), server, "bob")
+    fast = ["one", "two", "three", "four"]
+    for text in fast:
+        say(ada, text)
+
+    for page in (ada, bob):
+        expect(messages(page).locator(".text")).to_have_text(fast)
+    expect(pending(ada)).to_have_count(0)
+    expect(composer(ada)).to_have_value("")  # rate_limited is not a refusal: nothing comes back
+
+
+def test_refused_message_comes_back_to_the_composer(
+    server: ChatServer, open_page: Callable[[], Page]
+) -> None:
+    """A message the server refuses (too long) shows the error and comes back to the composer."""
+    ada = join(open_page(), server, "ada")
+    too_long = "x" * 2001  # run.py's default --max-text is 2000
+
+    say(ada, too_long)
+    expect(ada.get_by_role("alert")).to_contain_text("the limit is 2000")
+    expect(composer(ada)).to_have_value(too_long)
+    expect(pending(ada)).to_have_count(0)
+    expect(messages(ada)).to_have_count(0)
+
+    composer(ada).fill("short enough")  # and the page goes on sending
+    composer(ada).press("Enter")
+    expect(messages(ada).locator(".text")).to_have_text(["short enough"])
+    expect(pending(ada)).to_have_count(0)
 
 
 def test_newcomer_sees_history(server: ChatServer, open_page: Callable[[], Page]) -> None:
