@@ -104,16 +104,16 @@ def parse_settings(argv: list[str]) -> Settings:
 async def serve(settings: Settings) -> None:
     """Listen on the configured port and serve until SIGINT or SIGTERM."""
     try:
-        app = make_app(settings)
-    except StoreError as error:
-        sys.exit(str(error))
-    try:
         sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             sys.exit(f"Port {settings.port} is already in use (another chat server?); "
                      f"pick another with --port {settings.port + 1}.")
         sys.exit(f"Cannot listen on {settings.host}:{settings.port}: {error.strerror}.")
+    try:  # after binding, so a second server on a busy port never opens the database
+        app = make_app(settings)
+    except StoreError as error:
+        sys.exit(str(error))
     server = tornado.httpserver.HTTPServer(app)
     server.add_sockets(sockets)
     print("Chat is running. Share one of these addresses:", flush=True)

@@ -34,6 +34,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.room = room
         self.limits = limits
         self.nick: str | None = None
+        self.replaced = False  # a newer connection from the same page took over
         self.unsent = 0  # bytes handed to write_message that the kernel has not taken yet
         self.bucket = TokenBucket(limits.rate, limits.burst)
 
@@ -48,12 +49,27 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             )
 
     def open(self) -> None:
-        self.nick = self.room.join(self.get_query_argument("nick", None))
+        session = self.get_query_argument("session", "")
+        self.nick, takeover = self.room.join(
+            self.get_query_argument("nick", None), session if len(session) <= 64 else None
+        )
+        if takeover:
+            self.replace_stale_connection()
         self.waiters.add(self)
         self.write_message(protocol.encode(self.room.welcome(self.nick, self.since())))
         online = len(self.room.online())
-        self.broadcast(protocol.presence("join", self.nick, online))
-        log.info("%s joined from %s; %d online", self.nick, self.request.remote_ip, online)
+        if not takeover:  # after a takeover, nobody saw this person leave
+            self.broadcast(protocol.presence("join", self.nick, online))
+        log.info("%s %s from %s; %d online", self.nick, "came back" if takeover else "joined",
+                 self.request.remote_ip, online)
+
+    def replace_stale_connection(self) -> None:
+        """Close this page's previous connection, which still holds our nickname."""
+        for waiter in list(self.waiters):
+            if waiter.room is self.room and waiter.nick.casefold() == self.nick.casefold():
+                waiter.replaced = True
+                self.waiters.discard(waiter)
+                waiter.close(4001, "Replaced by a newer connection from the same page.")
 
     def since(self) -> int | None:
         """Return the `since` query argument if it is a message id, else None."""
@@ -80,19 +96,22 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         if new:  # a re-sent ref was broadcast the first time
             self.broadcast(message)
         if command.ref is not None:
-            asyncio.wrap_future(stored).add_done_callback(partial(self.acknowledge, command.ref))
+            acknowledge = partial(self.acknowledge, self.nick, command.ref)
+            asyncio.wrap_future(stored).add_done_callback(acknowledge)
 
-    def acknowledge(self, ref: str, stored: "Future[int]") -> None:
+    def acknowledge(self, nick: str, ref: str, stored: "Future[int]") -> None:
         """Tell the sender its message is in the store, or that it could not be stored."""
-        if self.ws_connection is None:  # gone meanwhile: it re-sends after reconnecting
-            return
-        if stored.exception() is None:
-            self.write_message(protocol.encode(protocol.ack(ref, stored.result())))
+        if stored.exception() is not None:
+            self.room.forget_ref(nick, ref)  # so sending it again stores it again
+            answer = ProtocolError(
+                "unavailable",
+                "The server could not save your message in its history; try again later.",
+                ref=ref,
+            ).event()
         else:
-            error = ProtocolError(
-                "unavailable", "The server could not store your message; send it again.", ref=ref
-            )
-            self.write_message(protocol.encode(error.event()))
+            answer = protocol.ack(ref, stored.result())
+        if self.ws_connection is not None:  # if gone, it re-sends after reconnecting
+            self.write_message(protocol.encode(answer))
 
     def rename(self, new: str) -> None:
         """Take a new nickname and tell everyone, or tell the sender why not."""
@@ -108,7 +127,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         log.info("%s is now %s", old, new)
 
     def on_close(self) -> None:
-        if self.nick is None:  # the handshake was refused: it never joined
+        if self.nick is None or self.replaced:  # never joined, or its nickname lives on
             return
         self.waiters.discard(self)
         self.room.leave(self.nick)

@@ -31,24 +31,36 @@ class Room:
         self.resume_limit = resume_limit
         self.clock = clock
         self._online: dict[str, str] = {}  # casefolded nickname -> nickname as chosen
+        self._sessions: dict[str, str] = {}  # casefolded nickname -> its holder's secret session
 
     def online(self) -> list[str]:
         """Return the nicknames online, in the order they arrived."""
         return list(self._online.values())
 
-    def join(self, wanted: str | None) -> str:
-        """Give a newcomer a nickname: the one wanted, suffixed if taken, or a guest name."""
+    def join(self, wanted: str | None, session: str | None = None) -> tuple[str, bool]:
+        """Give a newcomer a nickname: the one wanted, suffixed if taken, or a guest name.
+
+        Returns the nickname and whether it is a takeover: the holder of the
+        wanted nickname joined with the same secret `session`, so this is the
+        same page reconnecting while its old connection has not been noticed dead.
+        """
         try:
             nick = protocol.check_nick(wanted) if wanted is not None else None
         except ProtocolError:
             nick = None
+        if nick and session and self._sessions.get(nick.casefold()) == session:
+            self.rename(self._online[nick.casefold()], nick)
+            return nick, True
         nick = self._free_variant(nick) if nick else self._guest_name()
         self._online[nick.casefold()] = nick
-        return nick
+        if session:
+            self._sessions[nick.casefold()] = session
+        return nick, False
 
     def leave(self, nick: str) -> None:
         """Forget a nickname so someone else may take it."""
         self._online.pop(nick.casefold(), None)
+        self._sessions.pop(nick.casefold(), None)
 
     def rename(self, old: str, new: str) -> None:
         """Change a nickname, unless someone else online holds the new one."""
@@ -56,12 +68,19 @@ class Room:
             raise ProtocolError("nick_taken", f"{new!r} is taken by someone online.")
         del self._online[old.casefold()]
         self._online[new.casefold()] = new
+        session = self._sessions.pop(old.casefold(), None)
+        if session:
+            self._sessions[new.casefold()] = session
 
     def post(
         self, nick: str, text: str, ref: str | None = None
     ) -> tuple[Event, "Future[int]", bool]:
         """Store a message from `nick`: the message, its id once stored, and whether it is new."""
         return self.store.append(self.name, nick, text, int(self.clock() * 1000), ref)
+
+    def forget_ref(self, nick: str, ref: str) -> None:
+        """Let a message whose storing failed be stored when sent again."""
+        self.store.forget_ref(self.name, nick, ref)
 
     def welcome(self, nick: str, since: int | None = None) -> Event:
         """Build the welcome for `nick`: who is here and what was said (after `since`)."""

@@ -190,6 +190,10 @@ class SQLiteStore:
             else:
                 stored.set_exception(failure)
 
+    def forget_ref(self, room: str, nick: str, ref: str) -> None:
+        """Let a re-send of `ref` be stored anew (its first copy could not be written)."""
+        self._refs.pop((room, nick, ref), None)
+
     def _remember_ref(self, key: tuple[str, str, str], first: Stored) -> None:
         """Keep a message's ref for 10 minutes so a re-send is recognised."""
         self._refs[key] = first

@@ -32,10 +32,13 @@ const state = {
   retryTimer: null,  // set while the server asks us to slow down (rate_limited)
 };
 
-// A random name for this page load, so our refs never repeat those of an
-// earlier load with the same nickname. Not crypto.randomUUID: browsers only
-// offer it on https pages, and a classroom chat is served over plain http.
-const PAGE_SESSION = randomHex(8);
+// A random, secret name for this page load. Our refs start with it, so they
+// never repeat those of an earlier load with the same nickname; and the socket
+// URL carries it, so when we reconnect while the server still holds our old,
+// silently dead connection, the new one takes over our nickname instead of
+// becoming "ada-2". Not crypto.randomUUID: browsers only offer it on https
+// pages, and a classroom chat is served over plain http.
+const PAGE_SESSION = randomHex(16);
 
 function randomHex(byteCount) {
   const bytes = crypto.getRandomValues(new Uint8Array(byteCount));
@@ -74,7 +77,8 @@ function remember(nick) {
 
 function socketUrl(nick, since) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  let url = scheme + "//" + location.host + "/ws?nick=" + encodeURIComponent(nick);
+  let url = scheme + "//" + location.host + "/ws?nick=" + encodeURIComponent(nick)
+    + "&session=" + PAGE_SESSION;
   if (since !== null) url += "&since=" + since;
   return url;
 }

@@ -128,3 +128,29 @@ async def test_renaming_to_the_same_nick_announces_nothing(connect):
     await send(ada, {"type": "message", "text": "after"})
     await next_event(ada, "join")
     assert json.loads(await ada.read_message())["text"] == "after"
+
+
+@pytest.mark.gen_test
+async def test_same_page_reconnecting_takes_over_its_stale_connection(connect):
+    """A reconnect with the same secret session gets its nickname back, not nick-2."""
+    watcher, _ = await connect(nick="watcher")
+    stale, _ = await connect(path="/ws?nick=ada&session=s3cret")
+    assert (await next_event(watcher, "join"))["nick"] == "watcher"
+    assert (await next_event(watcher, "join"))["nick"] == "ada"
+    fresh, welcome = await connect(path="/ws?nick=ada&session=s3cret")
+    assert welcome["nick"] == "ada" and welcome["online"] == ["watcher", "ada"]
+    while await stale.read_message() is not None:
+        pass
+    assert stale.close_code == 4001
+    await send(fresh, {"type": "message", "text": "back"})
+    event = json.loads(await watcher.read_message())  # no leave, no join: just the message
+    assert (event["type"], event["text"]) == ("message", "back")
+
+
+@pytest.mark.gen_test
+async def test_another_session_cannot_take_a_nickname(connect):
+    """Without the holder's session, a taken nickname still gets a suffix."""
+    await connect(path="/ws?nick=ada&session=s3cret")
+    _, guessed = await connect(path="/ws?nick=ada&session=guess")
+    _, none = await connect(nick="ada")
+    assert (guessed["nick"], none["nick"]) == ("ada-2", "ada-3")

@@ -1,5 +1,7 @@
 """Gapless resume through real sockets: `since`, acks, and re-sent messages delivered once."""
 
+import sqlite3
+
 import pytest
 
 from chat.config import Settings
@@ -103,3 +105,18 @@ async def test_a_bad_ref_is_refused(connect, ref):
     assert (await next_event(ada, "error"))["code"] == "bad_message"
     await send(ada, {"type": "message", "text": "after"})
     assert (await next_event(ada, "message"))["id"] == 1
+
+
+@pytest.mark.gen_test
+async def test_a_message_that_cannot_be_stored_is_answered_unavailable(connect, settings):
+    """A failed write answers `unavailable` with the ref; sending it again stores it."""
+    ada, _ = await connect(nick="ada")
+    with sqlite3.connect(settings.db) as db:  # a broken database, as a failing disk would be
+        db.execute("ALTER TABLE messages RENAME TO broken")
+    await send(ada, {"type": "message", "text": "hi", "ref": "c-1"})
+    error = await next_event(ada, "error")
+    assert (error["code"], error["ref"]) == ("unavailable", "c-1")
+    with sqlite3.connect(settings.db) as db:
+        db.execute("ALTER TABLE broken RENAME TO messages")
+    await send(ada, {"type": "message", "text": "hi", "ref": "c-1"})
+    assert (await next_event(ada, "ack"))["ref"] == "c-1"

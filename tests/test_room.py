@@ -18,35 +18,35 @@ def room() -> Room:
 
 def test_join_gives_the_wanted_nick(room):
     """A free, valid nickname is granted as asked."""
-    assert room.join("ada") == "ada"
+    assert room.join("ada")[0] == "ada"
     assert room.online() == ["ada"]
 
 
 @pytest.mark.parametrize("wanted", [None, "", "   ", "x" * 25, "bad\x00nick"])
 def test_join_without_a_valid_nick_gets_a_guest_name(room, wanted):
     """A missing or invalid nickname becomes guest-XXXX."""
-    assert re.fullmatch(r"guest-[0-9a-f]{4}", room.join(wanted))
+    assert re.fullmatch(r"guest-[0-9a-f]{4}", room.join(wanted)[0])
 
 
 def test_taken_nick_gets_a_suffix_case_insensitively(room):
     """A nickname held online, in any case, is granted with -2, -3..."""
-    assert room.join("ada") == "ada"
-    assert room.join("ADA") == "ADA-2"
-    assert room.join("Ada") == "Ada-3"
+    assert room.join("ada")[0] == "ada"
+    assert room.join("ADA")[0] == "ADA-2"
+    assert room.join("Ada")[0] == "Ada-3"
 
 
 def test_suffix_keeps_the_nick_within_24_characters(room):
     """A suffixed long nickname is cut so it stays within the limit."""
     long_nick = "n" * 24
     room.join(long_nick)
-    assert room.join(long_nick) == "n" * 22 + "-2"
+    assert room.join(long_nick)[0] == "n" * 22 + "-2"
 
 
 def test_leave_frees_the_nick(room):
     """After someone leaves, their nickname can be taken again."""
     room.join("ada")
     room.leave("ada")
-    assert room.join("ada") == "ada"
+    assert room.join("ada")[0] == "ada"
 
 
 def test_rename_refuses_a_nick_held_by_another(room):
@@ -119,3 +119,19 @@ def test_a_re_sent_ref_returns_the_first_message_and_is_not_new(room):
     assert again == first
     other, _, new_other = room.post("bob", "hi", ref="c-1")
     assert new_other and other["id"] == first["id"] + 1
+
+
+def test_the_same_session_takes_its_nickname_back(room):
+    """Joining with the holder's session is a takeover; any other session gets a suffix."""
+    assert room.join("ada", session="s1") == ("ada", False)
+    assert room.join("ada", session="s2") == ("ada-2", False)
+    assert room.join("Ada", session="s1") == ("Ada", True)
+    assert room.online() == ["ada-2", "Ada"]
+
+
+def test_leaving_forgets_the_session(room):
+    """After the holder leaves, its session claims nothing."""
+    room.join("ada", session="s1")
+    room.leave("ada")
+    room.join("ada", session="other")
+    assert room.join("ada", session="s1") == ("ada-2", False)
