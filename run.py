@@ -11,7 +11,7 @@ from collections.abc import Callable
 import tornado.httpserver
 import tornado.netutil
 
-from chat.addresses import lan_addresses, share_urls
+from chat.addresses import banner, lan_addresses, share_urls
 from chat.app import make_app, shutdown
 from chat.config import Settings
 from chat.store import StoreError
@@ -98,6 +98,7 @@ def parse_settings(argv: list[str]) -> Settings:
         db=args.db, rate=args.rate, burst=args.burst, max_per_ip=args.max_per_ip,
         max_unsent=args.max_unsent, ping_interval=args.ping_interval,
         ping_timeout=args.ping_timeout, allow_origins=tuple(args.allow_origin), debug=args.debug,
+        invite_urls=tuple(share_urls(args.host, args.port, lan_addresses())),
     )
 
 
@@ -116,9 +117,7 @@ async def serve(settings: Settings) -> None:
         sys.exit(str(error))
     server = tornado.httpserver.HTTPServer(app)
     server.add_sockets(sockets)
-    print("Chat is running. Share one of these addresses:", flush=True)
-    for url in share_urls(settings.host, settings.port, lan_addresses()):
-        print(f"  {url}", flush=True)
+    print(banner(settings.host, settings.port, settings.invite_urls), flush=True)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)

@@ -2,7 +2,8 @@
 
 Routes: a WebSocket upgrade on `/` or `/ws` is the chat socket (the lesson's
 `new WebSocket("ws://HOST:3000/")` connects to `/`); a plain GET on `/`
-renders the page; `/static/` serves the page's assets.
+renders the page; `/invite.svg` draws the QR codes of the Invite panel;
+`/static/` serves the page's assets.
 """
 
 from pathlib import Path
@@ -13,8 +14,8 @@ import tornado.web
 from tornado.routing import PathMatches, Rule
 
 from chat.config import Settings
-from chat.handlers import ChatSocket, PageHandler
-from chat.room import Room
+from chat.handlers import ChatSocket, InviteHandler, PageHandler
+from chat.room import Rooms
 from chat.store import SQLiteStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,15 +31,17 @@ class WebSocketUpgrade(PathMatches):
 
 
 def make_app(settings: Settings) -> tornado.web.Application:
-    """Build the chat application: one room, the page, the socket and the assets."""
+    """Build the chat application: the rooms, the page, the socket, the invitations, the assets."""
     store = SQLiteStore(settings.db)
-    room = Room("general", store, settings.history, settings.resume_limit)
-    socket_options = {"room": room, "limits": settings}
+    rooms = Rooms(store, settings.history, settings.resume_limit)
+    socket_options = {"rooms": rooms, "limits": settings}
+    invite_options = {"invite_urls": settings.invite_urls}
     return tornado.web.Application(
         [
             Rule(WebSocketUpgrade(r"/"), ChatSocket, socket_options),
             (r"/ws", ChatSocket, socket_options),
-            (r"/", PageHandler),
+            (r"/", PageHandler, invite_options),
+            (r"/invite\.svg", InviteHandler, invite_options),
         ],
         template_path=str(ROOT / "templates"),
         static_path=str(ROOT / "static"),

@@ -29,3 +29,4 @@ class Settings:
     ping_interval: float = 20.0
     ping_timeout: float | None = None  # None: the same as ping_interval
     allow_origins: tuple[str, ...] = ()  # other sites' pages allowed to connect
+    invite_urls: tuple[str, ...] = ()  # the addresses the Invite panel offers, LAN first

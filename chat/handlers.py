@@ -1,37 +1,65 @@
-"""The page handler and the chat socket: thin I/O around `protocol` and `Room`."""
+"""The page, the invitation QR codes and the chat socket: thin I/O around `protocol` and `Room`."""
 
 import asyncio
+import io
 import logging
 import time
 from asyncio import Future
 from functools import partial
 
+import segno
 import tornado.web
 import tornado.websocket
 
 from chat import protocol
 from chat.config import Settings
-from chat.protocol import Event, Post, ProtocolError, Rename
+from chat.protocol import Event, Post, ProtocolError, Rename, Typing
 from chat.ratelimit import TokenBucket
-from chat.room import Room
+from chat.room import Room, Rooms
 
 log = logging.getLogger(__name__)
 
 
 class PageHandler(tornado.web.RequestHandler):
-    """Render the chat page."""
+    """Render the chat page, with the addresses to invite people to."""
+
+    def initialize(self, invite_urls: tuple[str, ...]) -> None:
+        self.invite_urls = invite_urls
 
     def get(self) -> None:
-        self.render("index.html")
+        self.render("index.html", invite_urls=self.invite_urls)
+
+
+class InviteHandler(tornado.web.RequestHandler):
+    """Serve a QR code (SVG) of one address the server listens on, optionally for one room."""
+
+    def initialize(self, invite_urls: tuple[str, ...]) -> None:
+        self.invite_urls = invite_urls
+
+    def get(self) -> None:
+        address = self.get_query_argument("address", "0")
+        if not address.isdigit() or int(address) >= len(self.invite_urls):
+            raise tornado.web.HTTPError(404, reason=f"No address number {address[:10]!r}")
+        try:
+            room = protocol.check_room(self.get_query_argument("room", ""))
+        except ProtocolError as error:
+            raise tornado.web.HTTPError(400, reason=error.message) from None
+        url = self.invite_urls[int(address)]
+        if room != protocol.DEFAULT_ROOM:
+            url += f"/#{room}"
+        svg = io.BytesIO()
+        segno.make(url, error="m").save(svg, kind="svg", scale=8, border=4, title=url)
+        self.set_header("Content-Type", "image/svg+xml")
+        self.write(svg.getvalue())
 
 
 class ChatSocket(tornado.websocket.WebSocketHandler):
-    """One browser's connection; the class-level `waiters` are everyone connected."""
+    """One browser's connection; the class-level `waiters` are everyone connected, by room."""
 
-    waiters: set["ChatSocket"] = set()
+    waiters: dict[str, set["ChatSocket"]] = {}  # room name -> the sockets in that room
 
-    def initialize(self, room: Room, limits: Settings) -> None:
-        self.room = room
+    def initialize(self, rooms: Rooms, limits: Settings) -> None:
+        self.rooms = rooms
         self.limits = limits
         self.nick: str | None = None
         self.replaced = False  # a newer connection from the same page took over
@@ -39,42 +67,51 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.bucket = TokenBucket(limits.rate, limits.burst)
 
     def prepare(self) -> None:
-        """Refuse the handshake if this address already has too many connections."""
+        """Refuse the handshake for a bad room name or too many connections from one address."""
+        try:
+            self.room_name = protocol.check_room(self.get_query_argument("room", ""))
+        except ProtocolError as error:
+            raise tornado.web.HTTPError(400, reason=error.message) from None
         cap = self.limits.max_per_ip
         address = self.request.remote_ip
-        if cap and sum(waiter.request.remote_ip == address for waiter in self.waiters) >= cap:
+        if cap and sum(waiter.request.remote_ip == address for waiter in self.everyone()) >= cap:
             log.warning("Refused a connection from %s: already %d open", address, cap)
             raise tornado.web.HTTPError(
                 429, reason=f"Too many connections from your address (at most {cap})"
             )
 
     def open(self) -> None:
+        self.room: Room = self.rooms.enter(self.room_name)
+        first_here = not self.room.online()
         session = self.get_query_argument("session", "")
         self.nick, takeover = self.room.join(
             self.get_query_argument("nick", None), session if len(session) <= 64 else None
         )
         if takeover:
             self.replace_stale_connection()
-        self.waiters.add(self)
-        self.write_message(protocol.encode(self.room.welcome(self.nick, self.since())))
+        self.waiters.setdefault(self.room.name, set()).add(self)
+        welcome = self.room.welcome(self.nick, self.rooms.occupied(), self.since())
+        self.write_message(protocol.encode(welcome))
         online = len(self.room.online())
         if not takeover:  # after a takeover, nobody saw this person leave
-            self.broadcast(protocol.presence("join", self.nick, online))
-        log.info("%s %s from %s; %d online", self.nick, "came back" if takeover else "joined",
-                 self.request.remote_ip, online)
-
-    def replace_stale_connection(self) -> None:
-        """Close this page's previous connection, which still holds our nickname."""
-        for waiter in list(self.waiters):
-            if waiter.room is self.room and waiter.nick.casefold() == self.nick.casefold():
-                waiter.replaced = True
-                self.waiters.discard(waiter)
-                waiter.close(4001, "Replaced by a newer connection from the same page.")
+            self.broadcast(self.room.name, protocol.presence("join", self.nick, online))
+        if first_here:
+            self.broadcast_everywhere(protocol.rooms(self.rooms.occupied()))
+        log.info("%s %s #%s from %s; %d there", self.nick, "came back to" if takeover else "joined",
+                 self.room.name, self.request.remote_ip, online)
 
     def since(self) -> int | None:
         """Return the `since` query argument if it is a message id, else None."""
         value = self.get_query_argument("since", "")
         return int(value) if value.isascii() and value.isdigit() else None
+
+    def replace_stale_connection(self) -> None:
+        """Close this page's previous connection, which still holds our nickname."""
+        for waiter in list(self.waiters.get(self.room.name, ())):
+            if waiter.nick.casefold() == self.nick.casefold():
+                waiter.replaced = True
+                self.forget(waiter)
+                waiter.close(4001, "Replaced by a newer connection from the same page.")
 
     def on_message(self, frame: str | bytes) -> None:
         retry_after = self.bucket.take()  # every frame costs a token, garbage included
@@ -89,12 +126,14 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             self.post(command)
         elif isinstance(command, Rename):
             self.rename(command.nick)
+        elif isinstance(command, Typing):
+            self.broadcast(self.room.name, protocol.typing(self.nick), skip=self)
 
     def post(self, command: Post) -> None:
         """Broadcast a message; acknowledge it once stored if it carries a ref."""
         message, stored, new = self.room.post(self.nick, command.text, command.ref)
         if new:  # a re-sent ref was broadcast the first time
-            self.broadcast(message)
+            self.broadcast(self.room.name, message)
         if command.ref is not None:
             acknowledge = partial(self.acknowledge, self.nick, command.ref)
             asyncio.wrap_future(stored).add_done_callback(acknowledge)
@@ -114,7 +153,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             self.write_message(protocol.encode(answer))
 
     def rename(self, new: str) -> None:
-        """Take a new nickname and tell everyone, or tell the sender why not."""
+        """Take a new nickname and tell the room, or tell the sender why not."""
         if new == self.nick:  # nothing changes, so nobody needs telling
             return
         try:
@@ -123,36 +162,61 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             self.write_message(protocol.encode(error.event()))
             return
         old, self.nick = self.nick, new
-        self.broadcast(protocol.renamed(old, new))
-        log.info("%s is now %s", old, new)
+        self.broadcast(self.room.name, protocol.renamed(old, new))
+        log.info("%s is now %s in #%s", old, new, self.room.name)
 
     def on_close(self) -> None:
         if self.nick is None or self.replaced:  # never joined, or its nickname lives on
             return
-        self.waiters.discard(self)
+        self.forget(self)
         self.room.leave(self.nick)
         online = len(self.room.online())
-        self.broadcast(protocol.presence("leave", self.nick, online))
-        log.info("%s left (close code %s); %d online", self.nick, self.close_code, online)
+        self.broadcast(self.room.name, protocol.presence("leave", self.nick, online))
+        if self.rooms.forget_if_empty(self.room):
+            self.broadcast_everywhere(protocol.rooms(self.rooms.occupied()))
+        log.info("%s left #%s (close code %s); %d there", self.nick, self.room.name,
+                 self.close_code, online)
 
     @classmethod
-    def broadcast(cls, event: Event) -> None:
-        """Send one event to every open socket; forget the ones that closed."""
+    def broadcast(cls, room: str, event: Event, skip: "ChatSocket | None" = None) -> None:
+        """Send one event to every open socket in `room`; forget the ones that closed."""
         frame = protocol.encode(event)  # encode once, not once per client
-        for waiter in list(cls.waiters):  # copy: the set changes while we send
+        for waiter in list(cls.waiters.get(room, ())):  # copy: the set changes while we send
+            if waiter is skip:
+                continue
             try:
                 waiter.write_message(frame)
             except tornado.websocket.WebSocketClosedError:
-                cls.waiters.discard(waiter)
+                cls.forget(waiter)
+
+    @classmethod
+    def forget(cls, waiter: "ChatSocket") -> None:
+        """Take a socket out of its room's waiters (and the room's set out, once empty)."""
+        here = cls.waiters.get(waiter.room.name)
+        if here is not None:
+            here.discard(waiter)
+            if not here:
+                del cls.waiters[waiter.room.name]
+
+    @classmethod
+    def broadcast_everywhere(cls, event: Event) -> None:
+        """Send one event to every room."""
+        for room in list(cls.waiters):
+            cls.broadcast(room, event)
+
+    @classmethod
+    def everyone(cls) -> list["ChatSocket"]:
+        """Return every connected socket, in every room."""
+        return [waiter for here in cls.waiters.values() for waiter in here]
 
     @classmethod
     async def close_all(cls, code: int, reason: str, grace: float) -> None:
         """Close every socket and wait up to `grace` seconds for them to finish closing."""
-        for waiter in list(cls.waiters):
+        for waiter in cls.everyone():
             waiter.close(code, reason)
         deadline = time.monotonic() + grace
         while cls.waiters and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)  # on_close empties the set as each client answers
+            await asyncio.sleep(0.05)  # on_close empties the sets as each client answers
 
     def write_message(self, message: str | bytes | dict, binary: bool = False) -> "Future[None]":
         """Queue a frame for this client, or close it if it has stopped reading."""
@@ -169,10 +233,10 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         """Count `size` bytes as sent, or forget this socket if the write failed."""
         self.unsent -= size
         if sent.cancelled() or sent.exception() is not None:
-            self.waiters.discard(self)
+            self.forget(self)
 
     def close_slow_reader(self) -> None:
         """Close a client that lets data pile up: 1013, then Tornado drops it within 5 s."""
         log.warning("%s is not reading: %d bytes waiting; closing it", self.nick, self.unsent)
-        self.waiters.discard(self)
+        self.forget(self)
         self.close(1013, "You are not reading: too much is waiting for you.")

@@ -11,6 +11,8 @@ from typing import Any
 
 MAX_NICK = 24
 MAX_REF = 64
+MAX_ROOM = 32
+DEFAULT_ROOM = "general"
 
 Event = dict[str, Any]
 
@@ -45,7 +47,12 @@ class Rename:
     nick: str
 
 
-Command = Post | Rename
+@dataclass(frozen=True)
+class Typing:
+    """The client is typing; the others in its room are told, nothing is stored."""
+
+
+Command = Post | Rename | Typing
 
 
 def parse(frame: str | bytes, max_text: int) -> Command:
@@ -73,8 +80,10 @@ def parse(frame: str | bytes, max_text: int) -> Command:
             raise
     if kind == "nick":
         return Rename(check_nick(_field(data, "nick")))
+    if kind == "typing":
+        return Typing()
     raise ProtocolError(
-        "unknown_type", f'Unknown type {kind[:40]!r}: send "message" or "nick".'
+        "unknown_type", f'Unknown type {kind[:40]!r}: send "message", "nick" or "typing".'
     )
 
 
@@ -119,16 +128,35 @@ def check_nick(nick: str) -> str:
     return nick
 
 
+def check_room(name: str) -> str:
+    """Return the room's canonical (lowercase) name; empty means the default room."""
+    name = name.strip().lower() or DEFAULT_ROOM
+    if len(name) > MAX_ROOM or not all(char.isalnum() or char in "-_" for char in name):
+        raise ProtocolError(
+            "bad_room", f"A room name is 1 to {MAX_ROOM} letters, digits, - or _."
+        )
+    return name
+
+
 def encode(event: Event) -> bytes:
     """Serialise an event to the UTF-8 JSON of one text frame."""
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def welcome(
-    nick: str, online: list[str], history: list[Event], truncated: bool = False, reset: bool = False
+    room: str,
+    nick: str,
+    online: list[str],
+    rooms: list[str],
+    history: list[Event],
+    truncated: bool = False,
+    reset: bool = False,
 ) -> Event:
     """Build the event a new client gets first, and only it."""
-    event = {"type": "welcome", "nick": nick, "online": online, "history": history}
+    event = {
+        "type": "welcome", "room": room, "nick": nick, "online": online, "rooms": rooms,
+        "history": history,
+    }
     if truncated:
         event["truncated"] = True
     if reset:
@@ -151,9 +179,9 @@ def rate_limited(retry_after: float, command: Command) -> ProtocolError:
     )
 
 
-def message(id: int, nick: str, text: str, ts: int) -> Event:
+def message(room: str, id: int, nick: str, text: str, ts: int) -> Event:
     """Build a chat message as everyone receives it."""
-    return {"type": "message", "id": id, "nick": nick, "text": text, "ts": ts}
+    return {"type": "message", "room": room, "id": id, "nick": nick, "text": text, "ts": ts}
 
 
 def presence(kind: str, nick: str, online: int) -> Event:
@@ -164,3 +192,13 @@ def presence(kind: str, nick: str, online: int) -> Event:
 def renamed(old: str, nick: str) -> Event:
     """Build the event that tells everyone a nickname changed."""
     return {"type": "nick", "old": old, "nick": nick}
+
+
+def typing(nick: str) -> Event:
+    """Build the event that tells a room someone is typing."""
+    return {"type": "typing", "nick": nick}
+
+
+def rooms(names: list[str]) -> Event:
+    """Build the event that lists the rooms with people in them."""
+    return {"type": "rooms", "rooms": names}

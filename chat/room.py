@@ -82,15 +82,17 @@ class Room:
         """Let a message whose storing failed be stored when sent again."""
         self.store.forget_ref(self.name, nick, ref)
 
-    def welcome(self, nick: str, since: int | None = None) -> Event:
-        """Build the welcome for `nick`: who is here and what was said (after `since`)."""
-        if since is None:
-            return protocol.welcome(nick, self.online(), self.store.recent(self.name, self.history))
-        if since > self.store.last_id(self.name):  # the history was lost: ids start again
+    def welcome(self, nick: str, rooms: list[str], since: int | None = None) -> Event:
+        """Build the welcome for `nick`: who is here, which rooms are busy, what was said."""
+        if since is None or since > self.store.last_id(self.name):
             history = self.store.recent(self.name, self.history)
-            return protocol.welcome(nick, self.online(), history, reset=True)
+            # A `since` beyond the newest id means the history was lost: ids start again.
+            reset = since is not None
+            return protocol.welcome(self.name, nick, self.online(), rooms, history, reset=reset)
         history, truncated = self.store.since(self.name, since, self.resume_limit)
-        return protocol.welcome(nick, self.online(), history, truncated=truncated)
+        return protocol.welcome(
+            self.name, nick, self.online(), rooms, history, truncated=truncated
+        )
 
     def _free_variant(self, nick: str) -> str:
         """Return `nick`, or `nick-2`, `nick-3`... whichever nobody online holds."""
@@ -107,3 +109,41 @@ class Room:
             nick = f"guest-{secrets.token_hex(2)}"
             if nick.casefold() not in self._online:
                 return nick
+
+
+class Rooms:
+    """Every room with people in it, by name: made on first use, forgotten when empty.
+
+    A forgotten room's history stays in the store; it is there again when
+    someone comes back.
+    """
+
+    def __init__(
+        self,
+        store: SQLiteStore,
+        history: int,
+        resume_limit: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.history = history
+        self.resume_limit = resume_limit
+        self.clock = clock
+        self._rooms: dict[str, Room] = {}
+
+    def enter(self, name: str) -> Room:
+        """Return the room called `name` (a canonical name), making it if needed."""
+        if name not in self._rooms:
+            self._rooms[name] = Room(name, self.store, self.history, self.resume_limit, self.clock)
+        return self._rooms[name]
+
+    def occupied(self) -> list[str]:
+        """Return the names of the rooms with people in them, sorted."""
+        return sorted(name for name, room in self._rooms.items() if room.online())
+
+    def forget_if_empty(self, room: Room) -> bool:
+        """Forget `room` if nobody is in it; return whether it was forgotten."""
+        if room.online():
+            return False
+        self._rooms.pop(room.name, None)
+        return True

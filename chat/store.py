@@ -107,7 +107,7 @@ class SQLiteStore:
             earlier = self._refs.get((room, nick, ref))
             if earlier is not None:
                 return *earlier, False
-        message = protocol.message(self.last_id(room) + 1, nick, text, ts)
+        message = protocol.message(room, self.last_id(room) + 1, nick, text, ts)
         self._last_ids[room] = message["id"]
         stored: Future[int] = Future()
         if ref is not None:
@@ -150,7 +150,7 @@ class SQLiteStore:
             " ORDER BY id DESC LIMIT ?",
             (room, after, committed, limit - len(queued)),
         ).fetchall()
-        return [protocol.message(*row) for row in reversed(rows)] + queued
+        return [protocol.message(room, *row) for row in reversed(rows)] + queued
 
     def _write_forever(self) -> None:
         """In the writer thread: commit whatever has queued, in one transaction at a time."""
@@ -215,4 +215,5 @@ class SQLiteStore:
         for room, nick, ref, message_id, text, ts in rows:
             stored: Future[int] = Future()
             stored.set_result(message_id)
-            self._remember_ref((room, nick, ref), (protocol.message(message_id, nick, text, ts), stored))
+            message = protocol.message(room, message_id, nick, text, ts)
+            self._remember_ref((room, nick, ref), (message, stored))

@@ -71,7 +71,10 @@ def test_posts_get_increasing_ids_and_millisecond_timestamps(room):
     first, _, _ = room.post("ada", "one")
     second, _, _ = room.post("ada", "two")
     assert (first["id"], second["id"]) == (1, 2)
-    assert first == {"type": "message", "id": 1, "nick": "ada", "text": "one", "ts": 1764100000123}
+    assert first == {
+        "type": "message", "room": "general", "id": 1, "nick": "ada", "text": "one",
+        "ts": 1764100000123,
+    }
 
 
 def test_welcome_holds_the_most_recent_messages_oldest_first(room):
@@ -79,7 +82,7 @@ def test_welcome_holds_the_most_recent_messages_oldest_first(room):
     room.join("ada")
     for text in ["1", "2", "3", "4"]:
         room.post("ada", text)
-    welcome = room.welcome("ada")
+    welcome = room.welcome("ada", ["general"])
     assert welcome["online"] == ["ada"]
     assert [m["text"] for m in welcome["history"]] == ["2", "3", "4"]
 
@@ -88,17 +91,17 @@ def test_welcome_since_holds_everything_after_that_id(room):
     """With `since`, the history is every message after it, not just the recent ones."""
     for text in ["1", "2", "3", "4", "5"]:
         room.post("ada", text)
-    welcome = room.welcome("bob", since=2)
+    welcome = room.welcome("bob", ["general"], since=2)
     assert [m["id"] for m in welcome["history"]] == [3, 4, 5]
     assert "truncated" not in welcome and "reset" not in welcome
-    assert room.welcome("bob", since=5)["history"] == []
+    assert room.welcome("bob", ["general"], since=5)["history"] == []
 
 
 def test_welcome_since_caps_and_says_truncated(room):
     """More missed than the resume limit: the newest ones, flagged truncated."""
     for number in range(10):
         room.post("ada", str(number))
-    welcome = room.welcome("bob", since=1)
+    welcome = room.welcome("bob", ["general"], since=1)
     assert [m["id"] for m in welcome["history"]] == [7, 8, 9, 10]
     assert welcome["truncated"] is True
 
@@ -106,7 +109,7 @@ def test_welcome_since_caps_and_says_truncated(room):
 def test_welcome_since_beyond_the_newest_id_says_reset(room):
     """A `since` the room never reached means its history was lost: reset, recent history."""
     room.post("ada", "only")
-    welcome = room.welcome("bob", since=57)
+    welcome = room.welcome("bob", ["general"], since=57)
     assert welcome["reset"] is True
     assert [m["text"] for m in welcome["history"]] == ["only"]
 

@@ -6,9 +6,10 @@ import sys
 from urllib.request import urlopen
 
 import pytest
+import segno
 from servers import ROOT, ChatServer, free_port
 
-from chat.addresses import share_urls
+from chat.addresses import banner, share_urls
 
 
 def run_py(*args: str, **options) -> subprocess.Popen:
@@ -28,18 +29,49 @@ def test_help_explains_every_option():
         assert option in result.stdout
 
 
-def test_share_urls_list_every_lan_address_then_localhost():
-    """Listening on every interface, each LAN address is printed, then localhost."""
+def test_share_urls_list_every_lan_address():
+    """Listening on every interface, each LAN address is one URL to share."""
     assert share_urls("0.0.0.0", 3000, ["192.168.1.23", "10.0.0.5"]) == [
-        "http://192.168.1.23:3000", "http://10.0.0.5:3000", "http://localhost:3000",
+        "http://192.168.1.23:3000", "http://10.0.0.5:3000",
     ]
 
 
-def test_share_urls_with_one_host_print_only_it():
-    """With --host set to one address, only that address's URL is printed."""
+def test_share_urls_with_one_host_give_only_it():
+    """With --host set to one address, only that address's URL is shared."""
     assert share_urls("192.168.1.23", 3000, ["192.168.1.23", "10.0.0.5"]) == [
         "http://192.168.1.23:3000"
     ]
+
+
+def test_banner_lists_the_urls_then_localhost_then_a_qr_code_of_the_first():
+    """The start-up text names every URL, then localhost, then a QR code of the first URL."""
+    urls = ("http://192.168.1.23:3000", "http://10.0.0.5:3000")
+    lines = banner("0.0.0.0", 3000, urls).splitlines()
+    assert lines[:4] == [
+        "Chat is running. Share one of these addresses:",
+        "  http://192.168.1.23:3000", "  http://10.0.0.5:3000", "  http://localhost:3000",
+    ]
+    assert lines[5] == "Or scan this with a phone to open http://192.168.1.23:3000:"
+    assert terminal_qr_matrix(lines[6:]) == qr_matrix(urls[0], border=2)
+
+
+def terminal_qr_matrix(lines: list[str]) -> list[list[bool]]:
+    """Read a compact terminal QR code back: each character is two rows; True = light."""
+    halves = {"█": (True, True), "▀": (True, False), "▄": (False, True), " ": (False, False)}
+    rows = []
+    for line in lines:
+        pairs = [halves[char] for char in line]
+        rows += [[top for top, _ in pairs], [bottom for _, bottom in pairs]]
+    return rows
+
+
+def qr_matrix(url: str, border: int) -> list[list[bool]]:
+    """Return segno's matrix for `url` with a light border, as rows of True = light."""
+    code = segno.make(url, error="m")
+    rows = [[not dark for dark in row] for row in code.matrix_iter(border=border)]
+    if len(rows) % 2:  # the terminal prints rows in pairs; an odd last row pairs with dark
+        rows.append([False] * len(rows[0]))
+    return rows
 
 
 def test_server_prints_its_url_and_serves_the_page(tmp_path):
@@ -47,7 +79,8 @@ def test_server_prints_its_url_and_serves_the_page(tmp_path):
     server = ChatServer(free_port(), tmp_path / "server.log")
     server.start()
     try:
-        assert server.banner == ["Chat is running. Share one of these addresses:", server.url]
+        assert server.banner[:2] == ["Chat is running. Share one of these addresses:", server.url]
+        assert f"http://localhost:{server.port}" not in server.banner
         with urlopen(server.url, timeout=10) as page:
             assert page.status == 200 and b"<html" in page.read().lower()
     finally:

@@ -1,0 +1,126 @@
+"""Rooms, typing and invitations through real sockets."""
+
+import io
+import json
+from urllib.parse import quote
+
+import pytest
+import segno
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+from tornado.websocket import websocket_connect
+
+from chat.config import Settings
+from conftest import next_event, send
+
+INVITE = "http://192.0.2.7:3000"
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """One LAN address to invite people to."""
+    return Settings(db=tmp_path / "chat.db", invite_urls=(INVITE,))
+
+
+@pytest.mark.gen_test
+async def test_rooms_have_their_own_people_messages_and_ids(connect):
+    """Messages, presence and ids stay inside their room."""
+    ada, general = await connect(path="/ws?nick=ada")
+    bob, maths = await connect(path="/ws?nick=bob&room=maths")
+    assert (general["room"], maths["room"]) == ("general", "maths")
+    assert maths["online"] == ["bob"]
+    await send(ada, {"type": "message", "text": "in general"})
+    await send(bob, {"type": "message", "text": "in maths"})
+    assert (await next_event(ada, "message"))["text"] == "in general"
+    in_maths = await next_event(bob, "message")
+    assert (in_maths["text"], in_maths["room"], in_maths["id"]) == ("in maths", "maths", 1)
+    _, later = await connect(path="/ws?nick=cy&room=maths&since=0")
+    assert [m["text"] for m in later["history"]] == ["in maths"]
+
+
+@pytest.mark.gen_test
+async def test_a_nickname_is_unique_within_a_room_only(connect):
+    """The same nickname may be in two rooms, but not twice in one."""
+    _, general = await connect(path="/ws?nick=ada")
+    _, maths = await connect(path="/ws?nick=ada&room=maths")
+    _, again = await connect(path="/ws?nick=ada&room=maths")
+    assert (general["nick"], maths["nick"], again["nick"]) == ("ada", "ada", "ada-2")
+
+
+@pytest.mark.gen_test
+async def test_room_names_ignore_case_and_default_to_general(connect):
+    """`Maths` is `maths`; no room, or an empty one, is general, as for the lesson's URL."""
+    _, upper = await connect(path="/ws?room=Maths")
+    _, empty = await connect(path="/ws?room=")
+    _, lesson = await connect(path="/")
+    assert (upper["room"], empty["room"], lesson["room"]) == ("maths", "general", "general")
+
+
+@pytest.mark.gen_test
+@pytest.mark.parametrize("room", ["no spaces", "x" * 33, "semi;colon", "a/b"])
+async def test_a_bad_room_name_is_refused_with_400_and_a_reason(http_server, http_port, room):
+    """A room name outside the rules refuses the handshake with 400 and why."""
+    with pytest.raises(HTTPClientError) as refused:
+        await websocket_connect(f"ws://127.0.0.1:{http_port}/ws?room={quote(room)}")
+    assert refused.value.code == 400
+    assert "room name" in refused.value.response.reason
+
+
+@pytest.mark.gen_test
+async def test_the_rooms_event_follows_rooms_opening_and_emptying(connect):
+    """Everyone, in every room, learns when a room gets its first person or loses its last."""
+    ada, welcome = await connect(path="/ws?nick=ada")
+    assert welcome["rooms"] == ["general"]
+    assert (await next_event(ada, "rooms"))["rooms"] == ["general"]
+    bob, maths = await connect(path="/ws?nick=bob&room=maths")
+    assert maths["rooms"] == ["general", "maths"]
+    assert (await next_event(ada, "rooms"))["rooms"] == ["general", "maths"]
+    bob.close()
+    assert (await next_event(ada, "rooms"))["rooms"] == ["general"]
+
+
+@pytest.mark.gen_test
+async def test_typing_reaches_the_others_in_the_room_only(connect):
+    """`typing` is relayed to the room, not to the typist nor to other rooms, and not stored."""
+    ada, _ = await connect(path="/ws?nick=ada")
+    bob, _ = await connect(path="/ws?nick=bob")
+    elsewhere, _ = await connect(path="/ws?nick=cy&room=maths")
+    await send(ada, {"type": "typing"})
+    assert await next_event(bob, "typing") == {"type": "typing", "nick": "ada"}
+    for ws in (ada, elsewhere):  # a marker each sends itself arrives with no typing before it
+        await send(ws, {"type": "message", "text": "marker"})
+        while (event := json.loads(await ws.read_message()))["type"] != "message":
+            assert event["type"] != "typing", event
+    _, later = await connect(path="/ws?nick=dee&since=0")
+    assert [m["text"] for m in later["history"]] == ["marker"]  # maths' marker is in maths
+
+
+@pytest.mark.gen_test
+@pytest.mark.parametrize("query, url", [("", INVITE), ("&room=maths", INVITE + "/#maths"),
+                                        ("&room=general", INVITE)])
+async def test_invite_svg_is_a_qr_code_of_the_address(http_server, http_port, query, url):
+    """/invite.svg draws the QR code of the chosen address, in the chosen room."""
+    response = await AsyncHTTPClient().fetch(
+        f"http://127.0.0.1:{http_port}/invite.svg?address=0{query}"
+    )
+    assert response.headers["Content-Type"] == "image/svg+xml"
+    expected = io.BytesIO()
+    segno.make(url, error="m").save(expected, kind="svg", scale=8, border=4, title=url)
+    assert response.body == expected.getvalue()
+
+
+@pytest.mark.gen_test
+@pytest.mark.parametrize("query, code", [("address=1", 404), ("address=x", 404),
+                                         ("address=0&room=a/b", 400)])
+async def test_a_bad_invitation_request_says_why(http_server, http_port, query, code):
+    """An address out of range is 404 and a bad room 400, each with a reason."""
+    with pytest.raises(HTTPClientError) as refused:
+        await AsyncHTTPClient().fetch(f"http://127.0.0.1:{http_port}/invite.svg?{query}")
+    assert refused.value.code == code
+    assert refused.value.response.reason not in ("Not Found", "Bad Request")
+
+
+@pytest.mark.gen_test
+async def test_the_page_lists_the_invitation_addresses(http_server, http_port):
+    """The page carries every address to invite people to."""
+    page = await AsyncHTTPClient().fetch(f"http://127.0.0.1:{http_port}/")
+    assert INVITE in page.body.decode()
