@@ -1,8 +1,14 @@
 // The chat page: pick a nickname, connect to /ws, show the room, reconnect when the socket drops.
 //
+// The page is four plain scripts, loaded in order by templates/index.html:
+//   text.js       turning what people typed into elements (text, links, times)
+//   attention.js  "ada is typing…", the unread count in the title, the beep
+//   rooms.js      the room in the address, the rooms list, switching, invitations
+//   chat.js       this file: the socket, the outbox, the server's events; it starts the page
+//
 // The server sends data, never HTML (docs/protocol.md). Everything another
-// person typed (messages, nicknames) goes into the page through textContent,
-// so "<img onerror=...>" stays text and runs nothing. Never use innerHTML here.
+// person typed goes into the page as text (see text.js), so
+// "<img onerror=...>" stays text and runs nothing. Never use innerHTML here.
 //
 // Nothing lost, nothing twice: a reconnect asks only for the messages after the
 // last one shown (`since`), and each message typed waits in an outbox, greyed
@@ -19,17 +25,23 @@ const GOING_AWAY = 1001;            // close code: the server is shutting down o
 const $ = (id) => document.getElementById(id);
 
 const state = {
-  wanted: "",        // the nickname we ask for when (re)connecting
+  wanted: "",        // the nickname we ask for when (re)connecting; "" until Join
   nick: "",          // the nickname the server gave us: welcome.nick is authoritative
-  online: [],        // nicknames online, in the order they arrived
+  room: "general",   // the room on screen, from the address (rooms.js)
+  rooms: [],         // rooms with people in them, from the server
+  records: new Map(),// per room: {lastId, outbox, saved}; see roomRecord() in rooms.js
+  online: [],        // nicknames online in this room, in the order they arrived
   socket: null,
   failures: 0,       // reconnects since the last welcome; drives the back-off
   restarting: false, // the server said it is going away (1001); cleared by the next welcome
-  lastId: null,      // id of the last message shown; a reconnect asks for what came after it
+  reconnectTimer: null, // set while waiting to reconnect
   resuming: false,   // this connection asked for `since`: its welcome continues our list
-  outbox: [],        // messages typed but not yet acknowledged, oldest first: {ref, text, item}
   typed: 0,          // how many messages this page has queued; numbers their refs
   retryTimer: null,  // set while the server asks us to slow down (rate_limited)
+  typing: new Map(), // who is typing here -> the timer that stops showing it (attention.js)
+  typingSentAt: 0,   // when we last told the room we are typing
+  unread: 0,         // messages that arrived while the tab was hidden
+  audio: null,       // the AudioContext for the beep, made once the person allows sound
 };
 
 // A random, secret name for this page load. Our refs start with it, so they
@@ -52,7 +64,16 @@ function start() {
   $("join-form").addEventListener("submit", onJoin);
   $("composer").addEventListener("submit", onSend);
   $("message-input").addEventListener("keydown", onComposerKey);
+  $("message-input").addEventListener("input", onComposerInput);
   $("rename-form").addEventListener("submit", onRename);
+  $("room-form").addEventListener("submit", onRoomForm);
+  $("invite-button").addEventListener("click", onInviteButton);
+  document.addEventListener("keydown", onInviteKey);
+  document.addEventListener("visibilitychange", onVisibilityChange);
+  window.addEventListener("hashchange", onHashChange);
+  startSound();
+  state.room = roomFromHash(location.hash) || DEFAULT_ROOM;
+  showRoomName();
 }
 
 function onJoin(event) {
@@ -60,6 +81,7 @@ function onJoin(event) {
   const nick = $("nick-input").value.trim();
   if (!nick) return;
   remember(nick);
+  unlockAudio();  // a click: the moment a browser allows a page to make sound
   $("join-form").hidden = true;
   $("chat").hidden = false;
   $("message-input").focus();
@@ -75,24 +97,43 @@ function remember(nick) {
 
 // ---- The socket ------------------------------------------------------------
 
-function socketUrl(nick, since) {
+function socketUrl(nick, room, since) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  let url = scheme + "//" + location.host + "/ws?nick=" + encodeURIComponent(nick)
-    + "&session=" + PAGE_SESSION;
-  if (since !== null) url += "&since=" + since;
-  return url;
+  const query = new URLSearchParams({ nick, session: PAGE_SESSION, room });
+  if (since !== null) query.set("since", since);
+  return scheme + "//" + location.host + "/ws?" + query;
 }
 
 function connect() {
+  state.reconnectTimer = null;
   setStatus("connecting", "Connecting…");
-  // Once messages are shown, ask only for the ones after them. The first
-  // connection of a page load asks for nothing and gets the recent history.
-  state.resuming = state.lastId !== null;
-  const socket = new WebSocket(socketUrl(state.wanted, state.lastId));
-  socket.addEventListener("message", (frame) => onFrame(frame.data));
+  // Once messages of this room are shown, ask only for the ones after them.
+  // The first visit to a room asks for nothing and gets the recent history.
+  const since = here().lastId;
+  state.resuming = since !== null;
+  const socket = new WebSocket(socketUrl(state.wanted, state.room, since));
+  // A socket we have replaced (switching rooms) may still report: ignore it.
+  socket.addEventListener("message", (frame) => {
+    if (socket === state.socket) onFrame(frame.data);
+  });
   // A failed connection fires "error" and then "close", so "close" alone is enough.
-  socket.addEventListener("close", onClose);
+  socket.addEventListener("close", (event) => {
+    if (socket === state.socket) onClose(event);
+  });
   state.socket = socket;
+}
+
+// Drop the current socket (if any) and connect at once: used to change rooms.
+function reconnectNow() {
+  clearTimeout(state.reconnectTimer);
+  clearTimeout(state.retryTimer);
+  state.retryTimer = null;
+  const old = state.socket;
+  state.socket = null;  // first, so its close event is ignored
+  if (old !== null) old.close(1000, "Changing rooms");
+  state.failures = 0;
+  state.restarting = false;
+  connect();
 }
 
 function onFrame(data) {
@@ -118,7 +159,8 @@ function onClose(event) {
   } else {
     setStatus("disconnected", `Disconnected — reconnecting in ${seconds} s…`);
   }
-  setTimeout(connect, delay);
+  forgetTyping();  // nobody can tell us they stopped while we are away
+  state.reconnectTimer = setTimeout(connect, delay);
 }
 
 // Exponential back-off with jitter: after a server restart every page
@@ -147,10 +189,11 @@ function send(command) {
 
 // Queue a typed message, show it as pending and send it if we can. Typing
 // while disconnected works too: the next welcome sends it.
+// Each room has its own outbox (rooms.js says why).
 function queueMessage(text) {
   state.typed += 1;
   const entry = { ref: `c-${PAGE_SESSION}-${state.typed}`, text, item: pendingItem(text) };
-  state.outbox.push(entry);
+  here().outbox.push(entry);
   appendToList(entry.item);
   // While we wait out a rate limit, the retry sends it, after the older ones.
   if (state.retryTimer === null) transmit(entry);
@@ -166,13 +209,14 @@ function transmit(entry) {
 function flushOutbox() {
   clearTimeout(state.retryTimer);
   state.retryTimer = null;
-  state.outbox.forEach(transmit);
+  here().outbox.forEach(transmit);
 }
 
 // Take the entry with this ref out of the outbox; null if it is not there.
 function takeFromOutbox(ref) {
-  const index = state.outbox.findIndex((entry) => entry.ref === ref);
-  return index === -1 ? null : state.outbox.splice(index, 1)[0];
+  const outbox = here().outbox;
+  const index = outbox.findIndex((entry) => entry.ref === ref);
+  return index === -1 ? null : outbox.splice(index, 1)[0];
 }
 
 // Stored: the real message was already shown (the broadcast comes before the
@@ -218,7 +262,10 @@ function handleEvent(event) {
       onWelcome(event);
       break;
     case "message":
-      addMessage(event);
+      onMessage(event);
+      break;
+    case "typing":
+      onTyping(event.nick);
       break;
     case "join":
       addPerson(event.nick);
@@ -226,7 +273,11 @@ function handleEvent(event) {
       break;
     case "leave":
       removePerson(event.nick);
+      stoppedTyping(event.nick);
       addSystemLine(`${event.nick} left`);
+      break;
+    case "rooms":
+      onRoomsChanged(event.rooms);
       break;
     case "nick":
       onRenamed(event);
@@ -247,6 +298,8 @@ function onWelcome(event) {
   state.failures = 0;
   state.restarting = false;
   state.nick = event.nick;
+  state.typingSentAt = 0;  // a new connection: the room has not heard us typing
+  adoptRoomName(event.room);
   setStatus("connected", `Connected as ${state.nick}`);
   if (state.resuming && !event.reset) {
     catchUp(event);
@@ -255,6 +308,7 @@ function onWelcome(event) {
   }
   state.online = [...event.online];
   renderOnline();
+  onRoomsChanged(event.rooms || []);
   flushOutbox();
 }
 
@@ -268,7 +322,7 @@ function catchUp(event) {
 // again): forget what we showed. Pending messages stay: they are still ours to send.
 function showFreshHistory(history) {
   $("messages").querySelectorAll(":scope > :not(.pending)").forEach((item) => item.remove());
-  state.lastId = null;
+  here().lastId = null;
   history.forEach(addMessage);
 }
 
@@ -279,25 +333,37 @@ function onRenamed(event) {
     setStatus("connected", `Connected as ${state.nick}`);
   }
   renamePerson(event.old, event.nick);  // after: so our own entry keeps its "me" mark
+  stoppedTyping(event.old);
   addSystemLine(`${event.old} is now ${event.nick}`);
+}
+
+// A message as it happens (not from a welcome's history).
+function onMessage(message) {
+  addMessage(message);
+  stoppedTyping(message.nick);  // it was what they were typing
+  if (message.nick !== state.nick) noticeUnread();
 }
 
 // ---- Rendering ---------------------------------------------------------------
 
 function addMessage(message) {
   // Ids only grow, so one at or below the last shown is already on the page.
-  if (state.lastId !== null && message.id <= state.lastId) return;
-  state.lastId = message.id;
+  const record = here();
+  if (record.lastId !== null && message.id <= record.lastId) return;
+  record.lastId = message.id;
   const item = document.createElement("li");
   item.className = "message";
   if (message.nick === state.nick) item.classList.add("mine");
   item.dataset.id = message.id;
-  item.append(
-    textElement("span", "nick", message.nick),
-    timeElement(message.ts),
-    textElement("div", "text", message.text),
-  );
+  item.append(nickElement(message.nick), timeElement(message.ts), messageText(message.text));
   appendToList(item);
+}
+
+// dir="auto": an Arabic nickname stays right to left without turning the line around.
+function nickElement(nick) {
+  const element = textElement("span", "nick", nick);
+  element.dir = "auto";
+  return element;
 }
 
 // A message of ours the server has not acknowledged yet, greyed out.
@@ -305,32 +371,15 @@ function pendingItem(text) {
   const item = document.createElement("li");
   item.className = "message mine pending";
   item.append(
-    textElement("span", "nick", state.nick || state.wanted),
+    nickElement(state.nick || state.wanted),
     textElement("span", "sending", "sending…"),
-    textElement("div", "text", text),
+    messageText(text),
   );
   return item;
 }
 
 function addSystemLine(text) {
   appendToList(textElement("li", "system", text));
-}
-
-function textElement(tag, className, text) {
-  const element = document.createElement(tag);
-  element.className = className;
-  element.textContent = text;  // text, never HTML: see the note at the top
-  return element;
-}
-
-function timeElement(ts) {
-  const when = new Date(ts);
-  const element = textElement(
-    "time", "time", when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
-  );
-  element.dateTime = when.toISOString();
-  element.title = when.toLocaleString();
-  return element;
 }
 
 // Follow new messages only if the reader was already at the bottom, so
@@ -363,6 +412,7 @@ function renamePerson(old, nick) {
 function renderOnline() {
   const items = state.online.map((nick) => {
     const item = textElement("li", "person", nick);
+    item.dir = "auto";
     if (nick === state.nick) item.classList.add("me");
     return item;
   });
@@ -395,6 +445,7 @@ function onSend(event) {
   // the server has stored it, and a refused message comes back to this box.
   queueMessage(input.value);
   input.value = "";
+  state.typingSentAt = 0;  // our message ends "typing…" for the others; the next key starts it again
   input.focus();
 }
 
