@@ -1,0 +1,406 @@
+"""The terminal client against the real server, through real sockets: lines in, lines out."""
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import pytest
+from tornado.ioloop import IOLoop
+from tornado.iostream import IOStream, StreamClosedError
+from tornado.netutil import bind_sockets
+from tornado.tcpclient import TCPClient
+from tornado.tcpserver import TCPServer
+from tornado.websocket import websocket_connect
+
+from chat.client import Outbox, TerminalChat, main, message_lines
+from chat.config import Settings
+from conftest import next_event, send
+from servers import ROOT, ChatServer, free_port
+
+CLOCK = r"\d\d:\d\d"
+
+
+class Terminal:
+    """A TerminalChat driven like a person at a keyboard: type lines, read what it prints."""
+
+    def __init__(self, url: str, nick: str, **options) -> None:
+        self.keyboard: asyncio.Queue[str | None] = asyncio.Queue()
+        self.screen: asyncio.Queue[str] = asyncio.Queue()
+        self.reports: asyncio.Queue[str] = asyncio.Queue()
+        self.printed: list[str] = []  # every chat line, for counting
+        self.chat = TerminalChat(
+            url, nick, self.typed_lines(), self.print, self.reports.put_nowait, **options
+        )
+
+    async def typed_lines(self) -> AsyncIterator[str]:
+        """Yield what the test types, until it types None (end of input)."""
+        while (line := await self.keyboard.get()) is not None:
+            yield line
+
+    @staticmethod
+    async def nothing() -> AsyncIterator[str]:
+        """Yield no lines: a keyboard nobody types on."""
+        return
+        yield
+
+    def print(self, line: str) -> None:
+        """Receive one chat line from the client."""
+        self.printed.append(line)
+        self.screen.put_nowait(line)
+
+    def type(self, line: str | None) -> None:
+        """Type one line; None ends the input (Ctrl+D)."""
+        self.keyboard.put_nowait(line)
+
+    async def next_line(self, matching: str) -> str:
+        """Return the next chat line matching this regular expression, skipping others."""
+        while not re.search(matching, line := await self.screen.get()):
+            pass
+        return line
+
+    async def next_report(self, matching: str) -> str:
+        """Return the next stderr line matching this regular expression."""
+        while not re.search(matching, line := await self.reports.get()):
+            pass
+        return line
+
+
+@contextlib.asynccontextmanager
+async def running(terminal: Terminal) -> AsyncIterator["asyncio.Future[int]"]:
+    """Run the client for the block; stop it and wait for it after, even if the test failed."""
+    task = asyncio.ensure_future(terminal.chat.run())
+    try:
+        yield task
+    finally:
+        terminal.chat.stop()
+        await asyncio.wait([task])
+
+
+def hhmm(ts: int) -> str:
+    """Return the local HH:MM a client should show for a server timestamp."""
+    return datetime.fromtimestamp(ts / 1000).strftime("%H:%M")
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_shows_the_welcome_and_messages_and_delivers_typed_lines(connect, http_port):
+    """Welcome, history and `HH:MM bob: hi` are printed; a typed line reaches bob and is acked."""
+    bob, _ = await connect("bob")
+    await send(bob, {"type": "message", "text": "earlier"})
+    earlier = await next_event(bob, "message")
+    terminal = Terminal(f"ws://127.0.0.1:{http_port}/ws", "ada")
+    async with running(terminal) as run:
+        welcome = await terminal.next_line("connected")
+        assert welcome == "* connected to #general as ada; online: bob, ada"
+        assert await terminal.screen.get() == f"{hhmm(earlier['ts'])} bob: earlier"
+        await send(bob, {"type": "message", "text": "hi"})
+        hi = await next_event(bob, "message")
+        assert await terminal.next_line("hi") == f"{hhmm(hi['ts'])} bob: hi"
+        terminal.type("hello from ada")
+        mine = await next_event(bob, "message")
+        assert (mine["nick"], mine["text"]) == ("ada", "hello from ada")
+        assert re.fullmatch(f"{CLOCK} ada: hello from ada", await terminal.next_line("hello"))
+        await terminal.chat.delivered()  # the ack came
+        assert len(terminal.chat.outbox) == 0
+        terminal.type(None)
+        assert await run == 0
+    assert (await next_event(bob, "leave"))["nick"] == "ada"
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_join_leave_and_multi_line_messages_are_printed(connect, http_port):
+    """Others joining and leaving print a line each; a message's later lines are indented."""
+    terminal = Terminal(f"ws://127.0.0.1:{http_port}/ws", "ada")
+    async with running(terminal):
+        await terminal.next_line("connected")
+        bob, _ = await connect("bob")
+        assert await terminal.screen.get() == "* bob joined"
+        await send(bob, {"type": "message", "text": "one\ntwo"})
+        first = await terminal.screen.get()
+        assert re.fullmatch(f"{CLOCK} bob: one", first)
+        assert await terminal.screen.get() == " " * len(first[:-3]) + "two"
+        bob.close()
+        assert await terminal.screen.get() == "* bob left"
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_refused_lines_print_the_error_and_leave_the_outbox(http_server, http_port):
+    """A line over max_text prints `! ... (too_long)` and is dropped, not re-sent."""
+    terminal = Terminal(f"ws://127.0.0.1:{http_port}/ws", "ada")
+    async with running(terminal):
+        await terminal.next_line("connected")
+        terminal.type("x" * 101)  # the test settings' max_text is 100
+        assert await terminal.next_line("^!") == (
+            "! The message is 101 characters long; the limit is 100. (too_long)"
+        )
+        assert len(terminal.chat.outbox) == 0
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_nick_command_renames_or_prints_why_not(connect, http_port):
+    """/nick NAME prints the change; a nickname someone holds prints `! ... (nick_taken)`."""
+    await connect("bob")
+    terminal = Terminal(f"ws://127.0.0.1:{http_port}/ws", "ada")
+    async with running(terminal):
+        await terminal.next_line("connected")
+        terminal.type("/nick bob")
+        assert (await terminal.next_line("^!")).endswith("(nick_taken)")
+        terminal.type("/nick ada2")
+        assert await terminal.next_line("is now") == "* ada is now ada2"
+        assert terminal.chat.nick == "ada2"
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_room_is_joined_and_a_refused_room_ends_the_client(http_server, http_port):
+    """--room joins that room; a room the server refuses (HTTP 400) exits 1 instead of retrying."""
+    terminal = Terminal(f"ws://127.0.0.1:{http_port}/ws", "ada", room="maths")
+    async with running(terminal):
+        assert (await terminal.next_line("connected")).startswith("* connected to #maths as ada")
+    refused = Terminal(f"ws://127.0.0.1:{http_port}/ws", "ada", room="no such room!")
+    assert await refused.chat.run() == 1
+    assert "HTTP 400" in await refused.next_report("refused")
+
+
+class TestRateLimit:
+    """The client under a server that takes one message at a time, 20 a second."""
+
+    @pytest.fixture
+    def settings(self, tmp_path) -> Settings:
+        """The shared test settings with a burst of one."""
+        return Settings(db=tmp_path / "chat.db", history=5, max_text=100, rate=20, burst=1)
+
+    @pytest.mark.gen_test(timeout=10)
+    async def test_rate_limited_lines_are_sent_again_in_order(self, connect, http_port):
+        """Rate-limited lines go again after retry_after: once each, in order, no error shown."""
+        bob, _ = await connect("bob")
+        terminal = Terminal(f"ws://127.0.0.1:{http_port}/ws", "ada")
+        async with running(terminal):
+            await terminal.next_line("connected")
+            texts = ["one", "two", "three", "four", "five"]
+            for text in texts:
+                terminal.type(text)
+            received = [await next_event(bob, "message") for _ in texts]
+            assert [message["text"] for message in received] == texts
+            await terminal.chat.delivered()
+            assert [line.split(": ", 1)[1] for line in terminal.printed[1:]] == texts
+
+
+class Cable(TCPServer):
+    """A TCP relay to the chat server whose client side can be cut while its server side stays.
+
+    That is a dropped Wi-Fi the server has not noticed yet: the old connection
+    still holds the nickname.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        super().__init__()
+        self.target_port = target_port
+        self.client_sides: list[IOStream] = []
+        self.server_sides: list[IOStream] = []
+        self.port = 0
+
+    def start_on_free_port(self) -> None:
+        """Listen on a free port of 127.0.0.1, kept in `port`."""
+        sockets = bind_sockets(0, "127.0.0.1")
+        self.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]
+
+    async def handle_stream(self, stream: IOStream, address: tuple) -> None:
+        upstream = await TCPClient().connect("127.0.0.1", self.target_port)
+        self.client_sides.append(stream)
+        self.server_sides.append(upstream)
+        await asyncio.gather(self.relay(stream, upstream), self.relay(upstream, stream))
+
+    @staticmethod
+    async def relay(source: IOStream, destination: IOStream) -> None:
+        """Copy bytes one way until either side closes."""
+        with contextlib.suppress(StreamClosedError):
+            while True:
+                await destination.write(await source.read_bytes(65536, partial=True))
+
+    def cut(self) -> None:
+        """Close every client's side; each server side stays open, with nobody reading it."""
+        for stream in self.client_sides:
+            stream.close()
+
+    def close(self) -> None:
+        """Stop listening and close every stream."""
+        self.stop()
+        for stream in self.client_sides + self.server_sides:
+            stream.close()
+
+
+@pytest.fixture
+def cable(http_server, http_port):
+    """A Cable on a free port in front of the test's chat server."""
+    relay = Cable(http_port)
+    relay.start_on_free_port()
+    yield relay
+    relay.close()
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_a_reconnection_takes_over_the_nickname_its_stale_connection_holds(cable):
+    """After a drop the server has not noticed, the client gets its nickname back, not ada-2."""
+
+    async def at_once(seconds: float) -> None:
+        pass  # reconnect without waiting
+
+    terminal = Terminal(f"ws://127.0.0.1:{cable.port}/ws", "ada", wait=at_once)
+    async with running(terminal):
+        await terminal.next_line("connected")
+        cable.cut()
+        await terminal.next_report("reconnecting")
+        welcome = await terminal.next_line("connected")
+        assert welcome == "* connected to #general as ada; online: ada"
+
+
+@pytest.fixture
+def server(tmp_path):
+    """run.py on a free port with no history for newcomers: only `since` brings what they missed."""
+    chat_server = ChatServer(free_port(), tmp_path / "server.log", "--history", "0")
+    chat_server.start()
+    yield chat_server
+    chat_server.stop()
+
+
+async def in_thread(function) -> object:
+    """Run a blocking function in a thread, so the client keeps running meanwhile."""
+    return await IOLoop.current().run_in_executor(None, function)
+
+
+@pytest.mark.gen_test(timeout=40)
+async def test_reconnects_with_since_and_delivers_what_was_typed_offline_once(server):
+    """After a restart: resumes with since, sends the line typed offline once, shows each once."""
+    gate = asyncio.Event()  # the client reconnects when the test opens it
+
+    async def wait_for_gate(seconds: float) -> None:
+        await gate.wait()
+
+    socket_url = f"ws://127.0.0.1:{server.port}/ws"
+    terminal = Terminal(socket_url, "ada", wait=wait_for_gate)
+    async with running(terminal):
+        await terminal.next_line("connected")
+        bob = await websocket_connect(socket_url + "?nick=bob")
+        await send(bob, {"type": "message", "text": "before"})
+        await terminal.next_line("bob: before")
+        bob.close()
+        assert await in_thread(server.stop) == 0
+        assert "going away" in await terminal.next_report("reconnecting")
+        terminal.type("typed offline")
+        await in_thread(server.start)
+        bob = await websocket_connect(socket_url + "?nick=bob&since=1")
+        await send(bob, {"type": "message", "text": "while ada was away"})
+        await next_event(bob, "message")
+        gate.set()
+        await terminal.next_line("connected")
+        assert re.fullmatch(f"{CLOCK} bob: while ada was away", await terminal.screen.get())
+        assert (await next_event(bob, "message"))["text"] == "typed offline"
+        await terminal.chat.delivered()
+        await send(bob, {"type": "message", "text": "after"})
+        await terminal.next_line("bob: after")
+        cy = await websocket_connect(socket_url + "?nick=cy&since=0")
+        history = (await next_event(cy, "welcome"))["history"]
+        said = ["bob: before", "bob: while ada was away", "ada: typed offline", "bob: after"]
+        assert [f"{m['nick']}: {m['text']}" for m in history] == said
+        assert [line[6:] for line in terminal.printed if not line.startswith("*")] == said
+        bob.close()
+        cy.close()
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_the_command_echoes_a_piped_line_and_exits_0_at_eof(http_server, http_port):
+    """`python -m chat.client` prints a line piped to its stdin as `HH:MM ada: ...`; EOF exits 0."""
+    environment = dict(os.environ)
+    environment.pop("PYTHONUNBUFFERED", None)  # so the line arrives only if the client flushes
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chat.client", f"ws://127.0.0.1:{http_port}/ws", "--nick", "ada",
+        cwd=ROOT, env=environment, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        welcome = (await process.stdout.readline()).decode()
+        assert welcome.startswith("* connected to #general as ada")
+        process.stdin.write("hello from the pipe ✓\n".encode())
+        await process.stdin.drain()
+        line = (await process.stdout.readline()).decode()
+        assert re.fullmatch(f"{CLOCK} ada: hello from the pipe ✓\n", line)
+        process.stdin.close()
+        assert await process.wait() == 0
+        assert await process.stderr.read() == b""
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+def test_help_explains_the_options(capsys):
+    """--help names the URL, --nick and --room, and exits 0."""
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    usage = capsys.readouterr().out
+    assert "--nick" in usage and "--room" in usage and "url" in usage
+
+
+def offline_chat(printed: list[str]) -> TerminalChat:
+    """A client that is never run, to hand frames to directly; it prints into `printed`."""
+    return TerminalChat("ws://127.0.0.1:1/ws", "ada", Terminal.nothing(), printed.append,
+                        printed.append)
+
+
+def welcome(history: list[dict], **flags: bool) -> str:
+    """Return a welcome frame for ada with this history."""
+    return json.dumps({"type": "welcome", "nick": "ada", "online": ["ada"], "history": history,
+                       **flags})
+
+
+def test_unknown_events_and_garbage_print_nothing():
+    """Typing, rooms, unknown types and non-JSON frames are ignored without a crash."""
+    printed: list[str] = []
+    chat = offline_chat(printed)
+    for frame in ['{"type": "typing", "nick": "bob"}', '{"type": "rooms", "rooms": []}',
+                  '{"type": "party"}', '{"type": 7}', "[1]", "not json", b"\x00"]:
+        chat.receive(frame)
+    assert printed == []
+
+
+def test_a_message_already_shown_is_not_shown_again_until_a_reset():
+    """A message whose id is not above the last shown is skipped; a `reset` welcome starts again."""
+    printed: list[str] = []
+    chat = offline_chat(printed)
+    first, second = ({"type": "message", "id": n, "nick": "bob", "text": f"m{n}", "ts": 0}
+                     for n in (1, 2))
+    chat.receive(welcome([first, second]))
+    chat.receive(json.dumps(second))
+    assert [line.split(" ", 1)[1] for line in printed[1:]] == ["bob: m1", "bob: m2"]
+    printed.clear()
+    chat.receive(welcome([first], reset=True))
+    assert printed[1] == "* the server lost its history: message numbers start again"
+    assert printed[2].endswith("bob: m1")
+
+
+def test_control_characters_cannot_reach_the_terminal():
+    """Escape sequences in someone's text are printed as visible escapes, not obeyed."""
+    lines = message_lines({"nick": "bob", "text": "\x1b[2Jhi\x07", "ts": 0})
+    assert lines[0].endswith(r"bob: \x1b[2Jhi\x07")
+
+
+def test_outbox_sends_held_messages_again_oldest_first_one_at_a_time():
+    """Messages held by the rate limit come back oldest first, one in flight at a time."""
+    outbox = Outbox("p")
+    first, second, third = (outbox.add(text) for text in ("1", "2", "3"))
+    outbox.hold(third)
+    outbox.hold(second)
+    assert outbox.must_wait()
+    assert outbox.release() == second
+    assert outbox.release() is None  # the second is still on its way
+    assert outbox.settle(second)
+    assert outbox.release() == third
+    assert json.loads(outbox.frame(third)) == {"type": "message", "text": "3", "ref": "p-3"}
+    assert outbox.restart() == [first, third]
+    assert not outbox.must_wait()
