@@ -8,11 +8,13 @@ from asyncio import Future
 from functools import partial
 
 import segno
+import tornado.iostream
 import tornado.web
 import tornado.websocket
 
 from chat import protocol
 from chat.config import Settings
+from chat.frames import text_frame
 from chat.protocol import Event, Post, ProtocolError, Rename, Typing
 from chat.ratelimit import TokenBucket
 from chat.room import Room, Rooms
@@ -63,7 +65,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.limits = limits
         self.nick: str | None = None
         self.replaced = False  # a newer connection from the same page took over
-        self.unsent = 0  # bytes handed to write_message that the kernel has not taken yet
+        self.outgoing: list[bytes] = []  # frames queued this loop tick, written by write_queued()
+        self.unsent = 0  # bytes handed to the stream that the kernel has not taken yet
         self.bucket = TokenBucket(limits.rate, limits.burst)
 
     def prepare(self) -> None:
@@ -91,7 +94,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             self.replace_stale_connection()
         self.waiters.setdefault(self.room.name, set()).add(self)
         welcome = self.room.welcome(self.nick, self.rooms.occupied(), self.since())
-        self.write_message(protocol.encode(welcome))
+        self.send_event(welcome)
         online = len(self.room.online())
         if not takeover:  # after a takeover, nobody saw this person leave
             self.broadcast(self.room.name, protocol.presence("join", self.nick, online))
@@ -120,16 +123,16 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             if retry_after:
                 raise protocol.rate_limited(retry_after, command)
         except ProtocolError as error:
-            self.write_message(protocol.encode(error.event()))
+            self.send_event(error.event())
             return
         if isinstance(command, Post):
-            self.post(command)
+            self.post_message(command)
         elif isinstance(command, Rename):
             self.rename(command.nick)
         elif isinstance(command, Typing):
             self.broadcast(self.room.name, protocol.typing(self.nick), skip=self)
 
-    def post(self, command: Post) -> None:
+    def post_message(self, command: Post) -> None:
         """Broadcast a message; acknowledge it once stored if it carries a ref."""
         message, stored, new = self.room.post(self.nick, command.text, command.ref)
         if new:  # a re-sent ref was broadcast the first time
@@ -150,7 +153,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         else:
             answer = protocol.ack(ref, stored.result())
         if self.ws_connection is not None:  # if gone, it re-sends after reconnecting
-            self.write_message(protocol.encode(answer))
+            self.send_event(answer)
 
     def rename(self, new: str) -> None:
         """Take a new nickname and tell the room, or tell the sender why not."""
@@ -159,7 +162,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         try:
             self.room.rename(self.nick, new)
         except ProtocolError as error:
-            self.write_message(protocol.encode(error.event()))
+            self.send_event(error.event())
             return
         old, self.nick = self.nick, new
         self.broadcast(self.room.name, protocol.renamed(old, new))
@@ -180,12 +183,14 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     @classmethod
     def broadcast(cls, room: str, event: Event, skip: "ChatSocket | None" = None) -> None:
         """Send one event to every open socket in `room`; forget the ones that closed."""
-        frame = protocol.encode(event)  # encode once, not once per client
+        frame = text_frame(protocol.encode(event))  # encode and frame once, not once per client
         for waiter in list(cls.waiters.get(room, ())):  # copy: the set changes while we send
             if waiter is skip:
                 continue
             try:
-                waiter.write_message(frame)
+                # Like write_message(), minus its per-call framing and task: queue the
+                # ready frame; each client gets one write per loop tick (see send()).
+                waiter.send(frame)
             except tornado.websocket.WebSocketClosedError:
                 cls.forget(waiter)
 
@@ -218,16 +223,38 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         while cls.waiters and time.monotonic() < deadline:
             await asyncio.sleep(0.05)  # on_close empties the sets as each client answers
 
-    def write_message(self, message: str | bytes | dict, binary: bool = False) -> "Future[None]":
-        """Queue a frame for this client, or close it if it has stopped reading."""
+    def send(self, frame: bytes) -> None:
+        """Queue a ready-made frame; all that one loop tick queues goes out in one write."""
+        if self.ws_connection is None or self.ws_connection.is_closing():
+            raise tornado.websocket.WebSocketClosedError()
+        if not self.outgoing:
+            asyncio.get_running_loop().call_soon(self.write_queued)
+        self.outgoing.append(frame)
+
+    def send_event(self, event: Event) -> None:
+        """Send one event to this client only."""
+        self.send(text_frame(protocol.encode(event)))
+
+    def write_queued(self) -> None:
+        """Write the frames queued this tick in one go, or close a client that stopped reading."""
+        data, self.outgoing = b"".join(self.outgoing), []
+        if not data or self.ws_connection is None or self.ws_connection.is_closing():
+            return
         if self.unsent > self.limits.max_unsent:
             self.close_slow_reader()
-            raise tornado.websocket.WebSocketClosedError()
-        sent = super().write_message(message, binary)
-        size = len(message)
-        self.unsent += size
-        sent.add_done_callback(partial(self.flushed, size))
-        return sent
+            return
+        try:
+            written = self.ws_connection.stream.write(data)
+        except tornado.iostream.StreamClosedError:
+            self.forget(self)
+            return
+        self.unsent += len(data)
+        written.add_done_callback(partial(self.flushed, len(data)))
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """Send what is queued, then the close frame (nothing may follow it)."""
+        self.write_queued()
+        super().close(code, reason)
 
     def flushed(self, size: int, sent: "Future[None]") -> None:
         """Count `size` bytes as sent, or forget this socket if the write failed."""
