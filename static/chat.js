@@ -29,7 +29,7 @@ const state = {
   nick: "",          // the nickname the server gave us: welcome.nick is authoritative
   room: "general",   // the room on screen, from the address (rooms.js)
   rooms: [],         // rooms with people in them, from the server
-  records: new Map(),// per room: {lastId, outbox, saved}; see roomRecord() in rooms.js
+  records: new Map(), // per room: {lastId, outbox, saved}; see roomRecord() in rooms.js
   online: [],        // nicknames online in this room, in the order they arrived
   socket: null,
   failures: 0,       // reconnects since the last welcome; drives the back-off
@@ -72,7 +72,9 @@ function start() {
   document.addEventListener("visibilitychange", onVisibilityChange);
   window.addEventListener("hashchange", onHashChange);
   startSound();
-  state.room = roomFromHash(location.hash) || DEFAULT_ROOM;
+  followOnResize();
+  state.room = DEFAULT_ROOM;
+  onHashChange();  // the room in the address we were opened with
   showRoomName();
 }
 
@@ -355,15 +357,8 @@ function addMessage(message) {
   item.className = "message";
   if (message.nick === state.nick) item.classList.add("mine");
   item.dataset.id = message.id;
-  item.append(nickElement(message.nick), timeElement(message.ts), messageText(message.text));
+  item.append(nickName(message.nick, "nick"), timeElement(message.ts), messageText(message.text));
   appendToList(item);
-}
-
-// dir="auto": an Arabic nickname stays right to left without turning the line around.
-function nickElement(nick) {
-  const element = textElement("span", "nick", nick);
-  element.dir = "auto";
-  return element;
 }
 
 // A message of ours the server has not acknowledged yet, greyed out.
@@ -371,7 +366,7 @@ function pendingItem(text) {
   const item = document.createElement("li");
   item.className = "message mine pending";
   item.append(
-    nickElement(state.nick || state.wanted),
+    nickName(state.nick || state.wanted, "nick"),
     textElement("span", "sending", "sending…"),
     messageText(text),
   );
@@ -387,10 +382,25 @@ function addSystemLine(text) {
 // Pending messages stay last, below everything the server has confirmed.
 function appendToList(item) {
   const list = $("messages");
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  const atBottom = isAtBottom(list);
   const isPending = item.classList.contains("pending");
   list.insertBefore(item, isPending ? null : list.querySelector(":scope > .pending"));
   if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+function isAtBottom(list) {
+  return list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+}
+
+// The same when the list changes size: a phone's keyboard opening or the
+// screen turning would otherwise hide the newest messages below the fold.
+function followOnResize() {
+  const list = $("messages");
+  let following = true;  // whether the reader was at the bottom before the resize
+  list.addEventListener("scroll", () => { following = isAtBottom(list); });
+  new ResizeObserver(() => {
+    if (following) list.scrollTop = list.scrollHeight;
+  }).observe(list);
 }
 
 function addPerson(nick) {
@@ -411,8 +421,9 @@ function renamePerson(old, nick) {
 
 function renderOnline() {
   const items = state.online.map((nick) => {
-    const item = textElement("li", "person", nick);
-    item.dir = "auto";
+    const item = document.createElement("li");
+    item.className = "person";
+    item.append(nickName(nick));  // isolated: an Arabic name keeps the list left-aligned
     if (nick === state.nick) item.classList.add("me");
     return item;
   });
@@ -445,7 +456,8 @@ function onSend(event) {
   // the server has stored it, and a refused message comes back to this box.
   queueMessage(input.value);
   input.value = "";
-  state.typingSentAt = 0;  // our message ends "typing…" for the others; the next key starts it again
+  // Our message ends "typing…" for the others: the next key should start it again.
+  state.typingSentAt = 0;
   input.focus();
 }
 

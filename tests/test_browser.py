@@ -3,14 +3,23 @@
 Debian's /usr/bin/chromium is driven by Playwright; no browser is ever
 downloaded. Without it these tests skip, except under CI=true where they fail.
 No sleeps: every wait is Playwright's expect() or the server's own output.
+
+test_screenshots_of_a_conversation also saves the README's pictures when asked:
+`CHAT_SCREENSHOTS=docs pytest tests/test_browser.py -k screenshots` writes
+docs/screenshot-desktop.png and docs/screenshot-phone.png.
 """
 
 import os
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import zxingcpp
+from axe_playwright_python.sync_playwright import Axe
+from PIL import Image
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from servers import ChatServer, free_port
 
@@ -28,6 +37,10 @@ RECONNECT_TIMEOUT = 15_000  # ms: the page's back-off is at most 10 s between tr
 RESTARTING = "Server restarting — reconnecting…"  # the status after close code 1001
 XSS = "<img src=x onerror=alert(1)>"
 CLOCK = re.compile(r"^\d{1,2}[:.]\d{2}")  # a local time of day: 14:03, 2:03 PM, 14.03
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+SOUND = "Beep for new messages while this tab is hidden"  # the sound checkbox's label
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +83,15 @@ def server(start_server: Callable[..., ChatServer]) -> ChatServer:
 
 
 @pytest.fixture
-def open_page(browser: Browser) -> Iterator[Callable[[], Page]]:
-    """Open pages, each in its own browser context: separate people, separate localStorage."""
+def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Open pages, each in its own browser context: separate people, separate localStorage.
+
+    Keyword arguments go to the context, e.g. viewport=PHONE or color_scheme="dark".
+    """
     contexts = []
 
-    def open_one() -> Page:
-        context = browser.new_context()
+    def open_one(**options: Any) -> Page:
+        context = browser.new_context(**options)
         contexts.append(context)
         return context.new_page()
 
@@ -84,9 +100,9 @@ def open_page(browser: Browser) -> Iterator[Callable[[], Page]]:
         context.close()
 
 
-def join(page: Page, server: ChatServer, nick: str) -> Page:
-    """Open the chat, join as `nick` and wait until the server has welcomed us."""
-    page.goto(server.url)
+def join(page: Page, server: ChatServer, nick: str, room: str = "") -> Page:
+    """Open the chat (in `room`, if given), join as `nick` and wait until the server welcomed us."""
+    page.goto(server.url + (f"/#{room}" if room else ""))
     page.get_by_label("Your nickname").fill(nick)
     page.get_by_role("button", name="Join").click()
     expect(page.get_by_test_id("status")).to_have_text(f"Connected as {nick}")
@@ -142,7 +158,116 @@ def online(page: Page) -> Locator:
     return page.get_by_test_id("online").locator("li")
 
 
-def test_two_people_chat_both_ways(server: ChatServer, open_page: Callable[[], Page]) -> None:
+def rooms(page: Page) -> Locator:
+    """Return the links of the page's rooms list."""
+    return page.get_by_test_id("rooms").get_by_role("link")
+
+
+def current_room(page: Page) -> Locator:
+    """Return the rooms list's link marked as the room we are in."""
+    return page.get_by_test_id("rooms").locator("[aria-current=page]")
+
+
+def go_to_room(page: Page, name: str) -> None:
+    """Type a room name in the "Go to room" form and submit it."""
+    page.get_by_label("Go to room").fill(name)
+    page.get_by_role("button", name="Go", exact=True).click()
+
+
+def typing(page: Page) -> Locator:
+    """Return the line that says who is typing."""
+    return page.get_by_test_id("typing")
+
+
+def control_visibility(page: Page) -> Page:
+    """Let the test hide and show the page with set_hidden(); call before join().
+
+    Headless Chromium reports every page as visible, even behind another tab,
+    so the page's document.hidden and visibilityState are overridden instead.
+    """
+    page.add_init_script(
+        """window.testSetHidden = (hidden) => {
+            Object.defineProperty(document, "hidden", { configurable: true, get: () => hidden });
+            Object.defineProperty(document, "visibilityState",
+                { configurable: true, get: () => (hidden ? "hidden" : "visible") });
+            document.dispatchEvent(new Event("visibilitychange"));
+        };"""
+    )
+    return page
+
+
+def set_hidden(page: Page, hidden: bool) -> None:
+    """Make the page hidden (another tab in front) or visible again, and tell it so."""
+    page.evaluate("(hidden) => window.testSetHidden(hidden)", hidden)
+
+
+def count_beeps(page: Page) -> Page:
+    """Make the page count the tones it starts (window.testBeeps); call before join()."""
+    page.add_init_script(
+        """window.testBeeps = 0;
+        const startTone = OscillatorNode.prototype.start;
+        OscillatorNode.prototype.start = function (...args) {
+            window.testBeeps += 1;
+            return startTone.apply(this, args);
+        };"""
+    )
+    return page
+
+
+def overflow(page: Page) -> dict[str, int]:
+    """Return how many pixels the page, and the message list, are wider than what shows."""
+    return page.evaluate(
+        """() => {
+            const list = document.getElementById("messages");
+            return {
+                page: document.documentElement.scrollWidth - window.innerWidth,
+                messages: list.scrollWidth - list.clientWidth,
+            };
+        }"""
+    )
+
+
+def decoded_qr(image: Locator, folder: Path) -> str:
+    """Screenshot a QR code as the page shows it and return the text it holds."""
+    expect(image).to_have_js_property("complete", True)
+    expect(image).not_to_have_js_property("naturalWidth", 0)  # loaded, not a broken image
+    path = folder / "qr.png"
+    image.screenshot(path=path)
+    found = zxingcpp.read_barcodes(Image.open(path))
+    assert len(found) == 1, f"expected one QR code in the screenshot, found {len(found)}"
+    return found[0].text
+
+
+def serious_violations(page: Page) -> list[str]:
+    """Run axe-core (bundled in axe-playwright-python) on the page; return its serious findings."""
+    results = Axe().run(page)
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+        + ", ".join(str(node["target"]) for node in violation["nodes"])
+        for violation in results.response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+
+
+def tab_to(page: Page, target: Locator, limit: int = 30) -> None:
+    """Press Tab until `target` has the focus; each stop on the way must show a focus ring."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        ring = page.evaluate(
+            """() => {
+                if (document.activeElement === document.body) return true;  // past the last stop
+                const style = getComputedStyle(document.activeElement);
+                return style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+            }"""
+        )
+        focused = page.evaluate("() => document.activeElement.outerHTML.slice(0, 80)")
+        assert ring, f"no visible focus ring on {focused}"
+        if target.evaluate("(element) => element === document.activeElement"):
+            return
+    pytest.fail(f"{target} not reached with {limit} presses of Tab")
+
+
+def test_two_people_chat_both_ways(server: ChatServer, open_page: Callable[..., Page]) -> None:
     """Two people see each other's messages under the right nicknames and both online."""
     ada = join(open_page(), server, "ada")
     bob = join(open_page(), server, "bob")
@@ -160,7 +285,7 @@ def test_two_people_chat_both_ways(server: ChatServer, open_page: Callable[[], P
 
 
 def test_html_in_a_message_is_shown_as_text(
-    server: ChatServer, open_page: Callable[[], Page]
+    server: ChatServer, open_page: Callable[..., Page]
 ) -> None:
     """A message and a nickname written as HTML show as literal text and run nothing."""
     reader = open_page()
@@ -183,7 +308,7 @@ def test_html_in_a_message_is_shown_as_text(
 
 
 def test_page_reconnects_after_server_restart(
-    start_server: Callable[..., ChatServer], open_page: Callable[[], Page]
+    start_server: Callable[..., ChatServer], open_page: Callable[..., Page]
 ) -> None:
     """After a restart that lost the history (reset) the page reconnects, starts afresh, chats."""
     server = start_server("--db", ":memory:")
@@ -204,7 +329,7 @@ def test_page_reconnects_after_server_restart(
     expect(messages(ada).locator(".text")).to_have_text(["back again"])
 
 
-def test_reconnect_shows_history_once(server: ChatServer, open_page: Callable[[], Page]) -> None:
+def test_reconnect_shows_history_once(server: ChatServer, open_page: Callable[..., Page]) -> None:
     """After a dropped socket reconnects, each message is still shown once and chat goes on."""
     ada = join(keep_sockets(open_page()), server, "ada")
     say(ada, "first")
@@ -220,7 +345,7 @@ def test_reconnect_shows_history_once(server: ChatServer, open_page: Callable[[]
 
 
 def test_page_catches_up_on_what_it_missed(
-    start_server: Callable[..., ChatServer], open_page: Callable[[], Page]
+    start_server: Callable[..., ChatServer], open_page: Callable[..., Page]
 ) -> None:
     """A page that was offline while others chatted gets every message it missed, once each."""
     # A newcomer's history holds 2 messages: more than that back proves the page asked `since`.
@@ -247,7 +372,7 @@ def test_page_catches_up_on_what_it_missed(
 
 
 def test_page_says_when_it_missed_too_much(
-    start_server: Callable[..., ChatServer], open_page: Callable[[], Page]
+    start_server: Callable[..., ChatServer], open_page: Callable[..., Page]
 ) -> None:
     """Back after more than 1000 messages, a page says some were missed and shows the rest once."""
     server = start_server("--rate", "0")
@@ -286,7 +411,7 @@ def test_page_says_when_it_missed_too_much(
 
 
 def test_messages_typed_during_a_restart_arrive_once(
-    start_server: Callable[..., ChatServer], open_page: Callable[[], Page], tmp_path: Path
+    start_server: Callable[..., ChatServer], open_page: Callable[..., Page], tmp_path: Path
 ) -> None:
     """Messages typed during a restart wait as pending, then both pages show all once, in order."""
     server = start_server("--db", str(tmp_path / "chat.db"), "--rate", "0")
@@ -318,7 +443,7 @@ def test_messages_typed_during_a_restart_arrive_once(
 
 
 def test_rate_limited_messages_are_sent_again_in_order(
-    start_server: Callable[..., ChatServer], open_page: Callable[[], Page]
+    start_server: Callable[..., ChatServer], open_page: Callable[..., Page]
 ) -> None:
     """Messages refused by the rate limit are sent again later: each arrives once, in order."""
     server = start_server("--rate", "2", "--burst", "1")  # 1 at once, then one every 0.5 s
@@ -335,7 +460,7 @@ def test_rate_limited_messages_are_sent_again_in_order(
 
 
 def test_refused_message_comes_back_to_the_composer(
-    server: ChatServer, open_page: Callable[[], Page]
+    server: ChatServer, open_page: Callable[..., Page]
 ) -> None:
     """A message the server refuses (too long) shows the error and comes back to the composer."""
     ada = join(open_page(), server, "ada")
@@ -353,7 +478,7 @@ def test_refused_message_comes_back_to_the_composer(
     expect(pending(ada)).to_have_count(0)
 
 
-def test_newcomer_sees_history(server: ChatServer, open_page: Callable[[], Page]) -> None:
+def test_newcomer_sees_history(server: ChatServer, open_page: Callable[..., Page]) -> None:
     """Someone who joins later sees the earlier messages from the welcome's history."""
     ada = join(open_page(), server, "ada")
     say(ada, "said before bob came")
@@ -364,7 +489,7 @@ def test_newcomer_sees_history(server: ChatServer, open_page: Callable[[], Page]
     expect(messages(bob).locator(".nick")).to_have_text(["ada"])
 
 
-def test_nickname_is_remembered(server: ChatServer, open_page: Callable[[], Page]) -> None:
+def test_nickname_is_remembered(server: ChatServer, open_page: Callable[..., Page]) -> None:
     """The nickname chosen once is prefilled in the join form after a reload."""
     page = join(open_page(), server, "ada")
 
@@ -373,7 +498,7 @@ def test_nickname_is_remembered(server: ChatServer, open_page: Callable[[], Page
 
 
 def test_nickname_change_is_shown_and_remembered(
-    server: ChatServer, open_page: Callable[[], Page]
+    server: ChatServer, open_page: Callable[..., Page]
 ) -> None:
     """A nickname change updates both pages' online lists and is remembered for next time."""
     ada = join(open_page(), server, "ada")
@@ -394,7 +519,7 @@ def test_nickname_change_is_shown_and_remembered(
 
 
 def test_error_is_shown_and_connection_stays(
-    server: ChatServer, open_page: Callable[[], Page]
+    server: ChatServer, open_page: Callable[..., Page]
 ) -> None:
     """A refused nickname change shows the server's error and the page keeps chatting."""
     join(open_page(), server, "ada")
@@ -411,7 +536,7 @@ def test_error_is_shown_and_connection_stays(
 
 
 def test_enter_sends_and_shift_enter_adds_a_line(
-    server: ChatServer, open_page: Callable[[], Page]
+    server: ChatServer, open_page: Callable[..., Page]
 ) -> None:
     """Shift+Enter puts a newline in the message, Enter sends it, and the newline is shown."""
     ada = join(open_page(), server, "ada")
@@ -427,3 +552,343 @@ def test_enter_sends_and_shift_enter_adds_a_line(
     expect(composer).to_have_value("")
     # innerText follows the CSS, so this also proves white-space keeps the line break.
     assert messages(ada).locator(".text").inner_text() == "one\ntwo"
+
+
+# ---- Issue 4: rooms, typing, attention, links, invitations, any screen -----------
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_chat_fits_phone_and_desktop(
+    server: ChatServer, open_page: Callable[..., Page], viewport: dict[str, int]
+) -> None:
+    """On a 360 px phone and a laptop the chat works and nothing is wider than the screen."""
+    ada = join(open_page(viewport=viewport), server, "ada")
+    bob = join(open_page(), server, "bob")
+    join(open_page(), server, "carol", room="a" * 32)  # the longest room name, in ada's list
+    said = [
+        "supercalifragilistic" * 10,  # one 200-letter word
+        "https://example.org/" + "a-very-long-path/" * 15,
+        "مرحبا بالجميع 👋 大家好",
+    ]
+    for text in said:
+        say(bob, text)
+    expect(messages(ada).locator(".text")).to_have_text(said)
+    say(ada, "got it")
+    expect(messages(bob).locator(".text").last).to_have_text("got it")
+    expect(rooms(ada)).to_have_text(["#" + "a" * 32, "#general"])
+    expect(messages(ada).last).to_be_in_viewport()  # the rooms and people leave room to chat
+    expect(composer(ada)).to_be_in_viewport()
+    assert overflow(ada) == {"page": 0, "messages": 0}
+
+    ada.get_by_role("button", name="Invite").click()  # the panels, open, fit too
+    ada.get_by_text("Change nickname").click()
+    expect(ada.get_by_role("img", name=f"QR code for {server.url}")).to_be_visible()
+    assert overflow(ada) == {"page": 0, "messages": 0}
+
+
+def test_rooms_are_separate_and_switch_without_reload(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """#maths and general never see each other's messages; the list switches rooms in place."""
+    ada = join(open_page(), server, "ada", room="maths")
+    bob = join(keep_sockets(open_page()), server, "bob")
+    say(ada, "integrals at ten")
+    say(bob, "lunch at noon")
+    expect(messages(ada).locator(".text")).to_have_text(["integrals at ten"])
+    expect(messages(bob).locator(".text")).to_have_text(["lunch at noon"])
+    for page, here in ((ada, "#maths"), (bob, "#general")):
+        expect(rooms(page)).to_have_text(["#general", "#maths"])
+        expect(current_room(page)).to_have_text(here)
+        expect(page.get_by_test_id("room-heading")).to_have_text(here)
+    expect(online(ada)).to_have_text(["ada"])
+
+    bob.evaluate("() => { window.marker = 'same page'; }")
+    rooms(bob).filter(has_text="#maths").click()
+    expect(current_room(bob)).to_have_text("#maths")
+    # Each room counts its ids from 1: a page keeping one `since` for all rooms would miss this.
+    expect(messages(bob).locator(".text")).to_have_text(["integrals at ten"])
+    expect(online(bob)).to_have_text(["ada", "bob"])
+    expect(rooms(bob)).to_have_text(["#maths"])  # general emptied when bob left it
+    assert bob.evaluate("() => window.marker") == "same page"  # no reload
+    assert bob.url == server.url + "/#maths"
+    assert "room=maths" in bob.evaluate("() => window.testSockets.at(-1).url")
+    say(bob, "hello maths")
+    expect(messages(ada).locator(".text")).to_have_text(["integrals at ten", "hello maths"])
+
+    go_to_room(bob, "General")  # names ignore case
+    expect(current_room(bob)).to_have_text("#general")
+    expect(messages(bob).locator(".text")).to_have_text(["lunch at noon"])
+    assert "since=1" in bob.evaluate("() => window.testSockets.at(-1).url")  # general's own since
+    expect(online(ada)).to_have_text(["ada"])
+
+
+def test_bad_room_name_is_explained(server: ChatServer, open_page: Callable[..., Page]) -> None:
+    """A room name the server would refuse gets a sentence, and the page stays where it was."""
+    ada = join(open_page(), server, "ada")
+    say(ada, "still in general")
+
+    go_to_room(ada, "no spaces please")
+    expect(ada.get_by_role("alert")).to_contain_text("is not a room name")
+    ada.goto(server.url + "/#bad%20name")  # a hash typed in the address bar
+    expect(ada.get_by_role("alert")).to_contain_text("is not a room name")
+    expect(current_room(ada)).to_have_text("#general")
+    expect(status(ada)).to_have_text("Connected as ada")
+    expect(messages(ada).locator(".text")).to_have_text(["still in general"])
+
+
+def test_unsent_message_waits_for_its_room(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """A message typed offline in general goes to general once we are back there, never to maths."""
+    ada = join(keep_sockets(open_page()), server, "ada")
+    bob = join(open_page(), server, "bob")
+    carol = join(open_page(), server, "carol", room="maths")
+
+    ada.context.set_offline(True)
+    drop_socket(ada)
+    expect(status(ada)).to_contain_text("Disconnected")
+    say(ada, "for general only")
+    expect(pending(ada).locator(".text")).to_have_text(["for general only"])
+
+    go_to_room(ada, "maths")
+    expect(ada.get_by_role("alert")).to_have_text(
+        "1 message for #general will be sent when you come back to #general."
+    )
+    expect(pending(ada)).to_have_count(0)  # maths' list shows only maths
+    ada.context.set_offline(False)
+    expect(status(ada)).to_have_text("Connected as ada", timeout=RECONNECT_TIMEOUT)
+    say(ada, "hello maths")
+    # Had the general message gone to maths on connecting, it would come before this one.
+    expect(messages(carol).locator(".text")).to_have_text(["hello maths"])
+
+    rooms(ada).filter(has_text="#general").click()
+    expect(messages(bob).locator(".text")).to_have_text(["for general only"])
+    expect(messages(ada).locator(".text")).to_have_text(["for general only"])
+    expect(pending(ada)).to_have_count(0)
+
+
+def test_typing_shows_until_the_message_or_five_seconds(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """Others see "bob is typing…" (bob does not); it goes when his message comes or after 5 s."""
+    start = datetime(2026, 1, 5, 9, 0, 0)
+    ada = open_page()
+    ada.clock.install(time=start)  # ada's timers run only when the test says
+    join(ada, server, "ada")
+    ada.clock.pause_at(start + timedelta(minutes=1))
+    bob = join(open_page(), server, "bob")
+    carol = join(open_page(), server, "carol")
+
+    composer(bob).press_sequentially("hel")
+    expect(typing(ada)).to_have_text("bob is typing…")
+    composer(carol).press_sequentially("wait")
+    expect(typing(ada)).to_have_text("bob and carol are typing…")
+    expect(typing(bob)).to_have_text("carol is typing…")  # never himself
+
+    composer(bob).press_sequentially("lo")
+    composer(bob).press("Enter")
+    expect(messages(ada).locator(".text")).to_have_text(["hello"])
+    # ada's clock stood still, so the message, not a timer, took bob off the line.
+    expect(typing(ada)).to_have_text("carol is typing…")
+
+    ada.clock.run_for(4_900)
+    expect(typing(ada)).to_have_text("carol is typing…")
+    ada.clock.run_for(200)  # 5 s since carol's last word
+    expect(typing(ada)).to_have_text("")
+
+    composer(bob).press_sequentially("again")  # just after his message: told at once
+    expect(typing(ada)).to_have_text("bob is typing…")
+
+
+def test_web_addresses_become_links_and_nothing_else(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """An http(s) address is a link opening a new tab without `opener`; javascript: stays text."""
+    ada = join(open_page(), server, "ada")
+    bob = join(open_page(), server, "bob")
+    target = f"{server.url}/?from=chat"
+    text = f"read {target}, not javascript:alert(1) nor www.example.org"
+
+    say(ada, text)
+    message = messages(bob).locator(".text")
+    expect(message).to_have_text([text])
+    link = message.get_by_role("link")
+    expect(link).to_have_count(1)
+    expect(link).to_have_text(target)  # the comma after it is the sentence's
+    expect(link).to_have_attribute("href", target)
+    expect(link).to_have_attribute("target", "_blank")
+    assert {"noopener", "noreferrer"} <= set(link.get_attribute("rel").split())
+
+    with bob.expect_popup() as opened:
+        link.click()
+    tab = opened.value
+    tab.wait_for_load_state()
+    assert tab.url == target
+    assert tab.evaluate("() => window.opener") is None
+
+
+def test_unread_count_in_the_title_while_hidden(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """Others' messages to a hidden tab show as "(2) Chat"; the count goes when it is seen again."""
+    ada = join(control_visibility(open_page()), server, "ada")
+    bob = join(open_page(), server, "bob")
+    expect(ada).to_have_title("Chat")
+
+    set_hidden(ada, True)
+    say(bob, "one")
+    say(bob, "two")
+    expect(messages(ada)).to_have_count(2)
+    expect(ada).to_have_title("(2) Chat")
+
+    set_hidden(ada, False)
+    expect(ada).to_have_title("Chat")
+    say(bob, "three")  # seen as it arrives: nothing unread
+    expect(messages(ada)).to_have_count(3)
+    expect(ada).to_have_title("Chat")
+
+
+def test_beep_only_when_turned_on_and_hidden(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """No sound unless the box is ticked; then a message to the hidden tab plays one beep."""
+    ada = join(count_beeps(control_visibility(open_page())), server, "ada")
+    bob = join(open_page(), server, "bob")
+    sound = ada.get_by_label(SOUND)
+    expect(sound).not_to_be_checked()
+
+    set_hidden(ada, True)
+    say(bob, "quiet")
+    expect(ada).to_have_title("(1) Chat")
+    assert ada.evaluate("() => window.testBeeps") == 0
+
+    sound.check()
+    say(bob, "loud")
+    expect(ada).to_have_title("(2) Chat")
+    assert ada.evaluate("() => window.testBeeps") == 1
+
+    set_hidden(ada, False)
+    say(bob, "seen")
+    expect(messages(ada)).to_have_count(3)
+    assert ada.evaluate("() => window.testBeeps") == 1
+    ada.reload()
+    expect(ada.get_by_label(SOUND)).to_be_checked()  # remembered
+
+
+def test_invite_code_holds_the_printed_address(
+    server: ChatServer, open_page: Callable[..., Page], tmp_path: Path
+) -> None:
+    """The Invite panel's QR code decodes to the URL run.py printed, plus "/#room" in a room."""
+    printed = [line for line in server.banner if line.startswith("http://")]
+    assert printed == [server.url]  # --host 127.0.0.1: its only address
+    ada = join(open_page(), server, "ada")
+    invite = ada.get_by_role("button", name="Invite")
+    expect(invite).to_have_attribute("aria-expanded", "false")
+    invite.click()
+    expect(invite).to_have_attribute("aria-expanded", "true")
+    panel = ada.get_by_role("complementary", name="Invite classmates")
+    expect(panel.get_by_role("link")).to_have_text(printed)
+
+    code = panel.get_by_role("img", name=f"QR code for {server.url}", exact=True)
+    assert decoded_qr(code, tmp_path) == server.url
+
+    go_to_room(ada, "maths")
+    in_maths = f"{server.url}/#maths"
+    expect(panel.get_by_role("link")).to_have_text([in_maths])
+    code = panel.get_by_role("img", name=f"QR code for {in_maths}", exact=True)
+    assert decoded_qr(code, tmp_path) == in_maths
+
+    invite.press("Escape")
+    expect(panel).to_be_hidden()
+
+
+def test_keyboard_alone_can_join_chat_and_change_rooms(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """Join, send and change rooms with the keyboard only, seeing the focus ring at every stop."""
+    ada = open_page()
+    ada.goto(server.url)
+    ada.keyboard.type("ada")  # the nickname box has the focus from the start
+    ada.keyboard.press("Enter")
+    expect(status(ada)).to_have_text("Connected as ada")
+    ada.keyboard.type("typed, not clicked")  # the composer has the focus after joining
+    ada.keyboard.press("Enter")
+    expect(messages(ada).locator(".text")).to_have_text(["typed, not clicked"])
+
+    tab_to(ada, ada.get_by_label("Go to room"))
+    ada.keyboard.type("maths")
+    ada.keyboard.press("Enter")
+    expect(current_room(ada)).to_have_text("#maths")
+    tab_to(ada, current_room(ada))
+    tab_to(ada, ada.get_by_role("button", name="Invite"))
+    ada.keyboard.press("Enter")
+    expect(ada.get_by_role("complementary", name="Invite classmates")).to_be_visible()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_axe_finds_nothing_serious(
+    server: ChatServer, open_page: Callable[..., Page], viewport: dict[str, int], scheme: str
+) -> None:
+    """axe-core finds no serious or critical accessibility violation, before and after joining."""
+    ada = open_page(viewport=viewport, color_scheme=scheme)
+    ada.goto(server.url)
+    assert serious_violations(ada) == []
+
+    join(ada, server, "ada")
+    bob = join(open_page(), server, "bob")
+    say(bob, "the notes: https://example.org/notes 📝")
+    say(ada, "thanks")
+    composer(bob).press_sequentially("you're welcome")
+    expect(typing(ada)).to_have_text("bob is typing…")
+    expect(messages(ada)).to_have_count(2)
+    ada.get_by_role("button", name="Invite").click()
+    ada.get_by_text("Change nickname").click()
+    go_to_room(ada, "not a room!")  # shows the notice too
+    expect(ada.get_by_role("alert")).to_be_visible()
+    assert serious_violations(ada) == []
+
+
+def test_screenshots_of_a_conversation(
+    server: ChatServer, open_page: Callable[..., Page], tmp_path: Path
+) -> None:
+    """A conversation in three scripts shows right: Arabic RTL, a link, no overflow (pictures).
+
+    With CHAT_SCREENSHOTS=docs the pictures go to docs/ for the README; otherwise to a
+    temporary folder.
+    """
+    folder = DOCS if os.environ.get("CHAT_SCREENSHOTS") == "docs" else tmp_path
+    ada = join(open_page(viewport=DESKTOP), server, "ada")
+    bob = join(open_page(), server, "bob")
+    salma = join(open_page(), server, "سلمى")
+    li = join(open_page(), server, "李娜")
+    conversation = [
+        (ada, "Has anyone finished exercise 3? 🤔"),
+        (bob, "Yes! This page helped: https://www.tornadoweb.org/en/stable/websocket.html"),
+        (salma, "مرحبا! انتهيت أيضاً، شكراً 🙏"),
+        (li, "我也做完了 🎉 下一题见"),
+        (ada, "Great, see you all in #maths after lunch 🍕"),
+    ]
+    for page, text in conversation:
+        say(page, text)
+        expect(messages(ada).locator(".text").last).to_have_text(text)
+    composer(bob).press_sequentially("Sure")
+    expect(typing(ada)).to_have_text("bob is typing…")
+
+    arabic = messages(ada).filter(has_text="مرحبا").locator(".text")
+    assert arabic.evaluate("(element) => element.matches(':dir(rtl)')")
+    assert messages(ada).filter(has_text="exercise 3").locator(".text").evaluate(
+        "(element) => element.matches(':dir(ltr)')"
+    )
+    expect(messages(ada).get_by_role("link")).to_have_text(
+        ["https://www.tornadoweb.org/en/stable/websocket.html"]
+    )
+    assert overflow(ada) == {"page": 0, "messages": 0}
+    ada.screenshot(path=folder / "screenshot-desktop.png")
+
+    ada.set_viewport_size(PHONE)
+    expect(messages(ada).last).to_be_in_viewport()
+    expect(typing(ada)).to_have_text("bob is typing…")
+    assert overflow(ada) == {"page": 0, "messages": 0}
+    ada.screenshot(path=folder / "screenshot-phone.png")
+    assert (folder / "screenshot-phone.png").stat().st_size > 0
