@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import errno
 import logging
+import math
 import signal
 import sys
 from collections.abc import Callable
@@ -19,32 +20,20 @@ from chat.store import StoreError
 log = logging.getLogger("chat")
 
 
-def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
-    """Return an argparse type that accepts whole numbers in [minimum, maximum]."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            allowed = f"{minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
-            raise argparse.ArgumentTypeError(f"{value} is out of range: use {allowed}")
-        return value
-
-    return parse
-
-
-def number(minimum: float) -> Callable[[str], float]:
-    """Return an argparse type that accepts numbers of at least `minimum`."""
+def in_range(
+    kind: Callable[[str], float], minimum: float, maximum: float = math.inf
+) -> Callable[[str], float]:
+    """Return an argparse type: `kind` (int or float) of the text, from minimum to maximum."""
+    name = "a whole number" if kind is int else "a number"
 
     def parse(text: str) -> float:
         try:
-            value = float(text)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not value >= minimum:
-            raise argparse.ArgumentTypeError(f"{text} is out of range: use {minimum} or more")
+            raise argparse.ArgumentTypeError(f"{text!r} is not {name}") from None
+        if not minimum <= value <= maximum:  # `not` also refuses nan
+            allowed = f"{minimum} or more" if maximum == math.inf else f"{minimum} to {maximum}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: use {allowed}")
         return value
 
     return parse
@@ -56,33 +45,33 @@ def parse_settings(argv: list[str]) -> Settings:
     parser = argparse.ArgumentParser(
         description="A chat room for the browser. Start it, then share one of the URLs it prints."
     )
-    parser.add_argument("--port", type=whole_number(1, 65535), default=defaults.port,
+    parser.add_argument("--port", type=in_range(int, 1, 65535), default=defaults.port,
                         help="TCP port to listen on (default: %(default)s)")
     parser.add_argument("--host", default=defaults.host,
                         help="address to listen on; the default %(default)s means every "
                              "interface, so classmates on the network can join")
-    parser.add_argument("--max-text", type=whole_number(1), default=defaults.max_text,
+    parser.add_argument("--max-text", type=in_range(int, 1), default=defaults.max_text,
                         help="longest message, in characters (default: %(default)s)")
-    parser.add_argument("--history", type=whole_number(0), default=defaults.history,
+    parser.add_argument("--history", type=in_range(int, 0), default=defaults.history,
                         help="how many recent messages a newcomer sees (default: %(default)s)")
     parser.add_argument("--db", default=str(defaults.db),
                         help="SQLite file that keeps the history across restarts "
                              "(default: chat.db next to run.py; :memory: keeps nothing)")
-    parser.add_argument("--rate", type=number(0), default=defaults.rate,
+    parser.add_argument("--rate", type=in_range(float, 0), default=defaults.rate,
                         help="messages a second one connection may send on average; "
                              "0 turns the limit off (default: %(default)s)")
-    parser.add_argument("--burst", type=whole_number(1), default=defaults.burst,
+    parser.add_argument("--burst", type=in_range(int, 1), default=defaults.burst,
                         help="messages one connection may send at once (default: %(default)s)")
-    parser.add_argument("--max-per-ip", type=whole_number(0), default=defaults.max_per_ip,
+    parser.add_argument("--max-per-ip", type=in_range(int, 0), default=defaults.max_per_ip,
                         help="open connections allowed from one address; 0 = no cap "
                              "(default: %(default)s)")
-    parser.add_argument("--max-unsent", type=whole_number(1), default=defaults.max_unsent,
+    parser.add_argument("--max-unsent", type=in_range(int, 1), default=defaults.max_unsent,
                         help="bytes waiting for one client before it counts as not reading "
                              "and is dropped (default: %(default)s)")
-    parser.add_argument("--ping-interval", type=number(0), default=defaults.ping_interval,
+    parser.add_argument("--ping-interval", type=in_range(float, 0), default=defaults.ping_interval,
                         help="seconds between pings that find dead peers; 0 = no pings "
                              "(default: %(default)s)")
-    parser.add_argument("--ping-timeout", type=number(0), default=None,
+    parser.add_argument("--ping-timeout", type=in_range(float, 0), default=None,
                         help="seconds to wait for a pong before dropping a peer "
                              "(default: the ping interval)")
     parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
