@@ -90,8 +90,8 @@ def parse(frame: str | bytes, max_text: int) -> Command:
 def _field(data: dict[str, Any], name: str) -> str:
     """Return a required string field of a client frame."""
     value = data.get(name)
-    if not isinstance(value, str):
-        raise ProtocolError("bad_message", f'"{name}" must be a string.')
+    if not isinstance(value, str) or not _is_unicode(value):
+        raise ProtocolError("bad_message", f'"{name}" must be a string of Unicode text.')
     return value
 
 
@@ -100,9 +100,18 @@ def _ref(data: dict[str, Any]) -> str | None:
     ref = data.get("ref")
     if ref is None:
         return None
-    if not isinstance(ref, str) or not 0 < len(ref) <= MAX_REF:
+    if not isinstance(ref, str) or not 0 < len(ref) <= MAX_REF or not _is_unicode(ref):
         raise ProtocolError("bad_message", f'"ref" must be a string of 1 to {MAX_REF} characters.')
     return ref
+
+
+def _is_unicode(text: str) -> bool:
+    """Tell whether `text` can be sent as UTF-8: JSON's "\\ud800" escapes make lone surrogates."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_text(text: str, max_text: int) -> str:

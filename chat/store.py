@@ -173,7 +173,7 @@ class SQLiteStore:
                     "INSERT INTO messages (room, id, nick, text, ts, ref) VALUES (?, ?, ?, ?, ?, ?)",
                     [row for row, _ in batch],
                 )
-        except sqlite3.Error as error:
+        except (sqlite3.Error, ValueError) as error:  # a failing disk, or a row SQLite refuses
             log.error("Could not store %d messages in %s: %s", len(batch), self.path, error)
             failure: StoreError | None = StoreError(f"Cannot write to {self.path}: {error}.")
         else:

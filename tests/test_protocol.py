@@ -55,6 +55,9 @@ def test_deep_nesting_is_text_not_a_crash():
         ('{"type": "nick", "nick": "' + "n" * 25 + '"}', "bad_nick"),
         ('{"type": "nick", "nick": "a\\u0007b"}', "bad_nick"),
         ('{"type": "nick", "nick": "a\\nb"}', "bad_nick"),
+        ('{"type": "message", "text": "\\ud800"}', "bad_message"),
+        ('{"type": "nick", "nick": "a\\udfffb"}', "bad_message"),
+        ('{"type": "message", "text": "hi", "ref": "\\udc00"}', "bad_message"),
     ],
 )
 def test_bad_frames_raise_their_error_code(frame, code):
