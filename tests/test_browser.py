@@ -628,9 +628,12 @@ def test_bad_room_name_is_explained(server: ChatServer, open_page: Callable[...,
     say(ada, "still in general")
 
     go_to_room(ada, "no spaces please")
-    expect(ada.get_by_role("alert")).to_contain_text("is not a room name")
-    ada.goto(server.url + "/#bad%20name")  # a hash typed in the address bar
-    expect(ada.get_by_role("alert")).to_contain_text("is not a room name")
+    expect(ada.get_by_role("alert")).to_have_text(
+        '"no spaces please" is not a room name: use up to 32 letters, digits, - or _.'
+    )
+    ada.goto(server.url + "/#bad%20name")  # typed in the address bar: the same page goes on
+    expect(ada.get_by_role("alert")).to_contain_text('"bad name" is not a room name')
+    assert ada.url == server.url + "/#general"  # the address says where we still are
     expect(current_room(ada)).to_have_text("#general")
     expect(status(ada)).to_have_text("Connected as ada")
     expect(messages(ada).locator(".text")).to_have_text(["still in general"])
@@ -808,7 +811,8 @@ def test_keyboard_alone_can_join_chat_and_change_rooms(
     """Join, send and change rooms with the keyboard only, seeing the focus ring at every stop."""
     ada = open_page()
     ada.goto(server.url)
-    ada.keyboard.type("ada")  # the nickname box has the focus from the start
+    expect(ada.get_by_label("Your nickname")).to_be_focused()  # from the start: autofocus
+    ada.keyboard.type("ada")
     ada.keyboard.press("Enter")
     expect(status(ada)).to_have_text("Connected as ada")
     ada.keyboard.type("typed, not clicked")  # the composer has the focus after joining
@@ -852,11 +856,9 @@ def test_axe_finds_nothing_serious(
 def test_screenshots_of_a_conversation(
     server: ChatServer, open_page: Callable[..., Page], tmp_path: Path
 ) -> None:
-    """A conversation in three scripts shows right: Arabic RTL, a link, no overflow (pictures).
-
-    With CHAT_SCREENSHOTS=docs the pictures go to docs/ for the README; otherwise to a
-    temporary folder.
-    """
+    """A conversation in three scripts shows right: Arabic RTL, a link, no overflow (pictures)."""
+    # Writes the README's pictures only when asked (CHAT_SCREENSHOTS=docs), so a
+    # plain `pytest` leaves the repository as it was.
     folder = DOCS if os.environ.get("CHAT_SCREENSHOTS") == "docs" else tmp_path
     ada = join(open_page(viewport=DESKTOP), server, "ada")
     bob = join(open_page(), server, "bob")

@@ -1,0 +1,115 @@
+// Noticing each other: "ada is typing…", the unread count in the tab title,
+// and an optional beep while the tab is hidden.
+//
+// Uses `state`, `$` and isOpen() from chat.js, which calls these functions.
+
+"use strict";
+
+const TYPING_SEND_EVERY_MS = 3000;  // the protocol asks for at most one `typing` per 3 s
+const TYPING_SHOWN_MS = 5000;       // ...and to show it until a message or 5 s have passed
+const SOUND_KEY = "chat.sound";     // where the beep checkbox is remembered
+const TITLE = "Chat";
+
+// ---- Typing: ours, sent to the room ---------------------------------------
+
+// Called on every change in the composer. One frame every 3 s at most is
+// enough to keep the others' "typing…" alive (they show it for 5 s), and it
+// costs little of our rate limit.
+function onComposerInput() {
+  if (!$("message-input").value.trim() || !isOpen()) return;
+  if (state.retryTimer !== null) return;  // rate limited: our messages need the room more
+  if (Date.now() - state.typingSentAt < TYPING_SEND_EVERY_MS) return;
+  state.typingSentAt = Date.now();
+  state.socket.send(JSON.stringify({ type: "typing" }));
+}
+
+// ---- Typing: the others', shown under the messages ------------------------
+
+// `nick` is typing: show it for 5 s, or until their message arrives.
+function onTyping(nick) {
+  if (nick === state.nick) return;  // the server does not echo it; never show ourselves anyway
+  clearTimeout(state.typing.get(nick));
+  state.typing.set(nick, setTimeout(() => stoppedTyping(nick), TYPING_SHOWN_MS));
+  renderTyping();
+}
+
+// Their message arrived, they left, or 5 s passed.
+function stoppedTyping(nick) {
+  if (!state.typing.has(nick)) return;
+  clearTimeout(state.typing.get(nick));
+  state.typing.delete(nick);
+  renderTyping();
+}
+
+// A new room, or a new connection: nobody we were showing is typing here.
+function forgetTyping() {
+  state.typing.forEach((timer) => clearTimeout(timer));
+  state.typing.clear();
+  renderTyping();
+}
+
+function renderTyping() {
+  $("typing").textContent = typingSentence([...state.typing.keys()]);
+}
+
+// "", "ada is typing…", "ada and bob are typing…", "ada, bob and eve are typing…"
+function typingSentence(names) {
+  if (names.length === 0) return "";
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length > 3) return "Several people are typing…";
+  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)} are typing…`;
+}
+
+// ---- Unread count in the tab title ---------------------------------------
+
+// Another person's message arrived: count it if nobody is looking at this tab.
+function noticeUnread() {
+  if (!document.hidden) return;
+  state.unread += 1;
+  document.title = `(${state.unread}) ${TITLE}`;
+  if ($("sound-toggle").checked) beep();
+}
+
+function onVisibilityChange() {
+  if (document.hidden) return;
+  state.unread = 0;
+  document.title = TITLE;
+}
+
+// ---- The optional beep -----------------------------------------------------
+
+// Off unless the person turned it on here before.
+function startSound() {
+  $("sound-toggle").checked = localStorage.getItem(SOUND_KEY) === "on";
+  $("sound-toggle").addEventListener("change", onSoundToggle);
+}
+
+function onSoundToggle() {
+  localStorage.setItem(SOUND_KEY, $("sound-toggle").checked ? "on" : "off");
+  if ($("sound-toggle").checked) unlockAudio();
+}
+
+// Browsers let a page make sound only after the person has clicked or typed
+// in it, so the audio context is made (or woken) during such a click: the
+// checkbox itself, or the Join button when the box was already ticked.
+function unlockAudio() {
+  if (!$("sound-toggle").checked) return;
+  if (state.audio === null) state.audio = new AudioContext();
+  state.audio.resume();
+}
+
+// A short, soft 880 Hz "ping" made on the spot: no sound file, no download.
+function beep() {
+  if (state.audio === null) return;
+  const now = state.audio.currentTime;
+  const tone = state.audio.createOscillator();
+  const volume = state.audio.createGain();
+  tone.frequency.value = 880;
+  // Fade in and out quickly: a sudden start or stop of a wave clicks.
+  volume.gain.setValueAtTime(0.0001, now);
+  volume.gain.exponentialRampToValueAtTime(0.2, now + 0.01);
+  volume.gain.exponentialRampToValueAtTime(0.0001, now + 0.15);
+  tone.connect(volume).connect(state.audio.destination);
+  tone.start(now);
+  tone.stop(now + 0.16);
+}
