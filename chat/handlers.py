@@ -21,6 +21,8 @@ from chat.room import Room, Rooms
 
 log = logging.getLogger(__name__)
 
+TYPING_EVERY = 1.0  # seconds: the page sends `typing` every 3 s; more is a flood, dropped
+
 
 class PageHandler(tornado.web.RequestHandler):
     """Render the chat page, with the addresses to invite people to."""
@@ -68,6 +70,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.outgoing: list[bytes] = []  # frames queued this loop tick, written by write_queued()
         self.unsent = 0  # bytes handed to the stream that the kernel has not taken yet
         self.bucket = TokenBucket(limits.rate, limits.burst)
+        self.typing_relayed_at = -TYPING_EVERY
 
     def prepare(self) -> None:
         """Refuse the handshake for a bad room name or too many connections from one address."""
@@ -117,9 +120,12 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
                 waiter.close(4001, "Replaced by a newer connection from the same page.")
 
     def on_message(self, frame: str | bytes) -> None:
-        retry_after = self.bucket.take()  # every frame costs a token, garbage included
         try:
             command = protocol.parse(frame, self.limits.max_text)
+            if isinstance(command, Typing):  # a hint, not a message: throttled, never refused
+                self.relay_typing()
+                return
+            retry_after = self.bucket.take()
             if retry_after:
                 raise protocol.rate_limited(retry_after, command)
         except ProtocolError as error:
@@ -129,7 +135,12 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             self.post_message(command)
         elif isinstance(command, Rename):
             self.rename(command.nick)
-        elif isinstance(command, Typing):
+
+    def relay_typing(self) -> None:
+        """Tell the rest of the room this person is typing, at most once a second."""
+        now = time.monotonic()
+        if now - self.typing_relayed_at >= TYPING_EVERY:
+            self.typing_relayed_at = now
             self.broadcast(self.room.name, protocol.typing(self.nick), skip=self)
 
     def post_message(self, command: Post) -> None:

@@ -140,7 +140,10 @@ def check_nick(nick: str) -> str:
 def check_room(name: str) -> str:
     """Return the room's canonical (lowercase) name; empty means the default room."""
     name = name.strip().lower() or DEFAULT_ROOM
-    if len(name) > MAX_ROOM or not all(char.isalnum() or char in "-_" for char in name):
+    # Letters, marks (the vowel signs of Hindi or Thai) and digits of any script.
+    if len(name) > MAX_ROOM or not all(
+        unicodedata.category(char)[0] in "LMN" or char in "-_" for char in name
+    ):
         raise ProtocolError(
             "bad_room", f"A room name is 1 to {MAX_ROOM} letters, digits, - or _."
         )

@@ -10,7 +10,7 @@ const DEFAULT_ROOM = "general";
 // The server's rule (docs/protocol.md): 1 to 32 letters of any script,
 // digits, "-" or "_". Checked here too, so a bad name gets a sentence instead
 // of a handshake the server refuses over and over.
-const ROOM_PATTERN = /^[\p{L}\p{N}_-]{1,32}$/u;
+const ROOM_PATTERN = /^[\p{L}\p{M}\p{N}_-]{1,32}$/u;
 
 // ---- Room names ----------------------------------------------------------------
 

@@ -56,6 +56,14 @@ async def test_room_names_ignore_case_and_default_to_general(connect):
 
 
 @pytest.mark.gen_test
+@pytest.mark.parametrize("room", ["हिन्दी", "ภาษาไทย", "数学", "A-b_2"])
+async def test_room_names_in_any_script_are_welcome(connect, room):
+    """Letters, marks and digits of any script make a room name."""
+    _, welcome = await connect(path=f"/ws?room={quote(room)}")
+    assert welcome["room"] == room.lower()
+
+
+@pytest.mark.gen_test
 @pytest.mark.parametrize("room", ["no spaces", "x" * 33, "semi;colon", "a/b"])
 async def test_a_bad_room_name_is_refused_with_400_and_a_reason(http_server, http_port, room):
     """A room name outside the rules refuses the handshake with 400 and why."""
@@ -78,20 +86,29 @@ async def test_the_rooms_event_follows_rooms_opening_and_emptying(connect):
     assert (await next_event(ada, "rooms"))["rooms"] == ["general"]
 
 
+async def events_until_marker(ws, text: str) -> list[dict]:
+    """Send a message and return every event received before it came back."""
+    await send(ws, {"type": "message", "text": text})
+    events = []
+    while (event := json.loads(await ws.read_message())).get("text") != text:
+        events.append(event)
+    return events
+
+
 @pytest.mark.gen_test
 async def test_typing_reaches_the_others_in_the_room_only(connect):
     """`typing` is relayed to the room, not to the typist nor to other rooms, and not stored."""
     ada, _ = await connect(path="/ws?nick=ada")
     bob, _ = await connect(path="/ws?nick=bob")
     elsewhere, _ = await connect(path="/ws?nick=cy&room=maths")
-    await send(ada, {"type": "typing"})
+    for _ in range(20):  # a flood of typing: relayed once a second, never refused
+        await send(ada, {"type": "typing"})
     assert await next_event(bob, "typing") == {"type": "typing", "nick": "ada"}
-    for ws in (ada, elsewhere):  # a marker each sends itself arrives with no typing before it
-        await send(ws, {"type": "message", "text": "marker"})
-        while (event := json.loads(await ws.read_message()))["type"] != "message":
-            assert event["type"] != "typing", event
+    for ws, marker in ((ada, "from ada"), (elsewhere, "from cy"), (bob, "from bob")):
+        kinds = [event["type"] for event in await events_until_marker(ws, marker)]
+        assert "typing" not in kinds and "error" not in kinds, kinds
     _, later = await connect(path="/ws?nick=dee&since=0")
-    assert [m["text"] for m in later["history"]] == ["marker"]  # maths' marker is in maths
+    assert [m["text"] for m in later["history"]] == ["from ada", "from bob"]
 
 
 @pytest.mark.gen_test
