@@ -146,6 +146,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     def post_message(self, command: Post) -> None:
         """Broadcast a message; acknowledge it once stored if it carries a ref."""
         message, stored, new = self.room.post(self.nick, command.text, command.ref)
+        self.typing_relayed_at = -TYPING_EVERY  # the message clears the indicator: relay anew
         if new:  # a re-sent ref was broadcast the first time
             self.broadcast(self.room.name, message)
         if command.ref is not None:

@@ -141,3 +141,19 @@ async def test_the_page_lists_the_invitation_addresses(http_server, http_port):
     """The page carries every address to invite people to."""
     page = await AsyncHTTPClient().fetch(f"http://127.0.0.1:{http_port}/")
     assert INVITE in page.body.decode()
+
+
+@pytest.mark.gen_test
+async def test_a_message_lets_the_next_typing_through_at_once(connect):
+    """After a message, typing for the next one is relayed without waiting out the throttle."""
+    ada, _ = await connect(path="/ws?nick=ada")
+    bob, _ = await connect(path="/ws?nick=bob")
+    await send(ada, {"type": "typing"})
+    await send(ada, {"type": "message", "text": "first"})
+    await send(ada, {"type": "typing"})
+    kinds = []
+    while len(kinds) < 3:
+        event = json.loads(await bob.read_message())
+        if event["type"] in ("typing", "message"):
+            kinds.append(event["type"])
+    assert kinds == ["typing", "message", "typing"]
