@@ -258,8 +258,20 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         if self.unsent > self.limits.max_unsent:
             self.close_slow_reader()
             return
+        stream = self.ws_connection.stream
+        if not stream.writing():
+            # Nothing waits in Tornado's buffer, so hand the bytes straight to the kernel:
+            # usually it takes them all, and no future or callback is needed at all.
+            try:
+                data = data[stream.socket.send(data) :]
+            except BlockingIOError:
+                pass  # the kernel's buffer is full: Tornado waits for room below
+            except OSError:
+                pass  # a broken connection: Tornado's own write finds out and closes it
+            if not data:
+                return
         try:
-            written = self.ws_connection.stream.write(data)
+            written = stream.write(data)
         except tornado.iostream.StreamClosedError:
             self.forget(self)
             return
