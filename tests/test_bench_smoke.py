@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.servers import ROOT, ChatServer, free_port
+from servers import ROOT, ChatServer, free_port
 
 LOADGEN = ROOT / "bench" / "loadgen.py"
 CLIENTS, SENDERS, MESSAGES = 20, 2, 20
