@@ -148,6 +148,17 @@ def keep_sockets(page: Page) -> Page:
     return page
 
 
+def go_offline(page: Page) -> None:
+    """Cut the page off the network until set_offline(False), and wait until it says so.
+
+    Offline alone leaves an open WebSocket open in Chromium (it only stops new
+    connections), so drop the socket too; reconnecting then fails until online.
+    """
+    page.context.set_offline(True)
+    drop_socket(page)
+    expect(status(page)).to_contain_text("Disconnected")
+
+
 def drop_socket(page: Page) -> None:
     """Close the page's current chat socket from inside the page, as a dropped network would."""
     page.evaluate("() => window.testSockets.at(-1).close()")
@@ -355,11 +366,7 @@ def test_page_catches_up_on_what_it_missed(
     say(ada, "before")
     expect(messages(bob).locator(".text")).to_have_text(["before"])
 
-    # Offline alone leaves an open WebSocket open in Chromium: it only stops new
-    # connections. So go offline, then drop the socket; reconnecting fails until online.
-    bob.context.set_offline(True)
-    drop_socket(bob)
-    expect(status(bob)).to_contain_text("Disconnected")
+    go_offline(bob)
     missed = ["missed 1", "missed 2", "missed 3"]
     for text in missed:
         say(ada, text)
@@ -381,9 +388,7 @@ def test_page_says_when_it_missed_too_much(
     say(ada, "before")
     expect(messages(bob).locator(".text")).to_have_text(["before"])
 
-    bob.context.set_offline(True)
-    drop_socket(bob)
-    expect(status(bob)).to_contain_text("Disconnected")
+    go_offline(bob)
     # 1001 messages from a plain socket in ada's page: one more than a `since` welcome carries.
     ada.evaluate(
         """(count) => new Promise((done) => {
@@ -647,9 +652,7 @@ def test_unsent_message_waits_for_its_room(
     bob = join(open_page(), server, "bob")
     carol = join(open_page(), server, "carol", room="maths")
 
-    ada.context.set_offline(True)
-    drop_socket(ada)
-    expect(status(ada)).to_contain_text("Disconnected")
+    go_offline(ada)
     say(ada, "for general only")
     expect(pending(ada).locator(".text")).to_have_text(["for general only"])
 
