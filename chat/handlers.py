@@ -199,15 +199,24 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     def broadcast(cls, room: str, event: Event, skip: "ChatSocket | None" = None) -> None:
         """Send one event to every open socket in `room`; forget the ones that closed."""
         frame = text_frame(protocol.encode(event))  # encode and frame once, not once per client
-        for waiter in list(cls.waiters.get(room, ())):  # copy: the set changes while we send
+        waiters = list(cls.waiters.get(room, ()))  # copy: the set changes while we send
+        for waiter in waiters:
             if waiter is skip:
                 continue
             try:
                 # Like write_message(), minus its per-call framing and task: queue the
-                # ready frame; each client gets one write per loop tick (see send()).
-                waiter.send(frame)
+                # ready frame; write_all() then gives each client one write per tick.
+                waiter.queue(frame)
             except tornado.websocket.WebSocketClosedError:
                 cls.forget(waiter)
+        asyncio.get_running_loop().call_soon(cls.write_all, waiters)
+
+    @staticmethod
+    def write_all(waiters: list["ChatSocket"]) -> None:
+        """Write what each of these sockets has queued (nothing, if a write came first)."""
+        for waiter in waiters:
+            if waiter.outgoing:
+                waiter.write_queued()
 
     @classmethod
     def forget(cls, waiter: "ChatSocket") -> None:
@@ -239,11 +248,15 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             await asyncio.sleep(0.05)  # on_close empties the sets as each client answers
 
     def send(self, frame: bytes) -> None:
-        """Queue a ready-made frame; all that one loop tick queues goes out in one write."""
-        if self.ws_connection is None or self.ws_connection.is_closing():
-            raise tornado.websocket.WebSocketClosedError()
+        """Queue a ready-made frame and make sure it is written at the end of this tick."""
         if not self.outgoing:
             asyncio.get_running_loop().call_soon(self.write_queued)
+        self.queue(frame)
+
+    def queue(self, frame: bytes) -> None:
+        """Add a frame to what goes out in this socket's next write."""
+        if self.ws_connection is None or self.ws_connection.is_closing():
+            raise tornado.websocket.WebSocketClosedError()
         self.outgoing.append(frame)
 
     def send_event(self, event: Event) -> None:
@@ -252,7 +265,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
 
     def write_queued(self) -> None:
         """Write the frames queued this tick in one go, or close a client that stopped reading."""
-        data, self.outgoing = b"".join(self.outgoing), []
+        outgoing, self.outgoing = self.outgoing, []
+        data = outgoing[0] if len(outgoing) == 1 else b"".join(outgoing)
         if not data or self.ws_connection is None or self.ws_connection.is_closing():
             return
         if self.unsent > self.limits.max_unsent:
