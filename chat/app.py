@@ -6,19 +6,17 @@ renders the page; `/invite.svg` draws the QR codes of the Invite panel;
 `/static/` serves the page's assets.
 """
 
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import tornado.httputil
 import tornado.web
 from tornado.routing import PathMatches, Rule
 
-from chat.config import Settings
+from chat.config import ROOT, Settings
 from chat.handlers import ChatSocket, InviteHandler, PageHandler
-from chat.room import Rooms
+from chat.room import Room, Rooms
 from chat.store import SQLiteStore
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class WebSocketUpgrade(PathMatches):
@@ -33,7 +31,9 @@ class WebSocketUpgrade(PathMatches):
 def make_app(settings: Settings) -> tornado.web.Application:
     """Build the chat application: the rooms, the page, the socket, the invitations, the assets."""
     store = SQLiteStore(settings.db)
-    rooms = Rooms(store, settings.history, settings.resume_limit)
+    rooms = Rooms(
+        partial(Room, store=store, history=settings.history, resume_limit=settings.resume_limit)
+    )
     socket_options = {"rooms": rooms, "limits": settings}
     invite_options = {"invite_urls": settings.invite_urls}
     return tornado.web.Application(

@@ -7,7 +7,9 @@ from collections.abc import Callable
 class TokenBucket:
     """Allow `rate` actions a second on average, and bursts of up to `burst` at once."""
 
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate = rate
         self.burst = burst
         self.clock = clock

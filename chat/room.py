@@ -118,23 +118,14 @@ class Rooms:
     someone comes back.
     """
 
-    def __init__(
-        self,
-        store: SQLiteStore,
-        history: int,
-        resume_limit: int,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.store = store
-        self.history = history
-        self.resume_limit = resume_limit
-        self.clock = clock
+    def __init__(self, make_room: Callable[[str], Room]) -> None:
+        self.make_room = make_room  # name -> a new Room (make_app binds the store and limits)
         self._rooms: dict[str, Room] = {}
 
     def enter(self, name: str) -> Room:
         """Return the room called `name` (a canonical name), making it if needed."""
         if name not in self._rooms:
-            self._rooms[name] = Room(name, self.store, self.history, self.resume_limit, self.clock)
+            self._rooms[name] = self.make_room(name)
         return self._rooms[name]
 
     def occupied(self) -> list[str]:

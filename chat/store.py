@@ -170,7 +170,8 @@ class SQLiteStore:
             with self._writes:
                 self._writes.execute("BEGIN")
                 self._writes.executemany(
-                    "INSERT INTO messages (room, id, nick, text, ts, ref) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO messages (room, id, nick, text, ts, ref)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
                     [row for row, _ in batch],
                 )
         except (sqlite3.Error, ValueError) as error:  # a failing disk, or a row SQLite refuses
