@@ -15,6 +15,7 @@ from tornado.routing import PathMatches, Rule
 
 from chat.config import ROOT, Settings
 from chat.handlers import ChatSocket, InviteHandler, PageHandler
+from chat.hub import LocalHub
 from chat.room import Room, Rooms
 from chat.store import SQLiteStore
 
@@ -34,7 +35,8 @@ def make_app(settings: Settings) -> tornado.web.Application:
     rooms = Rooms(
         partial(Room, store=store, history=settings.history, resume_limit=settings.resume_limit)
     )
-    socket_options = {"rooms": rooms, "limits": settings}
+    hub = LocalHub(rooms, store, audience=ChatSocket)
+    socket_options = {"hub": hub, "limits": settings}
     invite_options = {"invite_urls": settings.invite_urls}
     return tornado.web.Application(
         [
@@ -49,12 +51,12 @@ def make_app(settings: Settings) -> tornado.web.Application:
         websocket_ping_interval=settings.ping_interval,
         websocket_ping_timeout=settings.ping_timeout,
         trusted_origins=list(settings.allow_origins),
-        store=store,
+        hub=hub,
         debug=settings.debug,
     )
 
 
 async def shutdown(app: tornado.web.Application) -> None:
-    """Say goodbye: close every chat socket with 1001 "going away", then the store."""
+    """Say goodbye: close every chat socket with 1001 "going away", then the hub."""
     await ChatSocket.close_all(1001, "The server is going away; reconnect soon.", grace=2.0)
-    app.settings["store"].close()
+    await app.settings["hub"].close()

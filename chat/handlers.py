@@ -4,7 +4,7 @@ import asyncio
 import io
 import logging
 import time
-from asyncio import Future
+from collections.abc import Awaitable
 from functools import partial
 
 import segno
@@ -15,9 +15,9 @@ import tornado.websocket
 from chat import protocol
 from chat.config import Settings
 from chat.frames import text_frame
-from chat.protocol import Event, Post, ProtocolError, Rename, Typing
+from chat.protocol import Event, Post, ProtocolError, Typing
+from chat.hub import Hub, Unavailable
 from chat.ratelimit import TokenBucket
-from chat.room import Room, Rooms
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
 
     waiters: dict[str, set["ChatSocket"]] = {}  # room name -> the sockets in that room
 
-    def initialize(self, rooms: Rooms, limits: Settings) -> None:
-        self.rooms = rooms
+    def initialize(self, hub: Hub, limits: Settings) -> None:
+        self.hub = hub  # LocalHub, or RedisHub in a cluster: rooms, nicknames, history
         self.limits = limits
         self.nick: str | None = None
         self.replaced = False  # a newer connection from the same page took over
@@ -75,7 +75,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     def prepare(self) -> None:
         """Refuse the handshake for a bad room name or too many connections from one address."""
         try:
-            self.room_name = protocol.check_room(self.get_query_argument("room", ""))
+            self.room = protocol.check_room(self.get_query_argument("room", ""))
         except ProtocolError as error:
             raise tornado.web.HTTPError(400, reason=error.message) from None
         cap = self.limits.max_per_ip
@@ -86,28 +86,33 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
                 429, reason=f"Too many connections from your address (at most {cap})"
             )
 
-    def open(self) -> None:
+    async def open(self) -> None:
         # Writes are already gathered into one per loop tick; Nagle's algorithm would
         # only hold each one back until the previous is acknowledged (~40 ms).
         self.set_nodelay(True)
-        self.room: Room = self.rooms.enter(self.room_name)
-        first_here = not self.room.online()
         session = self.get_query_argument("session", "")
-        self.nick, takeover = self.room.join(
-            self.get_query_argument("nick", None), session if len(session) <= 64 else None
-        )
-        if takeover:
+        try:
+            entry = await self.hub.enter(
+                self.room, self.get_query_argument("nick", None),
+                session if len(session) <= 64 else None, self.since(),
+            )
+        except Unavailable as error:
+            self.close(1013, str(error))
+            return
+        # No await from here on: in a cluster, the welcome ends where the room's
+        # stream to this process stands now, so we join the waiters in this same step.
+        self.nick = entry.nick
+        if self.ws_connection is None:  # it closed while we waited
+            self.hub.leave(self.room, self.nick)
+            return
+        if entry.takeover:
             self.replace_stale_connection()
-        self.waiters.setdefault(self.room.name, set()).add(self)
-        welcome = self.room.welcome(self.nick, self.rooms.occupied(), self.since())
-        self.send_event(welcome)
-        online = len(self.room.online())
-        if not takeover:  # after a takeover, nobody saw this person leave
-            self.broadcast(self.room.name, protocol.presence("join", self.nick, online))
-        if first_here:
-            self.broadcast_everywhere(protocol.rooms(self.rooms.occupied()))
-        log.info("%s %s #%s from %s; %d there", self.nick, "came back to" if takeover else "joined",
-                 self.room.name, self.request.remote_ip, online)
+        self.waiters.setdefault(self.room, set()).add(self)
+        self.send_event(entry.welcome)
+        self.hub.arrived(self.room, self.nick, entry.takeover)
+        log.info("%s %s #%s from %s; %d connected there to this process", self.nick,
+                 "came back to" if entry.takeover else "joined", self.room,
+                 self.request.remote_ip, len(self.waiters[self.room]))
 
     def since(self) -> int | None:
         """Return the `since` query argument if it is a message id, else None."""
@@ -116,92 +121,85 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
 
     def replace_stale_connection(self) -> None:
         """Close this page's previous connection, which still holds our nickname."""
-        for waiter in list(self.waiters.get(self.room.name, ())):
+        for waiter in list(self.waiters.get(self.room, ())):
             if waiter.nick.casefold() == self.nick.casefold():
                 waiter.replaced = True
                 self.forget(waiter)
                 waiter.close(4001, "Replaced by a newer connection from the same page.")
 
-    def on_message(self, frame: str | bytes) -> None:
+    def on_message(self, frame: str | bytes) -> Awaitable[None] | None:
         try:
             command = protocol.parse(frame, self.limits.max_text)
             if isinstance(command, Typing):  # a hint, not a message: throttled, never refused
                 self.relay_typing()
-                return
+                return None
             retry_after = self.bucket.take()
             if retry_after:
                 raise protocol.rate_limited(retry_after, command)
         except ProtocolError as error:
             self.send_event(error.event())
-            return
+            return None
         if isinstance(command, Post):
             self.post_message(command)
-        elif isinstance(command, Rename):
-            self.rename(command.nick)
+            return None
+        # Tornado reads this socket's next frame only once the rename is done.
+        return self.rename(command.nick)
 
     def relay_typing(self) -> None:
         """Tell the rest of the room this person is typing, at most once a second."""
         now = time.monotonic()
         if now - self.typing_relayed_at >= TYPING_EVERY:
             self.typing_relayed_at = now
-            self.broadcast(self.room.name, protocol.typing(self.nick), skip=self)
+            self.hub.typing(self.room, self.nick)
 
     def post_message(self, command: Post) -> None:
-        """Broadcast a message; acknowledge it once stored if it carries a ref."""
-        message, stored, new = self.room.post(self.nick, command.text, command.ref)
+        """Hand a message to the hub, which broadcasts it; answer once it is stored."""
+        stored = self.hub.post(self.room, self.nick, command.text, command.ref)
         self.typing_relayed_at = -TYPING_EVERY  # the message clears the indicator: relay anew
-        if new:  # a re-sent ref was broadcast the first time
-            self.broadcast(self.room.name, message)
-        if command.ref is not None:
-            acknowledge = partial(self.acknowledge, self.nick, command.ref)
-            asyncio.wrap_future(stored).add_done_callback(acknowledge)
+        stored.add_done_callback(partial(self.acknowledge, command.ref))
 
-    def acknowledge(self, nick: str, ref: str, stored: "Future[int]") -> None:
-        """Tell the sender its message is in the store, or that it could not be stored."""
+    def acknowledge(self, ref: str | None, stored: "asyncio.Future[int]") -> None:
+        """Ack a stored message that carries a ref; say so if a message could not be stored."""
         if stored.exception() is not None:
-            self.room.forget_ref(nick, ref)  # so sending it again stores it again
             answer = ProtocolError(
                 "unavailable",
-                "The server could not save your message in its history; try again later.",
+                "The server could not save your message; send it again later.",
                 ref=ref,
             ).event()
-        else:
+        elif ref is not None:
             answer = protocol.ack(ref, stored.result())
+        else:
+            return
         if self.ws_connection is not None:  # if gone, it re-sends after reconnecting
             self.send_event(answer)
 
-    def rename(self, new: str) -> None:
+    async def rename(self, new: str) -> None:
         """Take a new nickname and tell the room, or tell the sender why not."""
         if new == self.nick:  # nothing changes, so nobody needs telling
             return
         try:
-            self.room.rename(self.nick, new)
-        except ProtocolError as error:
+            await self.hub.rename(self.room, self.nick, new)
+        except ProtocolError as error:  # nick_taken, or unavailable in a cluster
             self.send_event(error.event())
             return
         old, self.nick = self.nick, new
-        self.broadcast(self.room.name, protocol.renamed(old, new))
-        log.info("%s is now %s in #%s", old, new, self.room.name)
+        log.info("%s is now %s in #%s", old, new, self.room)
 
     def on_close(self) -> None:
         if self.nick is None or self.replaced:  # never joined, or its nickname lives on
             return
         self.forget(self)
-        self.room.leave(self.nick)
-        online = len(self.room.online())
-        self.broadcast(self.room.name, protocol.presence("leave", self.nick, online))
-        if self.rooms.forget_if_empty(self.room):
-            self.broadcast_everywhere(protocol.rooms(self.rooms.occupied()))
-        log.info("%s left #%s (close code %s); %d there", self.nick, self.room.name,
-                 self.close_code, online)
+        self.hub.leave(self.room, self.nick)
+        log.info("%s left #%s (close code %s); %d connected there to this process", self.nick,
+                 self.room, self.close_code, len(self.waiters.get(self.room, ())))
 
     @classmethod
-    def broadcast(cls, room: str, event: Event, skip: "ChatSocket | None" = None) -> None:
+    def broadcast(cls, room: str, event: Event, skip_nick: str | None = None) -> None:
         """Send one event to every open socket in `room`; forget the ones that closed."""
         frame = text_frame(protocol.encode(event))  # encode and frame once, not once per client
         waiters = list(cls.waiters.get(room, ()))  # copy: the set changes while we send
         for waiter in waiters:
-            if waiter is skip:
+            if waiter.nick == skip_nick:
                 continue
             try:
                 # Like write_message(), minus its per-call framing and task: queue the
@@ -221,11 +219,11 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     @classmethod
     def forget(cls, waiter: "ChatSocket") -> None:
         """Take a socket out of its room's waiters (and the room's set out, once empty)."""
-        here = cls.waiters.get(waiter.room.name)
+        here = cls.waiters.get(waiter.room)
         if here is not None:
             here.discard(waiter)
             if not here:
-                del cls.waiters[waiter.room.name]
+                del cls.waiters[waiter.room]
 
     @classmethod
     def broadcast_everywhere(cls, event: Event) -> None:
@@ -297,7 +295,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.write_queued()
         super().close(code, reason)
 
-    def flushed(self, size: int, sent: "Future[None]") -> None:
+    def flushed(self, size: int, sent: "asyncio.Future[None]") -> None:
         """Count `size` bytes as sent, or forget this socket if the write failed."""
         self.unsent -= size
         if sent.cancelled() or sent.exception() is not None:

@@ -9,6 +9,7 @@ from tornado.websocket import websocket_connect
 from chat.app import make_app
 from chat.config import Settings
 from chat.handlers import ChatSocket
+from redis_server import RedisServer
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def app(settings):
     """A fresh application for each test (pytest-tornado's http_server serves it)."""
     app = make_app(settings)
     yield app
-    app.settings["store"].close()
+    app.settings["hub"].store.close()
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +48,14 @@ async def send(ws, event: dict) -> None:
     """Send one event as a JSON text frame."""
     await ws.write_message(json.dumps(event))
 
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A fresh redis-server with no persistence, stopped when the test ends."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
