@@ -1,0 +1,77 @@
+"""A real redis-server for the cluster tests: Debian's binary on a free port, stopped by PID."""
+
+import os
+import shutil
+import select
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from servers import free_port
+
+START_TIMEOUT = 10.0  # seconds for redis-server to say it is ready
+
+
+def redis_binary() -> str:
+    """Return the path of redis-server, or skip the test (fail it under CI=true) without one."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        reason = "redis-server is not installed (apt-get install redis-server)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; .ci/run must install it")
+        pytest.skip(reason)
+    return binary
+
+
+class RedisServer:
+    """redis-server on 127.0.0.1 in a folder of its own; `persist` keeps an append-only file.
+
+    With no persistence (the default) a restart empties it, as a fresh Redis
+    would; with `persist=True` every write is fsynced before Redis answers, so
+    a restart keeps whatever a client was told is stored.
+    """
+
+    def __init__(self, folder: Path, persist: bool = False) -> None:
+        self.folder = folder
+        self.persist = persist
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start redis-server and return once it says it accepts connections."""
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else [
+            "--appendonly", "no"]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--dir", str(self.folder), *persistence],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        assert self.process.stdout is not None
+        output = b""
+        deadline = time.monotonic() + START_TIMEOUT
+        while b"Ready to accept connections" not in output:
+            readable, _, _ = select.select(
+                [self.process.stdout], [], [], max(deadline - time.monotonic(), 0))
+            chunk = os.read(self.process.stdout.fileno(), 4096) if readable else b""
+            if not chunk:
+                self.stop()
+                pytest.fail(f"redis-server did not start:\n{output.decode(errors='replace')}")
+            output += chunk
+
+    def stop(self) -> None:
+        """Stop redis-server by its PID (SIGTERM, then SIGKILL) and wait for it to exit."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.process = None
