@@ -5,7 +5,9 @@ import asyncio
 import errno
 import logging
 import math
+import os
 import signal
+import socket
 import sys
 from collections.abc import Callable
 
@@ -14,8 +16,11 @@ import tornado.netutil
 
 from chat.addresses import banner, lan_addresses, share_urls
 from chat.app import make_app, shutdown
+from chat.cluster import check_redis
 from chat.config import Settings
+from chat.hub import Unavailable
 from chat.store import StoreError
+from chat.workers import fork_workers
 
 log = logging.getLogger("chat")
 
@@ -77,36 +82,62 @@ def parse_settings(argv: list[str]) -> Settings:
     parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                         help="let pages from this other site connect, e.g. "
                              "http://teacher.local:3000 (repeatable; exact match)")
+    parser.add_argument("--redis", metavar="URL",
+                        help="join a cluster through this Redis, e.g. redis://127.0.0.1:6379/0: "
+                             "history, nicknames and messages are shared by every process "
+                             "and host that points at it (default: none, this process alone)")
+    parser.add_argument("--processes", type=in_range(int, 0), default=defaults.processes,
+                        help="worker processes sharing the port, 0 = one per core; more "
+                             "than 1 needs --redis (default: %(default)s)")
+    parser.add_argument("--history-cap", type=in_range(int, 1), default=defaults.history_cap,
+                        help="messages Redis keeps per room (default: %(default)s)")
+    parser.add_argument("--presence-timeout", type=in_range(float, 1),
+                        default=defaults.presence_timeout,
+                        help="seconds after which the people of a node that stopped "
+                             "answering leave the cluster's lists (default: %(default)s)")
     parser.add_argument("--debug", action="store_true",
                         help="log every event and reload when the code changes")
     args = parser.parse_args(argv)
     if args.ping_timeout is not None and args.ping_timeout > args.ping_interval:
         parser.error("--ping-timeout cannot be longer than --ping-interval")
+    processes = args.processes or os.cpu_count() or 1
+    if processes > 1 and not args.redis:
+        parser.error(f"--processes {args.processes} needs --redis: without a broker each "
+                     "process would be a chat room of its own, and people would miss "
+                     "each other's messages")
     return Settings(
         host=args.host, port=args.port, max_text=args.max_text, history=args.history,
         db=args.db, rate=args.rate, burst=args.burst, max_per_ip=args.max_per_ip,
         max_unsent=args.max_unsent, ping_interval=args.ping_interval,
         ping_timeout=args.ping_timeout, allow_origins=tuple(args.allow_origin), debug=args.debug,
         invite_urls=tuple(share_urls(args.host, args.port, lan_addresses())),
+        redis=args.redis, processes=processes, history_cap=args.history_cap,
+        presence_timeout=args.presence_timeout,
     )
 
 
-async def serve(settings: Settings) -> None:
-    """Listen on the configured port and serve until SIGINT or SIGTERM."""
+def listen(settings: Settings) -> list[socket.socket]:
+    """Bind the port before anything else, or exit with one line saying why not."""
     try:
-        sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
+        return tornado.netutil.bind_sockets(settings.port, settings.host)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             sys.exit(f"Port {settings.port} is already in use (another chat server?); "
                      f"pick another with --port {settings.port + 1}.")
         sys.exit(f"Cannot listen on {settings.host}:{settings.port}: {error.strerror}.")
+
+
+async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
+    """Serve on the bound sockets until SIGINT or SIGTERM."""
     try:  # after binding, so a second server on a busy port never opens the database
         app = make_app(settings)
-    except StoreError as error:
+        await app.settings["hub"].start()
+    except (StoreError, Unavailable) as error:
         sys.exit(str(error))
     server = tornado.httpserver.HTTPServer(app)
     server.add_sockets(sockets)
-    print(banner(settings.host, settings.port, settings.invite_urls), flush=True)
+    if settings.processes == 1:  # with workers, the parent printed it once for all
+        print(banner(settings.host, settings.port, settings.invite_urls), flush=True)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
@@ -117,13 +148,23 @@ async def serve(settings: Settings) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """Run the server with the options in `argv`."""
+    """Run the server with the options in `argv`: one process, or several workers."""
     settings = parse_settings(argv)
     logging.basicConfig(
         level=logging.DEBUG if settings.debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
+        if settings.processes > 1 else "%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    asyncio.run(serve(settings))
+    sockets = listen(settings)
+    if settings.redis:
+        try:
+            check_redis(settings.redis)
+        except Unavailable as error:
+            sys.exit(str(error))
+    if settings.processes > 1:
+        print(banner(settings.host, settings.port, settings.invite_urls), flush=True)
+        fork_workers(settings.processes)  # returns in each worker; the parent waits
+    asyncio.run(serve(settings, sockets))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ from tornado.routing import PathMatches, Rule
 
 from chat.config import ROOT, Settings
 from chat.handlers import ChatSocket, InviteHandler, PageHandler
-from chat.hub import LocalHub
+from chat.cluster import RedisHub
+from chat.hub import Hub, LocalHub
 from chat.room import Room, Rooms
 from chat.store import SQLiteStore
 
@@ -31,11 +32,7 @@ class WebSocketUpgrade(PathMatches):
 
 def make_app(settings: Settings) -> tornado.web.Application:
     """Build the chat application: the rooms, the page, the socket, the invitations, the assets."""
-    store = SQLiteStore(settings.db)
-    rooms = Rooms(
-        partial(Room, store=store, history=settings.history, resume_limit=settings.resume_limit)
-    )
-    hub = LocalHub(rooms, store, audience=ChatSocket)
+    hub = make_hub(settings)
     socket_options = {"hub": hub, "limits": settings}
     invite_options = {"invite_urls": settings.invite_urls}
     return tornado.web.Application(
@@ -54,6 +51,21 @@ def make_app(settings: Settings) -> tornado.web.Application:
         hub=hub,
         debug=settings.debug,
     )
+
+
+def make_hub(settings: Settings) -> Hub:
+    """Return the hub the settings ask for: Redis for a cluster, else this process and SQLite."""
+    if settings.redis:
+        return RedisHub(
+            settings.redis, ChatSocket, history=settings.history,
+            resume_limit=settings.resume_limit, history_cap=settings.history_cap,
+            presence_timeout=settings.presence_timeout,
+        )
+    store = SQLiteStore(settings.db)
+    rooms = Rooms(
+        partial(Room, store=store, history=settings.history, resume_limit=settings.resume_limit)
+    )
+    return LocalHub(rooms, store, audience=ChatSocket)
 
 
 async def shutdown(app: tornado.web.Application) -> None:

@@ -30,3 +30,7 @@ class Settings:
     ping_timeout: float | None = None  # None: the same as ping_interval
     allow_origins: tuple[str, ...] = ()  # other sites' pages allowed to connect
     invite_urls: tuple[str, ...] = ()  # the addresses the Invite panel offers, LAN first
+    redis: str | None = None  # a Redis URL makes this process one node of a cluster
+    processes: int = 1  # worker processes sharing the port (more than 1 needs redis)
+    history_cap: int = 10_000  # messages Redis keeps per room
+    presence_timeout: float = 15.0  # seconds before a silent node's people are let go

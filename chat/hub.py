@@ -27,6 +27,9 @@ class Audience(Protocol):
     def broadcast_everywhere(self, event: Event) -> None:
         """Send `event` to every socket in every room."""
 
+    async def close_all(self, code: int, reason: str, grace: float) -> None:
+        """Close every socket, waiting up to `grace` seconds for them to finish."""
+
 
 class Unavailable(ProtocolError):
     """The hub cannot reach what it needs (Redis): the client is told to try again later."""

@@ -99,8 +99,7 @@ class Room:
         candidate, number = nick, 1
         while candidate.casefold() in self._online:
             number += 1
-            suffix = f"-{number}"
-            candidate = nick[: protocol.MAX_NICK - len(suffix)] + suffix
+            candidate = protocol.numbered(nick, number)
         return candidate
 
     def _guest_name(self) -> str:

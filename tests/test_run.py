@@ -109,3 +109,21 @@ def test_nonsense_numbers_are_refused(option):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert option in result.stderr
+
+
+def test_workers_without_redis_are_refused_with_the_reason():
+    """--processes 2 alone is refused: each process would be a room of its own."""
+    with run_py("--processes", "2") as server:
+        _, errors = server.communicate(timeout=30)
+    assert server.returncode == 2
+    assert "--processes 2 needs --redis" in errors
+
+
+def test_redis_unreachable_at_start_is_one_clear_line():
+    """--redis pointing at nothing: exit 1 with one line naming the URL, no traceback."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    with run_py("--port", str(free_port()), "--host", "127.0.0.1", "--redis", url) as server:
+        _, errors = server.communicate(timeout=30)
+    assert server.returncode == 1
+    [line] = errors.strip().splitlines()
+    assert line.startswith(f"Cannot reach Redis at {url} (") and "redis-server" in line

@@ -1,0 +1,451 @@
+"""RedisHub: the rooms of a cluster, shared through Redis by every process on every host.
+
+Each process is a node. What must be the same everywhere lives in Redis and
+changes only inside Lua scripts (chat/lua/), one atomic step each: a post takes
+the next id, joins the capped history and is PUBLISHed in the same step, so
+every node hears a room's messages in id order; nicknames are unique across the
+cluster because they are claimed in a script. Every node subscribes to one
+channel and hands what it hears to its own sockets' broadcast loop, through a
+RoomStream per room that drops repeats and fetches anything lost in a gap.
+
+Redis gone while running: posts fail at once with `unavailable`, the sockets
+stay open, the subscription is retried with back-off, and once it is back every
+room's stream catches up from the history. Each node beats a heartbeat; the
+people of a node silent for `presence_timeout` seconds are let go by the others.
+"""
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import socket
+import time
+from collections import Counter
+from pathlib import Path
+
+import redis
+import redis.asyncio
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from chat import protocol
+from chat.hub import Audience, Entry, Unavailable
+from chat.protocol import Event, ProtocolError
+from chat.sequencer import RoomStream
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "chat:events"
+ROOMS = "chat:rooms"
+NODES = "chat:nodes"
+ARRIVALS = "chat:arrivals"
+REF_SECONDS = 10 * 60  # a ref re-sent within 10 minutes is the same message
+SCRIPTS = Path(__file__).with_name("lua")
+FAILURES = (redis.RedisError, OSError)  # what losing Redis looks like to redis-py
+
+
+def room_key(room: str, part: str) -> str:
+    """Return the key of one part of a room; the {braces} keep a room on one Redis Cluster slot."""
+    return f"chat:{{{room}}}:{part}"
+
+
+def check_redis(url: str) -> None:
+    """Ping Redis at `url` once, or raise Unavailable with a sentence an operator can act on."""
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3) as client:
+            client.ping()
+    except (FAILURES + (ValueError,)) as error:
+        raise Unavailable(f"Cannot reach Redis at {url} ({error}); is redis-server running?")
+
+
+class Scripts:
+    """The Lua scripts, loaded once by SHA and run by EVALSHA, loaded again if Redis forgot them."""
+
+    def __init__(self) -> None:
+        common = (SCRIPTS / "common.lua").read_text()
+        self.texts = {
+            path.stem: common + path.read_text()
+            for path in SCRIPTS.glob("*.lua")
+            if path.stem != "common"
+        }
+        self.shas: dict[str, str] = {}
+
+    async def load(self, client: redis.asyncio.Redis) -> None:
+        """Load every script into Redis (after a start, or a restart that emptied it)."""
+        for name, text in self.texts.items():
+            self.shas[name] = await client.script_load(text)
+
+    async def run(self, client: redis.asyncio.Redis, name: str, keys: list[str], args: list):
+        """Run one script and return its reply (or raise its error)."""
+        reply = (await self.run_batch(client, [(name, keys, args)]))[0]
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    async def run_batch(self, client: redis.asyncio.Redis, calls: list[tuple[str, list, list]]):
+        """Run scripts in one round trip, in order; return each reply or the error it raised."""
+        for attempt in (1, 2):
+            pipe = client.pipeline(transaction=False)
+            for name, keys, args in calls:
+                pipe.evalsha(self.shas[name], len(keys), *keys, *args)
+            replies = await pipe.execute(raise_on_error=False)
+            if attempt == 1 and any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
+                await self.load(client)  # Redis restarted empty: nothing in this batch ran
+                continue
+            return replies
+        return replies
+
+
+class RedisHub:
+    """Rooms shared by every node that points at the same Redis; see the module docstring."""
+
+    def __init__(
+        self,
+        url: str,
+        audience: Audience,
+        history: int,
+        resume_limit: int,
+        history_cap: int,
+        presence_timeout: float,
+    ) -> None:
+        self.url = url
+        self.audience = audience
+        self.history = history
+        self.resume_limit = resume_limit
+        self.history_cap = history_cap
+        self.presence_timeout = presence_timeout
+        self.node = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.node_key = f"chat:node:{self.node}"
+        # One retry, at once: a pooled connection that died with a restarted Redis is
+        # replaced; a Redis that is down fails the call now, so the client hears why.
+        self.redis = redis.asyncio.Redis.from_url(
+            url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5,
+            retry=Retry(NoBackoff(), 1),
+        )
+        self.scripts = Scripts()
+        self.streams: dict[str, RoomStream] = {}  # rooms with people on this node
+        self.joining: Counter[str] = Counter()  # sockets entering each room on this node
+        self.present: dict[str, set[str]] = {}  # room -> casefolded nicknames held on this node
+        self.outbox: list[tuple[list[str], list, asyncio.Future[int]]] = []
+        self.sending: asyncio.Task | None = None
+        self.filling: set[str] = set()  # rooms whose gap is being fetched
+        self.tasks: set[asyncio.Task] = set()  # announcements under way
+        self.unreleased: set[tuple[str, str]] = set()  # (room, nick) whose leave Redis missed
+        self.pubsub: redis.asyncio.client.PubSub | None = None
+        self.running: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        """Load the scripts, subscribe and beat once, or raise Unavailable; then keep at it."""
+        try:
+            await self.scripts.load(self.redis)
+            await self.subscribe()
+            await self.beat()
+        except FAILURES as error:
+            raise Unavailable(f"Cannot reach Redis at {self.url}: {error}.") from None
+        self.running = [asyncio.create_task(self.listen()), asyncio.create_task(self.beat_forever())]
+        log.info("Node %s joined the cluster at %s", self.node, self.url)
+
+    async def close(self) -> None:
+        """Finish the announcements under way, leave the cluster and disconnect."""
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=2)
+        for task in self.running:
+            task.cancel()
+        try:
+            await self.redis.zrem(NODES, self.node)
+            await self.redis.delete(self.node_key)
+        except FAILURES as error:
+            log.warning("Could not leave the cluster cleanly: %s", error)
+        if self.pubsub is not None:
+            await self.pubsub.aclose()
+        await self.redis.aclose()
+
+    # What the chat socket asks -------------------------------------------------
+
+    async def enter(
+        self, room_name: str, wanted: str | None, session: str | None, since: int | None
+    ) -> Entry:
+        """Claim a nickname across the cluster and build the welcome, ending where the stream is."""
+        stream = self.streams.setdefault(room_name, RoomStream())
+        self.joining[room_name] += 1  # keeps the stream (and its messages) while we wait
+        try:
+            reply = await self.scripts.run(
+                self.redis, "enter",
+                [room_key(room_name, "online"), room_key(room_name, "next"),
+                 room_key(room_name, "history"), ROOMS, self.node_key, ARRIVALS],
+                [self.node, session or "", -1 if since is None else since, self.history,
+                 self.resume_limit, room_name, *candidates(wanted)],
+            )
+            if not reply:
+                raise Unavailable("Every nickname like that is taken; choose another.")
+            nick, takeover, newest, newest_first, entries, rooms = reply
+            history = [json.loads(message) for message in reversed(newest_first)]
+            while (completed := stream.complete(history, newest)) is None:
+                history += await self.read_after(room_name, newest)  # rare: a burst meanwhile
+                newest = history[-1]["id"] if history else newest
+        except FAILURES as error:
+            raise Unavailable(f"The chat cannot reach its Redis: {error}. Try again soon.") from None
+        else:
+            self.present.setdefault(room_name, set()).add(nick.casefold())
+        finally:
+            self.joining[room_name] -= 1
+            self.forget_if_empty(room_name)
+        online = [entry["nick"] for entry in sorted(map(json.loads, entries), key=seq)]
+        reset = since is not None and since > newest
+        truncated = since is not None and not reset and newest - since > self.resume_limit
+        welcome = protocol.welcome(
+            room_name, nick, online, sorted(rooms), completed, truncated=truncated, reset=reset
+        )
+        return Entry(nick, bool(takeover), welcome)
+
+    def arrived(self, room_name: str, nick: str, takeover: bool) -> None:
+        """Announce the newcomer to every node."""
+        self.in_background(self.scripts.run(
+            self.redis, "arrived", [room_key(room_name, "online"), ROOMS],
+            [CHANNEL, as_json(room_name), as_json(nick), int(takeover)],
+        ))
+
+    def post(self, room_name: str, nick: str, text: str, ref: str | None) -> "asyncio.Future[int]":
+        """Queue a message for the next batch to Redis; every node broadcasts it when published."""
+        fields = as_json({"nick": nick, "text": text, "ts": int(time.time() * 1000)})
+        keys = [room_key(room_name, "next"), room_key(room_name, "history"),
+                room_key(room_name, f"ref:{len(nick)}:{nick}:{ref}") if ref else
+                room_key(room_name, "next")]
+        args = [CHANNEL, as_json(room_name), fields[1:], ref or "", self.history_cap, REF_SECONDS]
+        stored: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.outbox.append((keys, args, stored))
+        if self.sending is None:
+            self.sending = asyncio.create_task(self.send_posts())
+        return stored
+
+    def typing(self, room_name: str, nick: str) -> None:
+        """Publish a typing hint; nodes relay it to everyone in the room but `nick`."""
+        envelope = {"room": room_name, "skip": nick, "event": protocol.typing(nick)}
+        self.in_background(self.redis.publish(CHANNEL, as_json(envelope)))
+
+    async def rename(self, room_name: str, old: str, new: str) -> None:
+        """Take `new` across the cluster (every node announces it), or raise ProtocolError."""
+        try:
+            taken = await self.scripts.run(
+                self.redis, "rename", [room_key(room_name, "online"), self.node_key],
+                [CHANNEL, room_name, old.casefold(), new.casefold(), new],
+            )
+        except FAILURES as error:
+            raise Unavailable(f"The chat cannot reach its Redis: {error}.") from None
+        if taken == 0:
+            raise ProtocolError("nick_taken", f"{new!r} is taken by someone online.")
+        if taken == -1:
+            raise Unavailable("Your nickname was let go while Redis was away; reconnect.")
+        here = self.present.setdefault(room_name, set())
+        here.discard(old.casefold())
+        here.add(new.casefold())
+
+    def leave(self, room_name: str, nick: str) -> None:
+        """Free the nickname across the cluster (every node announces it)."""
+        self.present.get(room_name, set()).discard(nick.casefold())
+        self.forget_if_empty(room_name)
+        self.in_background(self.release(room_name, nick))
+
+    async def release(self, room_name: str, nick: str) -> None:
+        """Run the leave script; if Redis is away, keep it for the next heartbeat to retry."""
+        try:
+            await self.scripts.run(
+                self.redis, "leave", [room_key(room_name, "online"), ROOMS, self.node_key],
+                [CHANNEL, room_name, nick.casefold(), self.node],
+            )
+        except FAILURES:
+            self.unreleased.add((room_name, nick))
+            raise
+
+    # Posts, in order, batched ------------------------------------------------------
+
+    async def send_posts(self) -> None:
+        """Send queued posts to Redis in batches, one batch at a time, so their order holds."""
+        try:
+            while self.outbox:
+                batch, self.outbox = self.outbox, []
+                try:
+                    replies = await self.scripts.run_batch(
+                        self.redis, [("post", keys, args) for keys, args, _ in batch]
+                    )
+                except FAILURES as error:
+                    replies = [error] * len(batch)
+                    log.warning("Could not store %d messages in Redis: %s", len(batch), error)
+                for (_, _, stored), reply in zip(batch, replies):
+                    if isinstance(reply, Exception):
+                        stored.set_exception(Unavailable(f"Redis is unreachable: {reply}"))
+                    else:
+                        stored.set_result(int(reply[0]))
+        finally:
+            self.sending = None
+
+    # What the node hears ------------------------------------------------------------
+
+    async def subscribe(self) -> None:
+        """Subscribe to the cluster's channel (a fresh connection each time)."""
+        if self.pubsub is not None:
+            await self.pubsub.aclose()
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        await self.pubsub.subscribe(CHANNEL)
+
+    async def listen(self) -> None:
+        """Hand every published event to this node's sockets; resubscribe with back-off if cut."""
+        delay = 0.1
+        while True:
+            try:
+                message = await self.pubsub.get_message(timeout=1.0)
+                if message is not None:
+                    self.hear(message["data"])
+                continue
+            except FAILURES as error:
+                log.warning("Lost Redis (%s); retrying in %.1f s", error, delay)
+            while True:
+                await asyncio.sleep(delay)  # back-off between attempts to reconnect
+                delay = min(delay * 2, 5.0)
+                try:
+                    await self.subscribe()
+                    await self.catch_up()
+                except FAILURES as error:
+                    log.warning("Redis still unreachable (%s); retrying in %.1f s", error, delay)
+                    continue
+                log.info("Redis is back: resubscribed and caught up")
+                delay = 0.1
+                break
+
+    def hear(self, data: str) -> None:
+        """Deliver one published event: messages through their room's stream, the rest at once."""
+        envelope = json.loads(data)
+        room, event = envelope["room"], envelope["event"]
+        if room is None:
+            self.audience.broadcast_everywhere(event)
+        elif room not in self.streams:
+            return  # nobody in that room on this node
+        elif event["type"] != "message":
+            self.audience.broadcast(room, event, skip_nick=envelope.get("skip"))
+        else:
+            self.deliver(room, self.streams[room].receive(event))
+            if self.streams[room].gap() is not None and room not in self.filling:
+                self.in_background(self.fill_gap(room))
+
+    def deliver(self, room: str, messages: list[Event]) -> None:
+        """Broadcast messages the room's stream released, in order."""
+        for message in messages:
+            self.audience.broadcast(room, message)
+
+    async def fill_gap(self, room: str) -> None:
+        """Fetch the messages missing from a room's stream; skip the ones the history lost."""
+        self.filling.add(room)
+        try:
+            while room in self.streams and (gap := self.streams[room].gap()) is not None:
+                after, up_to = gap
+                found = await self.read_after(room, after, up_to)
+                stream = self.streams.get(room)
+                if stream is None:
+                    return
+                for message in found:
+                    self.deliver(room, stream.receive(message))
+                if stream.gap() == gap:  # trimmed from the capped history: give up on them
+                    log.warning("Messages %d-%d of #%s are gone from the history", after + 1,
+                                up_to, room)
+                    self.deliver(room, stream.skip_gap())
+        finally:
+            self.filling.discard(room)
+
+    async def read_after(self, room: str, after: int, up_to: int | None = None) -> list[Event]:
+        """Return the stored messages of `room` with ids in (after, up_to], oldest first."""
+        found = await self.redis.zrangebyscore(
+            room_key(room, "history"), f"({after}", "+inf" if up_to is None else up_to
+        )
+        return [json.loads(message) for message in found]
+
+    async def catch_up(self) -> None:
+        """After an outage: deliver what each room missed, or restart everyone if Redis lost it."""
+        lost = False
+        for room, stream in list(self.streams.items()):
+            newest = int(await self.redis.get(room_key(room, "next")) or 0)
+            if stream.last is not None and newest < stream.last:
+                stream.reset(newest)
+                lost = True
+            elif stream.last is not None and newest > stream.last:
+                for message in await self.read_after(room, stream.last):
+                    self.deliver(room, stream.receive(message))
+        if lost:
+            await self.rejoin_everyone("Redis lost the chat's history")
+        await self.release_missed()
+
+    # Presence ------------------------------------------------------------------------
+
+    async def release_missed(self) -> None:
+        """Run again the leaves Redis missed while it was away."""
+        for room_name, nick in list(self.unreleased):
+            self.unreleased.discard((room_name, nick))
+            await self.release(room_name, nick)
+
+    async def beat(self) -> bool:
+        """Tell Redis this node is alive and let silent nodes' people go; False if we were let go."""
+        known = await self.scripts.run(
+            self.redis, "heartbeat", [NODES, ROOMS],
+            [CHANNEL, self.node, int(self.presence_timeout * 1000)],
+        )
+        return known == 1
+
+    async def beat_forever(self) -> None:
+        """Beat a few times per presence timeout; if this node was let go, everyone rejoins."""
+        while True:
+            await asyncio.sleep(self.presence_timeout / 3)  # the heartbeat's period
+            try:
+                known = await self.beat()
+                await self.release_missed()
+            except FAILURES as error:
+                log.warning("Heartbeat failed: %s", error)
+                continue
+            if not known:
+                await self.rejoin_everyone("this node was silent too long and was let go")
+
+    async def rejoin_everyone(self, why: str) -> None:
+        """Close every socket here with 1012 so the pages reconnect, resume and rejoin."""
+        log.warning("Asking every client of this node to reconnect: %s", why)
+        await self.audience.close_all(1012, "The chat restarted; reconnecting.", grace=0)
+
+    def forget_if_empty(self, room: str) -> None:
+        """Forget a room's stream once nobody on this node is in it or entering it."""
+        if not self.joining[room] and not self.present.get(room):
+            self.joining.pop(room, None)
+            self.present.pop(room, None)
+            self.streams.pop(room, None)
+
+    def in_background(self, work) -> None:
+        """Run an announcement without waiting for it; log it if Redis refuses."""
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.finished)
+
+    def finished(self, task: asyncio.Task) -> None:
+        """Forget a finished announcement, logging the failure if it failed."""
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("Could not announce to the cluster: %s", task.exception())
+
+
+def candidates(wanted: str | None) -> list[str]:
+    """Return (casefolded, nickname) pairs, flattened: the wanted one, its -2, -3... or guests."""
+    try:
+        nick = protocol.check_nick(wanted) if wanted is not None else None
+    except ProtocolError:
+        nick = None
+    if nick:
+        names = [nick] + [protocol.numbered(nick, number) for number in range(2, 100)]
+    else:
+        names = [f"guest-{secrets.token_hex(2)}" for _ in range(20)]
+    return [part for name in names for part in (name.casefold(), name)]
+
+
+def seq(entry: dict) -> int:
+    """Return an online entry's arrival number, to list people in the order they came."""
+    return entry["seq"]
+
+
+def as_json(value: object) -> str:
+    """Serialise a value as compact JSON, keeping non-ASCII text as it is."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,33 @@
+-- Shared by every script below (chat/cluster.py puts this text in front of each).
+-- Keys: chat:{ROOM}:next (last id), chat:{ROOM}:history (sorted set, score = id),
+-- chat:{ROOM}:online (hash: casefolded nickname -> entry JSON), chat:rooms (set of
+-- rooms with people online), chat:nodes (sorted set: node -> last heartbeat, ms),
+-- chat:node:NODE (set of "ROOM\nCASEFOLDED NICK" that node's people hold).
+-- Every event goes to one channel as {"room": ROOM or null, "event": {...}}.
+
+local function publish(channel, room_json, event_json)
+  redis.call("PUBLISH", channel, '{"room":' .. room_json .. ',"event":' .. event_json .. '}')
+end
+
+local function publish_rooms(channel, rooms_key)
+  local names = redis.call("SMEMBERS", rooms_key)
+  table.sort(names)
+  local quoted = {}
+  for i, name in ipairs(names) do
+    quoted[i] = cjson.encode(name)
+  end
+  publish(channel, "null", '{"type":"rooms","rooms":[' .. table.concat(quoted, ",") .. ']}')
+end
+
+-- Take a nickname out of a room's online list; say so, and say if the room emptied.
+local function remove_online(channel, rooms_key, room, folded, nick)
+  local online_key = "chat:{" .. room .. "}:online"
+  redis.call("HDEL", online_key, folded)
+  local online = redis.call("HLEN", online_key)
+  publish(channel, cjson.encode(room),
+    '{"type":"leave","nick":' .. cjson.encode(nick) .. ',"online":' .. online .. '}')
+  if online == 0 then
+    redis.call("SREM", rooms_key, room)
+    publish_rooms(channel, rooms_key)
+  end
+end

@@ -1,0 +1,45 @@
+-- Let someone into a room and read its welcome in one atomic step: the first
+-- free nickname among the candidates (or the wanted one back, for the page that
+-- holds it under the same session), then the newest history or what came after
+-- `since`, who is online and which rooms are busy.
+-- KEYS: online, next id, history, rooms, this node's set, arrival counter
+-- ARGV: node, session ("" = none), since (-1 = none), history size, resume limit,
+--       room, then pairs of casefolded nickname and nickname, the wanted one first
+-- Returns {nick, takeover 0/1, newest id, history newest first, online entries, rooms},
+-- or {} when every candidate is taken.
+local node, session, since, room = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[6]
+local nick, takeover = nil, 0
+local holder = redis.call("HGET", KEYS[1], ARGV[7])
+if holder and session ~= "" then
+  local entry = cjson.decode(holder)
+  if entry.session == session then  -- the same page, back through any node
+    redis.call("SREM", "chat:node:" .. entry.node, room .. "\n" .. ARGV[7])
+    entry.node, entry.nick = node, ARGV[8]
+    redis.call("HSET", KEYS[1], ARGV[7], cjson.encode(entry))
+    redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[7])
+    nick, takeover = ARGV[8], 1
+  end
+end
+if not nick then
+  for i = 7, #ARGV, 2 do
+    if redis.call("HEXISTS", KEYS[1], ARGV[i]) == 0 then
+      nick = ARGV[i + 1]
+      local entry = {nick = nick, node = node, session = session, seq = redis.call("INCR", KEYS[6])}
+      redis.call("HSET", KEYS[1], ARGV[i], cjson.encode(entry))
+      redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[i])
+      redis.call("SADD", KEYS[4], room)
+      break
+    end
+  end
+  if not nick then
+    return {}
+  end
+end
+local newest = tonumber(redis.call("GET", KEYS[2]) or "0")
+local history = {}
+if since >= 0 and since <= newest then
+  history = redis.call("ZREVRANGEBYSCORE", KEYS[3], "+inf", "(" .. since, "LIMIT", 0, ARGV[5])
+elseif tonumber(ARGV[4]) > 0 then
+  history = redis.call("ZREVRANGE", KEYS[3], 0, tonumber(ARGV[4]) - 1)
+end
+return {nick, takeover, newest, history, redis.call("HVALS", KEYS[1]), redis.call("SMEMBERS", KEYS[4])}

@@ -1,0 +1,23 @@
+-- Store and publish one message in one atomic step: the next id, the capped
+-- history, the ref (for de-duplication), then PUBLISH. So ids increase by one
+-- across the cluster and every node hears messages in id order.
+-- KEYS: next id, history, ref key (the next-id key again when there is no ref)
+-- ARGV: channel, room as JSON, the message's JSON after its id ('"nick":...}'),
+--       ref ("" = none), history cap, seconds a ref is remembered
+-- Returns {id, 1}, or {first id, 0} for a ref already stored.
+local ref = ARGV[4]
+if ref ~= "" then
+  local first = redis.call("GET", KEYS[3])
+  if first then
+    return {tonumber(first), 0}
+  end
+end
+local id = redis.call("INCR", KEYS[1])
+local message = '{"type":"message","room":' .. ARGV[2] .. ',"id":' .. id .. ',' .. ARGV[3]
+redis.call("ZADD", KEYS[2], id, message)
+redis.call("ZREMRANGEBYRANK", KEYS[2], 0, -tonumber(ARGV[5]) - 1)
+if ref ~= "" then
+  redis.call("SET", KEYS[3], id, "EX", ARGV[6])
+end
+publish(ARGV[1], ARGV[2], message)
+return {id, 1}

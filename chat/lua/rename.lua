@@ -1,0 +1,22 @@
+-- Change a nickname unless someone anywhere in the cluster holds the new one.
+-- KEYS: online, this node's set
+-- ARGV: channel, room, old casefolded, new casefolded, new nickname
+-- Returns 1, 0 when the new one is taken, -1 when the old one is no longer held.
+local room = ARGV[2]
+if ARGV[3] ~= ARGV[4] and redis.call("HEXISTS", KEYS[1], ARGV[4]) == 1 then
+  return 0
+end
+local holder = redis.call("HGET", KEYS[1], ARGV[3])
+if not holder then
+  return -1
+end
+local entry = cjson.decode(holder)
+local old = entry.nick
+entry.nick = ARGV[5]
+redis.call("HDEL", KEYS[1], ARGV[3])
+redis.call("HSET", KEYS[1], ARGV[4], cjson.encode(entry))
+redis.call("SREM", KEYS[2], room .. "\n" .. ARGV[3])
+redis.call("SADD", KEYS[2], room .. "\n" .. ARGV[4])
+publish(ARGV[1], cjson.encode(room),
+  '{"type":"nick","old":' .. cjson.encode(old) .. ',"nick":' .. cjson.encode(ARGV[5]) .. '}')
+return 1
