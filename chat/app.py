@@ -15,6 +15,7 @@ from tornado.routing import PathMatches, Rule
 
 from chat.config import ROOT, Settings
 from chat.handlers import ChatSocket, InviteHandler, PageHandler
+from chat.heartbeat import Heartbeat
 from chat.room import Room, Rooms
 from chat.store import SQLiteStore
 
@@ -35,6 +36,9 @@ def make_app(settings: Settings) -> tornado.web.Application:
         partial(Room, store=store, history=settings.history, resume_limit=settings.resume_limit)
     )
     socket_options = {"rooms": rooms, "limits": settings}
+    timeout = settings.ping_interval if settings.ping_timeout is None else settings.ping_timeout
+    heartbeat = Heartbeat(ChatSocket.everyone, settings.ping_interval, timeout)
+    heartbeat.start()
     invite_options = {"invite_urls": settings.invite_urls}
     return tornado.web.Application(
         [
@@ -46,15 +50,15 @@ def make_app(settings: Settings) -> tornado.web.Application:
         template_path=str(ROOT / "templates"),
         static_path=str(ROOT / "static"),
         websocket_max_message_size=settings.max_message_size,
-        websocket_ping_interval=settings.ping_interval,
-        websocket_ping_timeout=settings.ping_timeout,
         trusted_origins=list(settings.allow_origins),
         store=store,
+        heartbeat=heartbeat,
         debug=settings.debug,
     )
 
 
 async def shutdown(app: tornado.web.Application) -> None:
-    """Say goodbye: close every chat socket with 1001 "going away", then the store."""
+    """Say goodbye: stop pinging, close every chat socket with 1001 "going away", then the store."""
+    app.settings["heartbeat"].stop()
     await ChatSocket.close_all(1001, "The server is going away; reconnect soon.", grace=2.0)
     app.settings["store"].close()

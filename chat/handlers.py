@@ -195,6 +195,14 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         log.info("%s left #%s (close code %s); %d there", self.nick, self.room.name,
                  self.close_code, online)
 
+    def ping(self, data: str | bytes = b"") -> None:
+        """Ping the peer; `answered` stays False until its pong arrives (see chat.heartbeat)."""
+        self.answered = False
+        super().ping(data)
+
+    def on_pong(self, data: bytes) -> None:
+        self.answered = True
+
     @classmethod
     def broadcast(cls, room: str, event: Event, skip: "ChatSocket | None" = None) -> None:
         """Send one event to every open socket in `room`; forget the ones that closed."""
