@@ -74,7 +74,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.replaced = False  # a newer connection from the same page took over
         self.outgoing: list[bytes] = []  # frames queued this loop tick, written by write_queued()
         self.unsent = 0  # bytes handed to the stream that the kernel has not taken yet
-        self.bucket = TokenBucket(limits.rate, limits.burst)
+        self.bucket: TokenBucket | None = None  # made at the first counted frame
         self.typing_relayed_at = -TYPING_EVERY
 
     def prepare(self) -> None:
@@ -133,6 +133,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             if isinstance(command, Typing):  # a hint, not a message: throttled, never refused
                 self.relay_typing()
                 return
+            if self.bucket is None:  # new, it is full: as full as if made in initialize()
+                self.bucket = TokenBucket(self.limits.rate, self.limits.burst)
             retry_after = self.bucket.take()
             if retry_after:
                 raise protocol.rate_limited(retry_after, command)
