@@ -13,10 +13,11 @@ import tornado.httputil
 import tornado.web
 from tornado.routing import PathMatches, Rule
 
+from chat.cluster import RedisHub
 from chat.config import ROOT, Settings
 from chat.handlers import ChatSocket, InviteHandler, PageHandler
-from chat.cluster import RedisHub
 from chat.hub import Hub, LocalHub
+from chat.pinger import Pinger
 from chat.room import Room, Rooms
 from chat.store import SQLiteStore
 
@@ -34,6 +35,9 @@ def make_app(settings: Settings) -> tornado.web.Application:
     """Build the chat application: the rooms, the page, the socket, the invitations, the assets."""
     hub = make_hub(settings)
     socket_options = {"hub": hub, "limits": settings}
+    timeout = settings.ping_interval if settings.ping_timeout is None else settings.ping_timeout
+    pinger = Pinger(ChatSocket.everyone, settings.ping_interval, timeout)
+    pinger.start()
     invite_options = {"invite_urls": settings.invite_urls}
     return tornado.web.Application(
         [
@@ -45,10 +49,9 @@ def make_app(settings: Settings) -> tornado.web.Application:
         template_path=str(ROOT / "templates"),
         static_path=str(ROOT / "static"),
         websocket_max_message_size=settings.max_message_size,
-        websocket_ping_interval=settings.ping_interval,
-        websocket_ping_timeout=settings.ping_timeout,
         trusted_origins=list(settings.allow_origins),
         hub=hub,
+        pinger=pinger,
         debug=settings.debug,
     )
 
@@ -69,6 +72,7 @@ def make_hub(settings: Settings) -> Hub:
 
 
 async def shutdown(app: tornado.web.Application) -> None:
-    """Say goodbye: close every chat socket with 1001 "going away", then the hub."""
+    """Say goodbye: stop pinging, close every chat socket with 1001 "going away", then the hub."""
+    app.settings["pinger"].stop()
     await ChatSocket.close_all(1001, "The server is going away; reconnect soon.", grace=2.0)
     await app.settings["hub"].close()

@@ -62,6 +62,11 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
 
     waiters: dict[str, set["ChatSocket"]] = {}  # room name -> the sockets in that room
 
+    # Our attributes live in slots: Tornado's own fill 27 of the 30 keys an instance
+    # __dict__ can share with the others; past 30 each socket gets a 1.6 KB dict of its own.
+    __slots__ = ("hub", "limits", "nick", "replaced", "outgoing", "unsent", "bucket",
+                 "typing_relayed_at", "room", "answered")
+
     def initialize(self, hub: Hub, limits: Settings) -> None:
         self.hub = hub  # LocalHub, or RedisHub in a cluster: rooms, nicknames, history
         self.limits = limits
@@ -69,7 +74,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.replaced = False  # a newer connection from the same page took over
         self.outgoing: list[bytes] = []  # frames queued this loop tick, written by write_queued()
         self.unsent = 0  # bytes handed to the stream that the kernel has not taken yet
-        self.bucket = TokenBucket(limits.rate, limits.burst)
+        self.bucket: TokenBucket | None = None  # made at the first counted frame
         self.typing_relayed_at = -TYPING_EVERY
 
     def prepare(self) -> None:
@@ -133,6 +138,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             if isinstance(command, Typing):  # a hint, not a message: throttled, never refused
                 self.relay_typing()
                 return None
+            if self.bucket is None:  # new, it is full: as full as if made in initialize()
+                self.bucket = TokenBucket(self.limits.rate, self.limits.burst)
             retry_after = self.bucket.take()
             if retry_after:
                 raise protocol.rate_limited(retry_after, command)
@@ -192,6 +199,14 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.hub.leave(self.room, self.nick)
         log.info("%s left #%s (close code %s); %d connected there to this process", self.nick,
                  self.room, self.close_code, len(self.waiters.get(self.room, ())))
+
+    def ping(self, data: str | bytes = b"") -> None:
+        """Ping the peer; `answered` stays False until its pong arrives (see chat.pinger)."""
+        self.answered = False
+        super().ping(data)
+
+    def on_pong(self, data: bytes) -> None:
+        self.answered = True
 
     @classmethod
     def broadcast(cls, room: str, event: Event, skip_nick: str | None = None) -> None:

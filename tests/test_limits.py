@@ -102,12 +102,15 @@ async def test_a_client_that_stops_reading_is_closed_and_others_get_everything(
 @pytest.mark.gen_test(timeout=0.2 + 0.2 + 5 + 3)
 @pytest.mark.parametrize("settings", limits(ping_interval=0.2, ping_timeout=0.2))
 async def test_a_silent_peer_is_found_by_ping_and_leaves(settings, connect, http_port):
-    """A peer that answers no ping leaves within interval + timeout + 5 s."""
-    watcher, _ = await connect(nick="watcher")
+    """A peer answering no ping leaves within interval + timeout + 5 s; one that answers stays."""
+    watcher, _ = await connect(nick="watcher")  # Tornado's client answers every ping
     silent = await silent_client(http_port, "silent")
     assert (await next_event(watcher, "join"))["nick"] == "watcher"
     assert (await next_event(watcher, "join"))["nick"] == "silent"
     assert (await next_event(watcher, "leave"))["nick"] == "silent"
+    # Over 5 s of rounds went by, each pinging the watcher too: it is still in the room.
+    await send(watcher, {"type": "message", "text": "still here"})
+    assert (await next_event(watcher, "message"))["text"] == "still here"
     silent.close()
 
 
