@@ -44,7 +44,11 @@ FIRST_DELAY = 0.5  # seconds before the first reconnection attempt, doubling...
 LONGEST_DELAY = 10.0  # ...up to this
 CONNECT_TIMEOUT = 5.0
 REPLACED = 4001  # another connection with our session took our nickname
-CLOSE_REASONS = {1001: "the server is going away", 1013: "we were too slow reading"}
+CLOSE_REASONS = {
+    1001: "the server is going away",
+    1012: "the server restarted",
+    1013: "the server asked us to try again later",
+}
 
 
 def visible(text: str) -> str:
