@@ -163,7 +163,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         """Hand a message to the hub, which broadcasts it; answer once it is stored."""
         stored = self.hub.post(self.room, self.nick, command.text, command.ref)
         self.typing_relayed_at = -TYPING_EVERY  # the message clears the indicator: relay anew
-        stored.add_done_callback(partial(self.acknowledge, command.ref))
+        if stored is not None:
+            stored.add_done_callback(partial(self.acknowledge, command.ref))
 
     def acknowledge(self, ref: str | None, stored: "asyncio.Future[int]") -> None:
         """Ack a stored message that carries a ref; say so if a message could not be stored."""

@@ -64,8 +64,14 @@ class Hub(Protocol):
     def arrived(self, room_name: str, nick: str, takeover: bool) -> None:
         """Announce a newcomer who has had its welcome."""
 
-    def post(self, room_name: str, nick: str, text: str, ref: str | None) -> "asyncio.Future[int]":
-        """Publish a message; the future is its id once stored, or Unavailable/StoreError."""
+    def post(
+        self, room_name: str, nick: str, text: str, ref: str | None
+    ) -> "asyncio.Future[int] | None":
+        """Publish a message; return a future of its id once stored (or Unavailable, StoreError).
+
+        None means there is nothing more to tell the sender: LocalHub has
+        broadcast the message already, and without a ref it needs no ack.
+        """
 
     def typing(self, room_name: str, nick: str) -> None:
         """Tell the rest of the room that `nick` is typing."""
@@ -108,15 +114,18 @@ class LocalHub:
         if len(online) == 1:  # the room just opened
             self.audience.broadcast_everywhere(protocol.rooms(self.rooms.occupied()))
 
-    def post(self, room_name: str, nick: str, text: str, ref: str | None) -> "asyncio.Future[int]":
-        """Broadcast a message at once; return a future of its id once it is stored."""
+    def post(
+        self, room_name: str, nick: str, text: str, ref: str | None
+    ) -> "asyncio.Future[int] | None":
+        """Broadcast a message at once; with a ref, return a future of its id once stored."""
         room = self.rooms.enter(room_name)
         message, stored_in_thread, new = room.post(nick, text, ref)
         if new:  # a re-sent ref was broadcast the first time
             self.audience.broadcast(room_name, message)
+        if ref is None:  # already broadcast, no ack: spare the writer thread a wake-up call
+            return None
         stored = asyncio.wrap_future(stored_in_thread)
-        if ref is not None:
-            stored.add_done_callback(partial(self._forget_if_lost, room, nick, ref))
+        stored.add_done_callback(partial(self._forget_if_lost, room, nick, ref))
         return stored
 
     @staticmethod
