@@ -6,7 +6,6 @@ meet through Redis.
 """
 
 import asyncio
-import json
 import re
 import signal
 from urllib.parse import urlencode
@@ -134,7 +133,7 @@ async def test_the_people_of_a_dead_node_leave_within_the_presence_timeout(start
     doomed.process.send_signal(signal.SIGKILL)
     assert await next_event(ada, "leave") == {"type": "leave", "nick": "zed", "online": 1}
     zed.close()
-    again, welcome = await join(a, nick="zed")
+    _, welcome = await join(a, nick="zed")
     assert welcome["nick"] == "zed"  # the nickname is free again
 
 
@@ -161,7 +160,7 @@ async def test_redis_lost_and_back_unavailable_then_everything_resumes(tmp_path,
         await send(ada, {"type": "message", "text": "during", "ref": "r2"})
         assert (await next_event(ada, "ack"))["id"] == 2
         assert await messages(bob, 1) == [(2, "during")]  # B caught up once resubscribed
-        late, welcome = await join(b, nick="cy", since="0")
+        _, welcome = await join(b, nick="cy", since="0")
         assert [m["text"] for m in welcome["history"]] == ["before", "during"]
     finally:
         redis.stop()
@@ -204,7 +203,7 @@ async def test_someone_who_leaves_while_redis_is_away_is_let_go_once_it_is_back(
         bob.close()
         redis.start()
         assert await next_event(ada, "leave") == {"type": "leave", "nick": "bob", "online": 1}
-        again, welcome = await join(node, nick="bob")
+        _, welcome = await join(node, nick="bob")
         assert welcome["nick"] == "bob"
     finally:
         redis.stop()
