@@ -6,7 +6,9 @@
 Each run starts one server on a free 127.0.0.1 port, pinned to core 0 with a
 raised open-file limit, runs bench/loadgen.py against it pinned to core 1,
 and stops the server by its PID. The order of the servers alternates between
-repetitions. Writes bench/results/results.md, results.png and results.json
+repetitions. The opt-in cluster variants (--servers chat-redis,chat-redis-2)
+also get a fresh redis-server each, and are measured by bench/loadgen_tree.py,
+which sums CPU and memory over the workers and reads redis-server's CPU. Writes bench/results/results.md, results.png and results.json
 (every run's raw report). See bench/README.md for what each shape and column means.
 """
 
@@ -17,6 +19,7 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -26,6 +29,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loadgen_tree import process_tree
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
@@ -33,21 +38,42 @@ NODE_DIR = BENCH / "servers" / "node_ws"
 SERVER_CORE, GENERATOR_CORE = 0, 1
 START_TIMEOUT = 20.0  # seconds for a server to accept connections
 STOP_TIMEOUT = 2.0  # seconds for a server to exit after SIGTERM, before SIGKILL
+# Added to the cluster variants' --redis URL. redis-py 8's asyncio pool holds at
+# most 100 connections and refuses the 101st at once (MaxConnectionsError); our
+# node takes one per join in progress, so 1000 clients connecting 100 at a time
+# get joins closed with 1013 and posts refused. The URL option lifts that cap;
+# see bench/README.md, "Cluster".
+REDIS_URL_OPTIONS = "?max_connections=10000"
 
 
 @dataclass(frozen=True)
 class Server:
-    """A server under test: how to start it on a port, and the WebSocket path it serves."""
+    """A server under test: how to start it on a port, and the WebSocket path it serves.
+
+    `processes` > 0 makes it our server as a cluster node through a redis-server
+    of its own (`--redis`), with that many worker processes (`--processes`).
+    """
 
     name: str
     label: str
     path: str
+    processes: int = 0
+    default: bool = True  # in the run when --servers is not given
 
-    def command(self, port: int, folder: Path) -> list[str]:
+    @property
+    def ours(self) -> bool:
+        """Whether this is our chat server (run from --chat-at), alone or as a cluster."""
+        return self.name == "chat" or self.processes > 0
+
+    def command(self, port: int, folder: Path, redis_url: str | None = None) -> list[str]:
         """Return the command line that serves on 127.0.0.1:`port`."""
-        if self.name == "chat":
-            return [sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(port),
-                    "--rate", "0", "--max-per-ip", "0", "--db", str(folder / "chat.db")]
+        if self.ours:
+            command = [sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(port),
+                       "--rate", "0", "--max-per-ip", "0", "--db", str(folder / "chat.db")]
+            if self.processes:
+                command += ["--redis", redis_url + REDIS_URL_OPTIONS,
+                            "--processes", str(self.processes)]
+            return command
         if self.name == "node":
             return ["node", str(NODE_DIR / "server.js"), str(port)]
         script = {"naive": "naive_tornado.py", "websockets": "websockets_broadcast.py"}[self.name]
@@ -56,6 +82,9 @@ class Server:
 
 SERVERS = [
     Server("chat", "our chat server", "/ws"),
+    # Opt-in (--servers): the default run's four servers already fill most of its budget.
+    Server("chat-redis", "ours, 1 process + Redis", "/ws", processes=1, default=False),
+    Server("chat-redis-2", "ours, 2 processes + Redis", "/ws", processes=2, default=False),
     Server("naive", "naive Tornado", "/"),
     Server("node", "Node ws", "/"),
     Server("websockets", "websockets", "/"),
@@ -145,12 +174,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def cores(pin: bool) -> tuple[set[int] | None, set[int] | None]:
-    """Return the cores for the server and the generator, or None each (one core, or not `pin`)."""
+def cores(pin: bool, server: Server) -> tuple[set[int] | None, set[int] | None]:
+    """Return the cores for the server and the generator, or None each (one core, or not `pin`).
+
+    A server of several processes gets every core, the generator's included:
+    pinned to one core its workers would only take turns. Its redis-server
+    runs on the server's cores too (see run_once).
+    """
     available = sorted(os.sched_getaffinity(0))
     if len(available) < 2 or not pin:
         return None, None
-    return {available[SERVER_CORE]}, {available[GENERATOR_CORE]}
+    generator = {available[GENERATOR_CORE]}
+    if server.processes > 1:
+        return set(available), generator
+    return {available[SERVER_CORE]}, generator
 
 
 def pinned(core: set[int] | None):
@@ -165,12 +202,62 @@ def pinned(core: set[int] | None):
     return prepare
 
 
+def start_redis(folder: Path, core: set[int] | None) -> tuple[subprocess.Popen, str]:
+    """Start a fresh redis-server on a free 127.0.0.1 port; return it and its URL once it answers."""
+    import redis  # noqa: PLC0415 (a dependency of our server; only the cluster variants need it)
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("the cluster variants need redis-server on the PATH "
+                           "(apt-get install redis-server)")
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    log = open(folder / "redis.log", "ab")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(folder)],
+        stdout=log, stderr=log, stdin=subprocess.DEVNULL, preexec_fn=pinned(core))
+    log.close()
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            with redis.Redis.from_url(url, socket_connect_timeout=1) as client:
+                client.ping()
+            return process, url
+        except (redis.RedisError, OSError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                stop_server(process)
+                log_text = (folder / "redis.log").read_text(errors="replace")
+                raise RuntimeError(f"redis-server did not start on port {port}:\n{log_text}")
+            time.sleep(0.05)  # polling a port that is about to open
+
+
+def wait_for_nodes(url: str, count: int, process: subprocess.Popen, deadline: float) -> None:
+    """Wait until `count` nodes have subscribed to the cluster's channel, i.e. every worker.
+
+    The port answers as soon as the parent has bound it, before any worker is
+    serving; a worker that starts late would get no connections at all.
+    """
+    import redis  # noqa: PLC0415
+
+    with redis.Redis.from_url(url, socket_connect_timeout=1) as client:
+        while True:
+            (_, subscribed), = client.pubsub_numsub("chat:events")
+            if subscribed >= count:
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"only {subscribed} of {count} workers joined Redis")
+            time.sleep(0.05)
+    # From subscribing to accepting is one heartbeat script and synchronous set-up.
+    time.sleep(0.5)
+
+
 def start_server(server: Server, port: int, folder: Path, core: set[int] | None,
-                 chat_root: Path = ROOT) -> subprocess.Popen:
-    """Start a server and return once it accepts TCP connections."""
+                 chat_root: Path = ROOT, redis_url: str | None = None) -> subprocess.Popen:
+    """Start a server and return once it accepts TCP connections (and every worker serves)."""
     log = open(folder / f"{server.name}.log", "ab")
-    process = subprocess.Popen(server.command(port, folder),
-                               cwd=chat_root if server.name == "chat" else ROOT,
+    process = subprocess.Popen(server.command(port, folder, redis_url),
+                               cwd=chat_root if server.ours else ROOT,
                                stdout=log, stderr=log,
                                stdin=subprocess.DEVNULL, preexec_fn=pinned(core))
     log.close()  # the child has its own copy
@@ -178,8 +265,10 @@ def start_server(server: Server, port: int, folder: Path, core: set[int] | None,
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            if redis_url is not None:
+                wait_for_nodes(redis_url, server.processes, process, deadline)
             return process
-        except OSError:
+        except (OSError, RuntimeError):
             if process.poll() is not None or time.monotonic() > deadline:
                 stop_server(process)
                 log_text = (folder / f"{server.name}.log").read_text(errors="replace")
@@ -188,31 +277,49 @@ def start_server(server: Server, port: int, folder: Path, core: set[int] | None,
 
 
 def stop_server(process: subprocess.Popen) -> None:
-    """Stop a server by its PID: SIGTERM, then SIGKILL if it lingers."""
+    """Stop a server by its PID: SIGTERM, then SIGKILL if it lingers, its workers by theirs too."""
     if process.poll() is None:
-        process.terminate()
+        workers = process_tree(process.pid)[1:]  # before they are orphaned
+        process.terminate()  # run.py's parent passes it on to its workers
         try:
             process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        for pid in workers:
+            try:
+                os.kill(pid, signal.SIGKILL)  # only if it outlived its parent: it is ours
+            except ProcessLookupError:
+                pass
 
 
 def run_once(server: Server, shape: Shape, repetition: int, pin: bool = True,
              chat_root: Path = ROOT) -> Outcome:
-    """Run one shape against a fresh server and return the generator's report."""
-    server_core, generator_core = cores(pin)
+    """Run one shape against a fresh server (and a fresh redis-server) and return the report."""
+    server_core, generator_core = cores(pin, server)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         port = free_port()
+        redis_process, redis_url = None, None
         try:
-            process = start_server(server, port, Path(folder), server_core, chat_root)
+            if server.processes:
+                # On the server's cores: with one process, server and Redis share
+                # one core, as our SQLite server shares it with its writer thread.
+                redis_process, redis_url = start_redis(Path(folder), server_core)
+            process = start_server(server, port, Path(folder), server_core, chat_root, redis_url)
         except RuntimeError as error:
+            if redis_process is not None:
+                stop_server(redis_process)
             return Outcome(server.name, shape.name, repetition, 0.0, error=str(error))
         try:
-            command = [sys.executable, str(BENCH / "loadgen.py"),
+            generator = "loadgen.py"
+            extra: list[str] = []
+            if redis_process is not None:  # CPU and memory summed over the workers
+                generator = "loadgen_tree.py"
+                extra = ["--redis-pid", str(redis_process.pid)]
+            command = [sys.executable, str(BENCH / generator),
                        f"ws://127.0.0.1:{port}{server.path}", *shape.arguments(),
-                       "--server-pid", str(process.pid)]
+                       "--server-pid", str(process.pid), *extra]
             done = subprocess.run(command, capture_output=True, text=True,
                                   timeout=shape.worst_case() + 60,
                                   preexec_fn=pinned(generator_core))
@@ -221,6 +328,8 @@ def run_once(server: Server, shape: Shape, repetition: int, pin: bool = True,
                            error="the load generator did not finish in time")
         finally:
             stop_server(process)
+            if redis_process is not None:
+                stop_server(redis_process)
         seconds = time.monotonic() - started
         if done.returncode != 0:
             return Outcome(server.name, shape.name, repetition, seconds,
@@ -297,12 +406,15 @@ def metrics(outcome: Outcome) -> dict[str, float | None]:
             server_wait_pct=phase.get("server_wait_pct"),
             generator_wait_pct=phase.get("generator_wait_pct"),
             rss_peak_mb=phase.get("server_rss_peak_mb"),
+            redis_cpu_pct=phase.get("redis_cpu_pct"),
             failed=0 if phase["complete"] else 1,
         )
         if phase.get("server_cpu_s"):
             # Deliveries per second of server CPU: what a whole core would carry, and
             # much less sensitive than deliveries/s to other work sharing the core.
-            figures["deliveries_per_cpu_s"] = phase["received"] / phase["server_cpu_s"]
+            # A cluster's CPU is its workers' and its redis-server's together.
+            cpu = phase["server_cpu_s"] + phase.get("redis_cpu_s", 0)
+            figures["deliveries_per_cpu_s"] = phase["received"] / cpu
         if figures.get("rss_peak_mb") and figures.get("rss_idle_mb"):
             figures["peak_over_idle"] = figures["rss_peak_mb"] / figures["rss_idle_mb"]
     if "sustained_rate" in report:
@@ -347,8 +459,8 @@ DETAIL = [
     ("first_message_max_ms", "first msg ms"), ("connect_s", "connect s"),
     ("settle_s", "settled s"), ("server_cpu_pct", "server CPU %"),
     ("generator_cpu_pct", "generator CPU %"), ("server_wait_pct", "server waited %"),
-    ("generator_wait_pct", "generator waited %"), ("rss_idle_mb", "RSS idle MB"),
-    ("rss_peak_mb", "RSS peak MB"),
+    ("generator_wait_pct", "generator waited %"), ("redis_cpu_pct", "Redis CPU %"),
+    ("rss_idle_mb", "RSS idle MB"), ("rss_peak_mb", "RSS peak MB"),
 ]
 
 
@@ -405,8 +517,11 @@ def versions() -> dict[str, str]:
 def write_markdown(outcomes: list[Outcome], shapes: list[Shape], info: dict, path: Path) -> str:
     """Write results.md: the headline medians, ratios, per-shape details, the generator check."""
     summary = medians(outcomes)
-    names = [server.name for server in SERVERS]
+    ran = {outcome.server for outcome in outcomes}
+    names = [server.name for server in SERVERS if server.name in ran]
     labels = {server.name: server.label for server in SERVERS}
+    cluster = any(server.processes for server in SERVERS if server.name in ran)
+    detail = [column for column in DETAIL if cluster or column[0] != "redis_cpu_pct"]
     shape_names = {shape.name for shape in shapes}
     headline = [column for column in HEADLINE if column[0] in shape_names]
     lines = [
@@ -417,7 +532,10 @@ def write_markdown(outcomes: list[Outcome], shapes: list[Shape], info: dict, pat
         f"Node {info['node']} with ws {info['ws']}; generator on {info['generator loop']}. "
         f"Our server at commit {info['chat_commit']} (+ = uncommitted changes in chat/ or run.py). "
         f"Run: `{info['command']}`, {info['duration_min']:.1f} minutes. "
-        + (f"Server on core {SERVER_CORE}, generator on core {GENERATOR_CORE}. "
+        + (f"Server on core {SERVER_CORE}, generator on core {GENERATOR_CORE}"
+           + ("; a server of several processes and its redis-server on every core, the "
+              "generator's included; a one-process server's redis-server on the server's core. "
+              if cluster else ". ")
            if info["pinned"] else "Server and generator not pinned (--no-pin). ") +
         "Figures are medians over the repetitions (how many: the detail tables' last column).",
         "",
@@ -431,7 +549,10 @@ def write_markdown(outcomes: list[Outcome], shapes: list[Shape], info: dict, pat
         cells = [number(summary.get((name, shape), {}).get(figure))
                  for shape, figure, _, _ in headline]
         lines.append(f"| {labels[name]} | " + " | ".join(cells) + " |")
-    for base in ("node", "naive"):
+    # Against the reference servers, and the cluster variants against our SQLite server.
+    bases = ["node", "naive"] + (["chat"] if len(set(names) - {"chat", "naive", "node",
+                                                                  "websockets"}) else [])
+    for base in [base for base in bases if base in names]:
         lines += ["", f"## Ratios to {labels[base]} (each figure divided by {labels[base]}'s)",
                   "",
                   "| server | " + " | ".join(
@@ -446,14 +567,14 @@ def write_markdown(outcomes: list[Outcome], shapes: list[Shape], info: dict, pat
     for shape in shapes:
         at = " (figures at the highest rate each server sustained)" if len(shape.rates) > 1 else ""
         lines += ["", f"## {shape.name}: {shape.what}{at}", "",
-                  "| server | " + " | ".join(title for _, title in DETAIL) + " | runs (failed) |",
-                  "|---|" + "---:|" * (len(DETAIL) + 1)]
+                  "| server | " + " | ".join(title for _, title in detail) + " | runs (failed) |",
+                  "|---|" + "---:|" * (len(detail) + 1)]
         for name in names:
             figures = summary.get((name, shape.name))
             if figures is None:
-                lines.append(f"| {labels[name]} | " + " | ".join("–" for _ in DETAIL) + " | 0 |")
+                lines.append(f"| {labels[name]} | " + " | ".join("–" for _ in detail) + " | 0 |")
                 continue
-            cells = [number(figures.get(figure)) for figure, _ in DETAIL]
+            cells = [number(figures.get(figure)) for figure, _ in detail]
             lines.append(f"| {labels[name]} | " + " | ".join(cells)
                          + f" | {figures['runs']} ({figures['failed_runs']}) |")
         if shape.name == "capacity":
@@ -529,6 +650,9 @@ def targets(summary: dict[tuple[str, str], dict[str, float]]) -> list[str]:
 def generator_check(outcomes: list[Outcome], labels: dict[str, str]) -> str:
     """Say, from each loaded phase's CPU figures, whether the generator kept up."""
     rows = []
+    redis = any(phase.get("redis_cpu_pct") is not None for outcome in outcomes
+                for phase in [outcome.report.get("closed"), *(outcome.report.get("open") or [])]
+                if phase)
     for outcome in outcomes:
         if "first_step_of" in outcome.report:
             continue  # the same phase as the climb it came from
@@ -561,8 +685,8 @@ def generator_check(outcomes: list[Outcome], labels: dict[str, str]) -> str:
            if costs else ""),
         "",
         "| server | shape | server CPU % | server waited % | generator CPU % "
-        "| generator waited % |",
-        "|---|---|---:|---:|---:|---:|",
+        "| generator waited % |" + (" Redis CPU % |" if redis else ""),
+        "|---|---|---:|---:|---:|---:|" + ("---:|" if redis else ""),
     ]
     for outcome, phase in rows:
         if phase["mode"] == "closed" or phase is outcome.report["open"][-1]:
@@ -571,7 +695,8 @@ def generator_check(outcomes: list[Outcome], labels: dict[str, str]) -> str:
                 f"| {labels[outcome.server]} | {outcome.shape}{step} (run {outcome.repetition + 1})"
                 f" | {phase['server_cpu_pct']:.0f} | {number(phase.get('server_wait_pct'))}"
                 f" | {phase['generator_cpu_pct']:.0f}"
-                f" | {number(phase.get('generator_wait_pct'))} |")
+                f" | {number(phase.get('generator_wait_pct'))} |"
+                + (f" {number(phase.get('redis_cpu_pct'))} |" if redis else ""))
     suspicious = [(o, p) for o, p in rows
                   if p["generator_cpu_pct"] >= 80 or p["generator_cpu_pct"] >= p["server_cpu_pct"]]
     if suspicious:
@@ -596,17 +721,21 @@ def plot(outcomes: list[Outcome], shapes: list[Shape], path: Path) -> None:
     summary = medians(outcomes)
     shape_names = {shape.name for shape in shapes}
     headline = [column for column in HEADLINE if column[0] in shape_names]
-    labels = [server.label for server in SERVERS]
-    colours = ["#d62728", "#7f7f7f", "#2ca02c", "#1f77b4"]
+    colour_of = {"chat": "#d62728", "chat-redis": "#ff7f0e", "chat-redis-2": "#9467bd",
+                 "naive": "#7f7f7f", "node": "#2ca02c", "websockets": "#1f77b4"}
+    ran = {outcome.server for outcome in outcomes}
+    servers = [server for server in SERVERS if server.name in ran]
+    labels = [server.label for server in servers]
+    colours = [colour_of[server.name] for server in servers]
     panels = len(headline) + ("capacity" in shape_names)
     columns = 4
     rows = (panels + columns - 1) // columns
     figure, axes = pyplot.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows))
     axes = list(axes.flat)
     for axis, (shape, metric, title, up) in zip(axes, headline):
-        values = [summary.get((server.name, shape), {}).get(metric, 0) or 0 for server in SERVERS]
-        axis.bar(range(len(SERVERS)), values, color=colours)
-        axis.set_xticks(range(len(SERVERS)), labels, rotation=20, fontsize=8)
+        values = [summary.get((server.name, shape), {}).get(metric, 0) or 0 for server in servers]
+        axis.bar(range(len(servers)), values, color=colours)
+        axis.set_xticks(range(len(servers)), labels, rotation=20, fontsize=8)
         axis.set_title(f"{title}\n({'higher' if up else 'lower'} is better)", fontsize=9)
         for index, value in enumerate(values):
             axis.annotate(number(value), (index, value), ha="center", va="bottom", fontsize=7)
@@ -614,7 +743,7 @@ def plot(outcomes: list[Outcome], shapes: list[Shape], path: Path) -> None:
     if "capacity" in shape_names:
         axis = axes[used]
         used += 1
-        for server, colour in zip(SERVERS, colours):
+        for server, colour in zip(servers, colours):
             runs = [o for o in outcomes if o.server == server.name and o.shape == "capacity"
                     and o.report.get("open")]
             if runs:
@@ -644,8 +773,11 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=14.0,
                         help="minutes the whole run may take; repetitions that would not fit "
                              "are skipped and noted (default: %(default)s)")
-    parser.add_argument("--servers", default=",".join(server.name for server in SERVERS),
-                        help="comma-separated subset of: chat, naive, node, websockets")
+    parser.add_argument("--servers",
+                        default=",".join(server.name for server in SERVERS if server.default),
+                        help="comma-separated subset of: "
+                             + ", ".join(server.name for server in SERVERS)
+                             + " (default: %(default)s; the chat-redis variants are opt-in)")
     parser.add_argument("--shapes", default="",
                         help="comma-separated subset of the shapes (default: all)")
     parser.add_argument("--output", type=Path, default=RESULTS,
@@ -656,7 +788,12 @@ def main() -> None:
     parser.add_argument("--no-pin", action="store_true",
                         help="let the kernel place server and generator on any core")
     args = parser.parse_args()
-    servers = [server for server in SERVERS if server.name in args.servers.split(",")]
+    wanted = args.servers.split(",")
+    unknown = set(wanted) - {server.name for server in SERVERS}
+    if unknown:
+        parser.error(f"unknown --servers {', '.join(sorted(unknown))}; choose from "
+                     + ", ".join(server.name for server in SERVERS))
+    servers = [server for server in SERVERS if server.name in wanted]
     shapes = QUICK if args.quick else FULL
     if args.shapes:
         shapes = [shape for shape in shapes if shape.name in args.shapes.split(",")]
