@@ -41,6 +41,8 @@ ROOMS = "chat:rooms"
 NODES = "chat:nodes"
 ARRIVALS = "chat:arrivals"
 REF_SECONDS = 10 * 60  # a ref re-sent within 10 minutes is the same message
+POOL_SIZE = 16  # Redis connections per node: the subscription, a batch of posts, joins...
+POOL_WAIT = 5.0  # seconds a call waits for a free connection before it is `unavailable`
 SCRIPTS = Path(__file__).with_name("lua")
 FAILURES = (redis.RedisError, OSError)  # what losing Redis looks like to redis-py
 
@@ -117,12 +119,15 @@ class RedisHub:
         self.presence_timeout = presence_timeout
         self.node = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.node_key = f"chat:node:{self.node}"
+        # A bounded pool that makes a call wait for a free connection: 1000 people
+        # joining at once share a few connections instead of being refused past 100.
         # One retry, at once: a pooled connection that died with a restarted Redis is
         # replaced; a Redis that is down fails the call now, so the client hears why.
-        self.redis = redis.asyncio.Redis.from_url(
-            url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5,
-            retry=Retry(NoBackoff(), 1),
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            url, max_connections=POOL_SIZE, timeout=POOL_WAIT, decode_responses=True,
+            socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1),
         )
+        self.redis = redis.asyncio.Redis.from_pool(pool)  # closing the client closes the pool
         self.scripts = Scripts()
         self.streams: dict[str, RoomStream] = {}  # rooms with people on this node
         self.joining: Counter[str] = Counter()  # sockets entering each room on this node

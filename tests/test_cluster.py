@@ -207,3 +207,17 @@ async def test_someone_who_leaves_while_redis_is_away_is_let_go_once_it_is_back(
         assert welcome["nick"] == "bob"
     finally:
         redis.stop()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_crowd_joining_at_once_is_let_in_whole(start_node):
+    """300 people connecting at the same moment all get a welcome: joins wait for a Redis
+    connection instead of being refused when the node's pool is busy."""
+    node = start_node("--max-per-ip", "0")
+    crowd = await asyncio.gather(*(join(node, nick=f"p{number}") for number in range(300)))
+    assert sorted(welcome["nick"] for _, welcome in crowd) == sorted(
+        f"p{number}" for number in range(300))
+    first, _ = crowd[0]
+    await send(first, {"type": "message", "text": "hello, all"})
+    for ws, _ in crowd:
+        assert await messages(ws, 1) == [(1, "hello, all")]
