@@ -299,7 +299,7 @@ class RedisHub:
         delay = 0.1
         while True:
             try:
-                message = await self.pubsub.get_message(timeout=1.0)
+                message = await self.pubsub.get_message(timeout=None)  # until one comes
                 if message is not None:
                     self.hear(message["data"])
                 continue
