@@ -4,13 +4,23 @@
     python bench/loadgen.py ws://127.0.0.1:PORT/ --clients 1000 --senders 10 --rate 50 --duration 10
     python bench/loadgen.py ws://127.0.0.1:PORT/ --clients 1000 --senders 10 --rate 50,100,200
     python bench/loadgen.py ws://127.0.0.1:PORT/ --clients 2000          # connect, settle, memory
+    python bench/loadgen.py ws://127.0.0.1:PORT/ws --clients 1000 --senders 10 --messages 300 \
+        --await-welcome --server-pid PID --redis-pid REDIS_PID        # our server as a cluster
 
 It connects the clients (raw sockets and a minimal handshake of its own), waits
 until the server has finished greeting them, then runs one closed-loop phase
 (each sender keeps `--window` messages in flight and sends the next when its
 own comes back) or open-loop phases at fixed total rates (spread round-robin
 over the senders; with several rates it climbs until one fails), and prints
-one JSON report. Give `--server-pid` to get the server's CPU and memory.
+one JSON report.
+
+Give `--server-pid` to get the server's CPU and memory, summed over that
+process and all its descendants (a server that forks workers), and
+`--redis-pid` to get redis-server's CPU too. `--await-welcome` is for a server
+that greets every client with a first frame (our chat server's welcome): it
+waits for every client's first frame before the barrier, so "connect s"
+includes the welcomes. The reference servers send nothing on connect, and
+would make it wait forever.
 
 To stay out of the way of the server it measures, most clients never parse a
 frame: each phase has a random token that appears once in every bench
@@ -19,9 +29,10 @@ payload, and a client counts its occurrences in the raw bytes it receives
 the end marker each sender sends after its last message. Only the senders and
 a sample of clients spread over the connection order parse frames, to time
 latency (every payload carries its send time) and to answer pings with the
-ping's payload. The others answer pings too, by looking for the ping opcode
-byte, which never occurs in the ASCII payloads: a false match costs one
-harmless unsolicited pong.
+ping's payload; they too count every token and end marker in a frame, as one
+frame may hold several (a welcome's history). The others answer pings too, by
+looking for the ping opcode byte, which never occurs in the ASCII payloads: a
+false match costs one harmless unsolicited pong.
 
 Payloads are ASCII text frames `<token> <sender> <seq> <send_ns> <padding>`:
 the chat server turns such a frame into a message whose JSON `text` holds it
@@ -55,6 +66,7 @@ PAYLOAD_SIZE = 64  # bytes per bench message, padding included: a typical chat l
 TOKEN_LENGTH = 12  # "~" + 10 random hex digits + "~"
 HANDSHAKE_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 SETTLE_CAP = 120.0  # seconds for the server to finish greeting everyone
+WELCOME_CAP = 120.0  # --await-welcome: seconds for every client's first frame
 CONNECT_CONCURRENCY = 100  # handshakes in flight: under every server's listen backlog
 RSS_INTERVAL = 0.1  # seconds between samples of the server's memory
 LATENCY_LIMIT_MS = 100.0  # the capacity shape's pass mark for p99
@@ -143,6 +155,21 @@ class TokenCounter:
         return count, ends
 
 
+def bench_messages(payload: bytes, token: bytes) -> list[tuple[int, bytes, int]]:
+    """Return (sender, seq, send_ns) of every bench message with this token in one frame.
+
+    Mostly one; a welcome's history may hold several, end markers among them.
+    """
+    found = []
+    at = payload.find(token)
+    while at >= 0:
+        fields = payload[at + TOKEN_LENGTH + 1:at + TOKEN_LENGTH + 48]
+        sender, seq, sent = fields.split(b" ", 3)[:3]
+        found.append((int(sender), seq, int(sent)))
+        at = payload.find(token, at + TOKEN_LENGTH)
+    return found
+
+
 def percentile(ordered: list[int], fraction: float) -> int:
     """Return the nearest-rank percentile of an ascending list."""
     return ordered[max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))]
@@ -169,35 +196,128 @@ def main_thread_wait(pid: int | str) -> float | None:
         return None
 
 
+def tick_seconds(pid: int) -> float | None:
+    """Return the CPU seconds of `pid` from /proc/PID/stat (10 ms ticks), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def resident_bytes(pid: int) -> int | None:
+    """Return the VmRSS of `pid` in bytes, or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def process_tree(pid: int) -> list[int]:
+    """Return `pid` and every live descendant of it (from /proc/PID/task/*/children)."""
+    found, waiting = [], [pid]
+    while waiting:
+        current = waiting.pop()
+        found.append(current)
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:  # exited since its parent listed it
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    waiting += [int(child) for child in children.read().split()]
+            except OSError:
+                continue
+    return found
+
+
+def served_inodes(port: int) -> set[str]:
+    """Return the inodes of the established TCP connections whose local port is `port`."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as connections:
+                next(connections)  # the header
+                for line in connections:
+                    fields = line.split()
+                    # local address "0100007F:1F90", state 01 = established, inode 10th
+                    if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                        inodes.add(fields[9])
+        except OSError:
+            continue
+    return inodes
+
+
+def sockets_of(pid: int, clients: set[str]) -> dict[str, int]:
+    """Return how many of process `pid`'s sockets are `clients` (inodes), and how many others."""
+    count = {"clients": 0, "other": 0}
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return count
+    for descriptor in descriptors:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{descriptor}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            count["clients" if target[8:-1] in clients else "other"] += 1
+    return count
+
+
 class ServerWatch:
-    """The server process seen from /proc: CPU seconds used and resident memory."""
+    """The server seen from /proc: CPU seconds used and resident memory, over its process tree.
+
+    A server that forks workers (run.py --processes N) is its PID and every
+    descendant, looked up again at each reading so that late workers count;
+    a one-process server's tree is just its PID. Summed RSS counts the pages
+    workers still share with their parent once per process: an upper bound.
+    """
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak = 0  # highest RSS seen since the last reset, bytes
 
     def cpu_seconds(self) -> float:
-        """Return the CPU time of every thread of the server so far."""
-        seconds = cpu_seconds(self.pid)  # nanoseconds; /proc/PID/stat counts 10 ms ticks
-        if seconds is not None:
-            return seconds
-        with open(f"/proc/{self.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """Return the CPU time of every thread of every process of the server so far."""
+        total = 0.0
+        for pid in process_tree(self.pid):
+            # schedstat counts nanoseconds; /proc/PID/stat only 10 ms ticks
+            seconds = cpu_seconds(pid)
+            total += (seconds if seconds is not None else tick_seconds(pid)) or 0.0
+        return total
 
     def wait_seconds(self) -> float | None:
-        """Return how long the server's main thread (its event loop) was runnable, waiting."""
-        return main_thread_wait(self.pid)
+        """Return how long the processes' main threads (event loops) were runnable, waiting."""
+        known = [wait for wait in map(main_thread_wait, process_tree(self.pid))
+                 if wait is not None]
+        return sum(known) if known else None
 
     def rss(self) -> int:
-        """Return the server's resident memory in bytes, and remember the peak."""
-        with open(f"/proc/{self.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    value = int(line.split()[1]) * 1024
-                    self.peak = max(self.peak, value)
-                    return value
-        raise RuntimeError(f"no VmRSS for process {self.pid}")
+        """Return the resident memory summed over the processes, and remember the peak."""
+        # A worker may exit between the listing and the read.
+        total = sum(resident_bytes(pid) or 0 for pid in process_tree(self.pid))
+        if not total:
+            raise RuntimeError(f"no VmRSS for process {self.pid} or its descendants")
+        self.peak = max(self.peak, total)
+        return total
+
+    def sockets(self, port: int) -> dict[str, dict[str, int]] | None:
+        """Return, per process of a server of several, its client sockets on `port` and others.
+
+        How the kernel spread the connections over the workers; None for one process.
+        """
+        tree = process_tree(self.pid)
+        if len(tree) < 2:
+            return None
+        clients = served_inodes(port)
+        return {str(pid): sockets_of(pid, clients) for pid in tree}
 
     async def sample(self) -> None:
         """Sample the memory every RSS_INTERVAL seconds, forever, to catch the peak."""
@@ -240,6 +360,7 @@ class Client(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.key = base64.b64encode(secrets.token_bytes(16))
         self.handshaken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.greeted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.head = b""  # the handshake answer so far
         self.rest = b""  # parsing: an incomplete frame
         self.ping_rest = b""  # counting: a ping frame cut by a chunk boundary
@@ -270,10 +391,14 @@ class Client(asyncio.Protocol):
         self.closed = True
         if not self.handshaken.done():
             self.handshaken.set_exception(exc or ConnectionError("closed during the handshake"))
+        if not self.greeted.done():  # closed unwelcomed: the phases count it as lost
+            self.greeted.set_result(None)
         self.finish()
 
     def data_received(self, data: bytes) -> None:
         if self.handshaken.done():
+            if not self.greeted.done():  # the first bytes after the handshake's answer
+                self.greeted.set_result(None)
             if self.parses:
                 self.parse(data)
             else:
@@ -326,28 +451,26 @@ class Client(asyncio.Protocol):
                 continue
             if opcode not in (0x1, 0x2) or phase is None:
                 continue  # close frames: the server then closes the socket
-            at = payload.find(phase.token)
-            if at < 0:
-                if phase.end in payload:
-                    self.ends += 1
-                    if self.ends >= len(phase.senders):
-                        self.finish()
-                continue  # welcome, join, leave, rooms: not ours to count
-            self.count += 1
-            self.last_data = now
-            fields = payload[at + TOKEN_LENGTH + 1:at + TOKEN_LENGTH + 48]
-            sender, seq, sent = fields.split(b" ", 3)[:3]
-            sender = int(sender)
-            if self.sampled:
-                latency = now - int(sent)
-                phase.latencies.append(latency)
-                if seq == b"0":
-                    phase.first[sender] = max(phase.first.get(sender, 0), latency)
-            if sender == self.index and self.to_send and phase.active:
-                self.send_message()
-                self.to_send -= 1
-                if not self.to_send:
-                    self.send_end()
+            # Usually one message or one end marker per frame (welcome, join, leave and
+            # rooms hold neither), but a welcome's history can hold several of both.
+            for sender, seq, sent in bench_messages(payload, phase.token):
+                self.count += 1
+                self.last_data = now
+                if self.sampled:
+                    latency = now - sent
+                    phase.latencies.append(latency)
+                    if seq == b"0":
+                        phase.first[sender] = max(phase.first.get(sender, 0), latency)
+                if sender == self.index and self.to_send and phase.active:
+                    self.send_message()
+                    self.to_send -= 1
+                    if not self.to_send:
+                        self.send_end()
+            ends = payload.count(phase.end)
+            if ends:
+                self.ends += ends
+                if self.ends >= len(phase.senders):
+                    self.finish()
 
     # sending
 
@@ -374,7 +497,7 @@ class Swarm:
     """The N clients: connect them, run phases on them, report what each phase measured."""
 
     def __init__(self, url: str, clients: int, senders: int, sample: int,
-                 watch: ServerWatch | None) -> None:
+                 watch: ServerWatch | None, redis_pid: int | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme != "ws" or not parts.hostname:
             raise SystemExit(f"{url!r} is not a ws:// URL")
@@ -391,6 +514,7 @@ class Swarm:
             {k * clients // sample + offset for k in range(sample)} - set(self.sender_indexes)
         ) if sample else []
         self.watch = watch
+        self.redis_pid = redis_pid
         self.clients: list[Client] = []
         self.unfinished = 0
         self.done: asyncio.Future[None] | None = None
@@ -420,6 +544,15 @@ class Swarm:
             return client
 
         self.clients = list(await asyncio.gather(*(open_one(i) for i in range(self.size))))
+
+    async def welcomed(self, cap: float) -> int:
+        """Wait until every client has had the server's first frame; return how many had not."""
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(client.greeted for client in self.clients)), cap)
+        except asyncio.TimeoutError:  # TimeoutError itself only from Python 3.11
+            return sum(not client.greeted.done() for client in self.clients)
+        return 0
 
     def begin(self, senders: list[Client]) -> Phase:
         """Give every client a fresh phase to count."""
@@ -494,8 +627,10 @@ class Swarm:
         return False
 
     def measure_start(self) -> dict:
-        """Read the clocks the phase report compares against."""
+        """Read the clocks the phase report compares against (and the socket spread first)."""
+        spread = None
         if self.watch is not None:
+            spread = self.watch.sockets(self.port)  # before the clocks: ~1000 links to read
             self.watch.peak = 0
             self.watch.rss()
         times = os.times()
@@ -505,6 +640,8 @@ class Swarm:
             "generator_wait": main_thread_wait("self"),
             "server_cpu": self.watch.cpu_seconds() if self.watch else None,
             "server_wait": self.watch.wait_seconds() if self.watch else None,
+            "server_sockets": spread,
+            "redis_cpu": cpu_seconds(self.redis_pid) if self.redis_pid else None,
         }
 
     def report(self, phase: Phase, measure: dict, timed_out: bool) -> dict:
@@ -560,6 +697,14 @@ class Swarm:
             if waited is not None and measure["server_wait"] is not None:
                 # Runnable but not running: the core was busy with something else.
                 report["server_wait_pct"] = round(100 * (waited - measure["server_wait"]) / wall, 1)
+            if measure["server_sockets"] is not None:
+                report["server_sockets"] = measure["server_sockets"]
+        if measure["redis_cpu"] is not None:
+            redis_cpu = cpu_seconds(self.redis_pid)
+            if redis_cpu is not None:
+                used = redis_cpu - measure["redis_cpu"]
+                report.update(redis_cpu_s=round(used, 3),
+                              redis_cpu_pct=round(100 * used / wall, 1))
         return report
 
     def close(self) -> None:
@@ -580,7 +725,8 @@ def raise_fd_limit() -> int:
 async def run(url: str, clients: int, senders: int = 1, sample: int = 20,
               messages: int = 0, window: int = 4, cap: float = 60.0,
               rates: tuple[float, ...] = (), duration: float = 10.0, drain: float = 5.0,
-              server_pid: int | None = None) -> dict:
+              server_pid: int | None = None, redis_pid: int | None = None,
+              await_welcome: bool = False) -> dict:
     """Connect, settle, run the phases asked for, and return the report."""
     if not 1 <= senders <= clients:
         raise SystemExit(f"--senders must be between 1 and --clients ({clients})")
@@ -589,7 +735,7 @@ async def run(url: str, clients: int, senders: int = 1, sample: int = 20,
         raise SystemExit(f"{clients} clients need more open files than the limit ({limit})")
     watch = ServerWatch(server_pid) if server_pid else None
     sampler = asyncio.create_task(watch.sample()) if watch else None
-    swarm = Swarm(url, clients, senders, sample, watch)
+    swarm = Swarm(url, clients, senders, sample, watch, redis_pid)
     report: dict = {
         "url": url, "clients": clients, "sample": len(swarm.sample_indexes),
         "loop": "uvloop" if uvloop is not None else "asyncio",
@@ -601,6 +747,15 @@ async def run(url: str, clients: int, senders: int = 1, sample: int = 20,
     start = time.monotonic()
     try:
         await swarm.connect()
+        if await_welcome:
+            # A cluster node welcomes only after a round trip to Redis. Posted before the
+            # last welcome, the barrier would overtake greetings: it would land in late
+            # welcomes' history while their join announcements were still on the way.
+            unwelcomed = await swarm.welcomed(WELCOME_CAP)
+            if unwelcomed:
+                report["error"] = (f"{unwelcomed} of {clients} clients had no first frame "
+                                   f"from the server within {WELCOME_CAP} s")
+                return report
         report["connect_s"] = round(time.monotonic() - start, 3)
         # The barrier: one message from client 0 reaches everyone only after
         # every greeting (welcome, join) queued before it, so the server is idle.
@@ -658,7 +813,12 @@ def main() -> None:
                         help="open loop: seconds of sending per rate (default: %(default)s)")
     parser.add_argument("--drain", type=float, default=5.0,
                         help="open loop: seconds to wait for deliveries after sending stops")
-    parser.add_argument("--server-pid", type=int, help="the server's PID, for CPU and memory")
+    parser.add_argument("--server-pid", type=int,
+                        help="the server's PID, for CPU and memory (its descendants included)")
+    parser.add_argument("--redis-pid", type=int, help="redis-server's PID, for its CPU")
+    parser.add_argument("--await-welcome", action="store_true",
+                        help="wait for every client's first frame (our server's welcome) "
+                             "before the barrier; a server that sends none would hang it")
     parser.add_argument("--cpu", type=int, help="pin the generator to this core")
     args = parser.parse_args()
     if args.cpu is not None:
@@ -666,7 +826,8 @@ def main() -> None:
     rates = tuple(float(rate) for rate in args.rate.split(",") if rate)
     options = dict(clients=args.clients, senders=args.senders, sample=args.sample,
                    messages=args.messages, window=args.window, cap=args.cap, rates=rates,
-                   duration=args.duration, drain=args.drain, server_pid=args.server_pid)
+                   duration=args.duration, drain=args.drain, server_pid=args.server_pid,
+                   redis_pid=args.redis_pid, await_welcome=args.await_welcome)
     runner = uvloop.run if uvloop is not None else asyncio.run
     report = runner(run(args.url, **options))
     json.dump(report, sys.stdout)

@@ -7,8 +7,8 @@ Each run starts one server on a free 127.0.0.1 port, pinned to core 0 with a
 raised open-file limit, runs bench/loadgen.py against it pinned to core 1,
 and stops the server by its PID. The order of the servers alternates between
 repetitions. The opt-in cluster variants (--servers chat-redis,chat-redis-2)
-also get a fresh redis-server each, and are measured by bench/loadgen_tree.py,
-which sums CPU and memory over the workers and reads redis-server's CPU. Writes bench/results/results.md, results.png and results.json
+also get a fresh redis-server each, whose CPU the generator reads too
+(--redis-pid). Writes bench/results/results.md, results.png and results.json
 (every run's raw report). See bench/README.md for what each shape and column means.
 """
 
@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loadgen_tree import process_tree
+from loadgen import process_tree
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -38,12 +38,6 @@ NODE_DIR = BENCH / "servers" / "node_ws"
 SERVER_CORE, GENERATOR_CORE = 0, 1
 START_TIMEOUT = 20.0  # seconds for a server to accept connections
 STOP_TIMEOUT = 2.0  # seconds for a server to exit after SIGTERM, before SIGKILL
-# Added to the cluster variants' --redis URL. redis-py 8's asyncio pool holds at
-# most 100 connections and refuses the 101st at once (MaxConnectionsError); our
-# node takes one per join in progress, so 1000 clients connecting 100 at a time
-# get joins closed with 1013 and posts refused. The URL option lifts that cap;
-# see bench/README.md, "Cluster".
-REDIS_URL_OPTIONS = "?max_connections=10000"
 
 
 @dataclass(frozen=True)
@@ -71,8 +65,7 @@ class Server:
             command = [sys.executable, "run.py", "--host", "127.0.0.1", "--port", str(port),
                        "--rate", "0", "--max-per-ip", "0", "--db", str(folder / "chat.db")]
             if self.processes:
-                command += ["--redis", redis_url + REDIS_URL_OPTIONS,
-                            "--processes", str(self.processes)]
+                command += ["--redis", redis_url, "--processes", str(self.processes)]
             return command
         if self.name == "node":
             return ["node", str(NODE_DIR / "server.js"), str(port)]
@@ -312,14 +305,13 @@ def run_once(server: Server, shape: Shape, repetition: int, pin: bool = True,
                 stop_server(redis_process)
             return Outcome(server.name, shape.name, repetition, 0.0, error=str(error))
         try:
-            generator = "loadgen.py"
-            extra: list[str] = []
-            if redis_process is not None:  # CPU and memory summed over the workers
-                generator = "loadgen_tree.py"
-                extra = ["--redis-pid", str(redis_process.pid)]
-            command = [sys.executable, str(BENCH / generator),
+            command = [sys.executable, str(BENCH / "loadgen.py"),
                        f"ws://127.0.0.1:{port}{server.path}", *shape.arguments(),
-                       "--server-pid", str(process.pid), *extra]
+                       "--server-pid", str(process.pid)]
+            if server.ours:  # it welcomes every client; the reference servers send nothing
+                command.append("--await-welcome")
+            if redis_process is not None:
+                command += ["--redis-pid", str(redis_process.pid)]
             done = subprocess.run(command, capture_output=True, text=True,
                                   timeout=shape.worst_case() + 60,
                                   preexec_fn=pinned(generator_core))

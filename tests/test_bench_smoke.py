@@ -4,6 +4,7 @@ Not a timing test: nothing here asserts a speed, only that every figure the
 benchmark relies on is measured and consistent.
 """
 
+import asyncio
 import importlib.util
 import json
 import subprocess
@@ -11,6 +12,7 @@ import sys
 
 import pytest
 
+from redis_server import RedisServer
 from servers import ROOT, ChatServer, free_port
 
 LOADGEN = ROOT / "bench" / "loadgen.py"
@@ -38,19 +40,38 @@ def chat_server(tmp_path):
     server.stop()
 
 
-def test_generator_reports_every_message_delivered_against_our_server(chat_server):
-    """A closed-loop and an open-loop run deliver everything and report sane figures."""
+@pytest.fixture
+def cluster_server(tmp_path):
+    """Our server as run.py's chat-redis-2 runs it: two workers forked by a parent, and Redis."""
+    redis = RedisServer(tmp_path / "redis")
+    redis.start()
+    server = ChatServer(free_port(), tmp_path / "server.log", "--rate", "0", "--max-per-ip", "0",
+                        "--redis", redis.url, "--processes", "2")
+    server.start()
+    yield server, redis
+    server.stop()
+    redis.stop()
+
+
+def run_generator(port: int, server_pid: int, *options: str) -> dict:
+    """Run bench/loadgen.py with the smoke test's load against a server; return its report."""
     done = subprocess.run(
-        [sys.executable, str(LOADGEN), f"ws://127.0.0.1:{chat_server.port}/ws",
+        [sys.executable, str(LOADGEN), f"ws://127.0.0.1:{port}/ws",
          "--clients", str(CLIENTS), "--senders", str(SENDERS), "--sample", "4",
          "--messages", str(MESSAGES), "--cap", "20",
          "--rate", str(RATE), "--duration", str(DURATION), "--drain", "10",
-         "--server-pid", str(chat_server.process.pid)],
+         "--server-pid", str(server_pid), "--await-welcome", *options],
         capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert "error" not in report, report["error"]
+    return report
+
+
+def test_generator_reports_every_message_delivered_against_our_server(chat_server):
+    """A closed-loop and an open-loop run deliver everything and report sane figures."""
+    report = run_generator(chat_server.port, chat_server.process.pid)
     closed, (opened,) = report["closed"], report["open"]
     # Most clients only count tokens: their counts must add up exactly.
     assert closed["received"] == CLIENTS * SENDERS * MESSAGES
@@ -65,6 +86,53 @@ def test_generator_reports_every_message_delivered_against_our_server(chat_serve
         assert phase["deliveries_per_s"] > 0 and phase["server_rss_peak_mb"] > 0
     assert report["server_cpu_total_s"] > 0
     assert report["server_rss_idle_mb"] > 0 and report["connect_s"] > 0
+    assert "server_sockets" not in closed  # one process: nothing to spread
+
+
+def test_generator_sums_a_cluster_and_reads_redis(cluster_server):
+    """Against two workers and Redis: all delivered, Redis CPU and the socket spread reported."""
+    server, redis = cluster_server
+    report = run_generator(server.port, server.process.pid,
+                           "--redis-pid", str(redis.process.pid))
+    closed, (opened,) = report["closed"], report["open"]
+    assert closed["received"] == CLIENTS * SENDERS * MESSAGES
+    assert opened["received"] == CLIENTS * RATE * DURATION
+    for phase in (closed, opened):
+        assert phase["complete"] and phase["lost"] == 0
+        assert phase["server_cpu_s"] > 0 and phase["redis_cpu_s"] > 0
+        spread = phase["server_sockets"]
+        assert len(spread) == 3  # the parent and its two workers
+        assert sum(process["clients"] for process in spread.values()) == CLIENTS
+
+
+def server_frame(payload: bytes) -> bytes:
+    """Return an unmasked text frame, as a server sends it."""
+    if len(payload) < 126:
+        return bytes((0x81, len(payload))) + payload
+    return bytes((0x81, 126)) + len(payload).to_bytes(2, "big") + payload
+
+
+def test_a_parsing_client_counts_every_message_and_end_marker_in_one_frame():
+    """A welcome whose history holds the messages and every end marker finishes a parsing client."""
+
+    async def receive_late_welcome():
+        finished = []
+        senders = [loadgen.Client(index, True, False, None) for index in (0, 1)]
+        client = loadgen.Client(5, True, True, None)
+        phase = loadgen.Phase(senders, lambda: finished.append(True))
+        client.reset(phase)
+        texts = [phase.payload(0, 0), phase.payload(1, 0), phase.end_marker(0),
+                 phase.end_marker(1)]
+        welcome = {"type": "welcome", "nick": "b5",
+                   "history": [{"type": "message", "id": number, "text": text.decode()}
+                               for number, text in enumerate(texts, 1)]}
+        client.parse(server_frame(json.dumps(welcome).encode()))
+        return client, phase, finished
+
+    client, phase, finished = asyncio.run(receive_late_welcome())
+    assert client.count == 2 and client.ends == 2
+    assert client.finished and finished == [True]
+    assert len(phase.latencies) == 2 and set(phase.first) == {0, 1}
 
 
 def test_token_counter_counts_tokens_cut_by_any_chunk_boundary():
