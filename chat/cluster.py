@@ -22,6 +22,7 @@ import secrets
 import socket
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -132,7 +133,7 @@ class RedisHub:
         self.streams: dict[str, RoomStream] = {}  # rooms with people on this node
         self.joining: Counter[str] = Counter()  # sockets entering each room on this node
         self.present: dict[str, set[str]] = {}  # room -> casefolded nicknames held on this node
-        self.outbox: list[tuple[list[str], list, asyncio.Future[int]]] = []
+        self.outbox: list[tuple[str, list[str], list, Callable, asyncio.Future]] = []
         self.sending: asyncio.Task | None = None
         self.filling: set[str] = set()  # rooms whose gap is being fetched
         self.tasks: set[asyncio.Task] = set()  # announcements under way
@@ -175,8 +176,8 @@ class RedisHub:
         stream = self.streams.setdefault(room_name, RoomStream())
         self.joining[room_name] += 1  # keeps the stream (and its messages) while we wait
         try:
-            reply = await self.scripts.run(
-                self.redis, "enter",
+            reply = await self.call(
+                "enter",
                 [room_key(room_name, "online"), room_key(room_name, "next"),
                  room_key(room_name, "history"), ROOMS, self.node_key, ARRIVALS],
                 [self.node, session or "", -1 if since is None else since, self.history,
@@ -184,8 +185,8 @@ class RedisHub:
             )
             if not reply:
                 raise Unavailable("Every nickname like that is taken; choose another.")
-            nick, takeover, newest, newest_first, entries, rooms = reply
-            history = [json.loads(message) for message in reversed(newest_first)]
+            nick, takeover, newest, history, online, rooms = reply
+            history = json.loads(history)
             while (completed := stream.complete(history, newest)) is None:
                 history += await self.read_after(room_name, newest)  # rare: a burst meanwhile
                 newest = history[-1]["id"] if history else newest
@@ -196,18 +197,16 @@ class RedisHub:
         finally:
             self.joining[room_name] -= 1
             self.forget_if_empty(room_name)
-        online = [entry["nick"] for entry in sorted(map(json.loads, entries), key=seq)]
         reset = since is not None and since > newest
         truncated = since is not None and not reset and newest - since > self.resume_limit
-        welcome = protocol.welcome(
-            room_name, nick, online, sorted(rooms), completed, truncated=truncated, reset=reset
-        )
+        welcome = protocol.welcome(room_name, nick, json.loads(online), json.loads(rooms),
+                                   completed, truncated=truncated, reset=reset)
         return Entry(nick, bool(takeover), welcome)
 
     def arrived(self, room_name: str, nick: str, takeover: bool) -> None:
         """Announce the newcomer to every node."""
-        self.in_background(self.scripts.run(
-            self.redis, "arrived", [room_key(room_name, "online"), ROOMS],
+        self.in_background(self.call(
+            "arrived", [room_key(room_name, "online"), ROOMS],
             [CHANNEL, as_json(room_name), as_json(nick), int(takeover)],
         ))
 
@@ -218,26 +217,19 @@ class RedisHub:
                 room_key(room_name, f"ref:{len(nick)}:{nick}:{ref}") if ref else
                 room_key(room_name, "next")]
         args = [CHANNEL, as_json(room_name), fields[1:], ref or "", self.history_cap, REF_SECONDS]
-        stored: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self.outbox.append((keys, args, stored))
-        if self.sending is None:
-            self.sending = asyncio.create_task(self.send_posts())
-        return stored
+        return self.call("post", keys, args, reply_to_id)
 
     def typing(self, room_name: str, nick: str) -> None:
         """Publish a typing hint; nodes relay it to everyone in the room but `nick`."""
         envelope = {"room": room_name, "skip": nick, "event": protocol.typing(nick)}
-        self.in_background(self.redis.publish(CHANNEL, as_json(envelope)))
+        self.in_background(self.call("publish", [], [CHANNEL, as_json(envelope)]))
 
     async def rename(self, room_name: str, old: str, new: str) -> None:
         """Take `new` across the cluster (every node announces it), or raise ProtocolError."""
-        try:
-            taken = await self.scripts.run(
-                self.redis, "rename", [room_key(room_name, "online"), self.node_key],
-                [CHANNEL, room_name, old.casefold(), new.casefold(), new],
-            )
-        except FAILURES as error:
-            raise Unavailable(f"The chat cannot reach its Redis: {error}.") from None
+        taken = await self.call(
+            "rename", [room_key(room_name, "online"), self.node_key],
+            [CHANNEL, room_name, old.casefold(), new.casefold(), new],
+        )
         if taken == 0:
             raise ProtocolError("nick_taken", f"{new!r} is taken by someone online.")
         if taken == -1:
@@ -255,33 +247,48 @@ class RedisHub:
     async def release(self, room_name: str, nick: str) -> None:
         """Run the leave script; if Redis is away, keep it for the next heartbeat to retry."""
         try:
-            await self.scripts.run(
-                self.redis, "leave", [room_key(room_name, "online"), ROOMS, self.node_key],
+            await self.call(
+                "leave", [room_key(room_name, "online"), ROOMS, self.node_key],
                 [CHANNEL, room_name, nick.casefold(), self.node],
             )
-        except FAILURES:
+        except Unavailable:
             self.unreleased.add((room_name, nick))
             raise
 
-    # Posts, in order, batched ------------------------------------------------------
+    # Everything the node changes in Redis: in order, in batches -------------------------
 
-    async def send_posts(self) -> None:
-        """Send queued posts to Redis in batches, one batch at a time, so their order holds."""
+    def call(
+        self, script: str, keys: list[str], args: list, convert: Callable = lambda reply: reply
+    ) -> asyncio.Future:
+        """Queue a script for the next batch; the future is its converted reply, or Unavailable.
+
+        One batch at a time goes to Redis as one pipeline, so a crowd joining or
+        a burst of posts costs a few round trips on one connection, and each
+        person's messages keep their order.
+        """
+        done = asyncio.get_running_loop().create_future()
+        self.outbox.append((script, keys, args, convert, done))
+        if self.sending is None:
+            self.sending = asyncio.create_task(self.send_batches())
+        return done
+
+    async def send_batches(self) -> None:
+        """Send the queued scripts in batches, one batch at a time, until none is left."""
         try:
             while self.outbox:
                 batch, self.outbox = self.outbox, []
                 try:
                     replies = await self.scripts.run_batch(
-                        self.redis, [("post", keys, args) for keys, args, _ in batch]
+                        self.redis, [(script, keys, args) for script, keys, args, *_ in batch]
                     )
                 except FAILURES as error:
                     replies = [error] * len(batch)
-                    log.warning("Could not store %d messages in Redis: %s", len(batch), error)
-                for (_, _, stored), reply in zip(batch, replies):
+                    log.warning("Redis refused a batch of %d calls: %s", len(batch), error)
+                for (*_, convert, done), reply in zip(batch, replies):
                     if isinstance(reply, Exception):
-                        stored.set_exception(Unavailable(f"Redis is unreachable: {reply}"))
+                        done.set_exception(Unavailable(f"Redis is unreachable: {reply}"))
                     else:
-                        stored.set_result(int(reply[0]))
+                        done.set_result(convert(reply))
         finally:
             self.sending = None
 
@@ -446,9 +453,9 @@ def candidates(wanted: str | None) -> list[str]:
     return [part for name in names for part in (name.casefold(), name)]
 
 
-def seq(entry: dict) -> int:
-    """Return an online entry's arrival number, to list people in the order they came."""
-    return entry["seq"]
+def reply_to_id(reply: list[int]) -> int:
+    """Return the message id from the post script's reply (id, whether it is new)."""
+    return int(reply[0])
 
 
 def as_json(value: object) -> str:

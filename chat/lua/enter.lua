@@ -5,7 +5,8 @@
 -- KEYS: online, next id, history, rooms, this node's set, arrival counter
 -- ARGV: node, session ("" = none), since (-1 = none), history size, resume limit,
 --       room, then pairs of casefolded nickname and nickname, the wanted one first
--- Returns {nick, takeover 0/1, newest id, history newest first, online entries, rooms},
+-- Returns {nick, takeover 0/1, newest id, then as JSON arrays: the history oldest
+-- first, who is online in the order they came, the busy rooms sorted},
 -- or {} when every candidate is taken.
 local node, session, since, room = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[6]
 local nick, takeover = nil, 0
@@ -42,4 +43,24 @@ if since >= 0 and since <= newest then
 elseif tonumber(ARGV[4]) > 0 then
   history = redis.call("ZREVRANGE", KEYS[3], 0, tonumber(ARGV[4]) - 1)
 end
-return {nick, takeover, newest, history, redis.call("HVALS", KEYS[1]), redis.call("SMEMBERS", KEYS[4])}
+local oldest_first = {}
+for i = #history, 1, -1 do
+  oldest_first[#oldest_first + 1] = history[i]
+end
+local entries = {}
+for i, raw in ipairs(redis.call("HVALS", KEYS[1])) do
+  entries[i] = cjson.decode(raw)
+end
+table.sort(entries, function(a, b) return a.seq < b.seq end)
+local online = {}
+for i, entry in ipairs(entries) do
+  online[i] = cjson.encode(entry.nick)
+end
+local rooms = redis.call("SMEMBERS", KEYS[4])
+table.sort(rooms)
+for i, name in ipairs(rooms) do
+  rooms[i] = cjson.encode(name)
+end
+-- Lists go back as JSON text: one string for the node to parse, not thousands.
+return {nick, takeover, newest, "[" .. table.concat(oldest_first, ",") .. "]",
+  "[" .. table.concat(online, ",") .. "]", "[" .. table.concat(rooms, ",") .. "]"}
