@@ -1,0 +1,136 @@
+"""What one post costs Redis, with 1 to 64 nodes subscribed: the figure that sizes a cluster.
+
+    python bench/redis_cost.py [--posts 20000] [--batch 100]
+
+Starts a private redis-server (Debian's, on a free port on 127.0.0.1, no
+persistence), loads the cluster's own Lua scripts (chat/lua/), and sends posts
+the way a node does: the `post` script, in pipelined batches. N raw-socket
+subscribers stand in for N nodes; each reads the channel until an end marker.
+Reports posts per second (often limited by this Python client) and, what
+matters for sizing, the CPU time redis-server spent per post, read from
+/proc before and after: Redis runs scripts and fans out on one thread, so
+1,000,000 / (µs per post) is the most posts a second one Redis can take.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import redis.asyncio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from chat.cluster import CHANNEL, REF_SECONDS, Scripts, room_key  # noqa: E402
+
+END = b"end-of-benchmark"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def subscriber(port: int, ready: threading.Event, done: threading.Event) -> None:
+    """Subscribe over a raw socket, like a node's pub/sub connection, and read until END."""
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(f"SUBSCRIBE {CHANNEL}\r\n".encode())
+        connection.recv(4096)  # the subscription's confirmation
+        ready.set()
+        tail = b""
+        while END not in tail:
+            chunk = connection.recv(1 << 20)
+            if not chunk:
+                raise RuntimeError("redis-server closed the subscription")
+            tail = tail[-len(END):] + chunk
+    done.set()
+
+
+async def post_all(port: int, posts: int, batch: int) -> None:
+    """Send `posts` posts through the cluster's post script, `batch` per round trip."""
+    client = redis.asyncio.Redis(port=port, decode_responses=True)
+    scripts = Scripts()
+    await scripts.load(client)
+    fields = json.dumps({"nick": "ada", "text": "x" * 100, "ts": int(time.time() * 1000)})[1:]
+    keys = [room_key("general", "next"), room_key("general", "history"),
+            room_key("general", "next")]
+    args = [CHANNEL, '"general"', fields, "", 10_000, REF_SECONDS]
+    for start in range(0, posts, batch):
+        replies = await scripts.run_batch(
+            client, [("post", keys, args)] * min(batch, posts - start))
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+    await client.publish(CHANNEL, END.decode())
+    await client.aclose()
+
+
+def measure(binary: str, nodes: int, posts: int, batch: int) -> dict[str, float]:
+    """Run one measurement on a fresh redis-server with `nodes` subscribers."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        server = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", folder], stdout=subprocess.PIPE, text=True)
+        try:
+            for line in server.stdout:  # wait for its ready line
+                if "Ready to accept connections" in line:
+                    break
+            threads = []
+            for _ in range(nodes):
+                ready, done = threading.Event(), threading.Event()
+                thread = threading.Thread(target=subscriber, args=(port, ready, done), daemon=True)
+                thread.start()
+                ready.wait(10)
+                threads.append((thread, done))
+            cpu_before, started = cpu_seconds(server.pid), time.perf_counter()
+            asyncio.run(post_all(port, posts, batch))
+            for thread, done in threads:
+                if not done.wait(60):
+                    raise RuntimeError("a subscriber never saw the end marker")
+            elapsed = time.perf_counter() - started
+            redis_cpu = cpu_seconds(server.pid) - cpu_before
+        finally:
+            server.terminate()
+            server.wait(10)
+    return {"nodes": nodes, "posts_per_s": posts / elapsed,
+            "redis_us_per_post": redis_cpu / posts * 1e6,
+            "redis_cpu_share": redis_cpu / elapsed}
+
+
+def main() -> None:
+    """Measure with 1, 4, 16 and 64 subscribed nodes and print a Markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=100)
+    args = parser.parse_args()
+    binary = shutil.which("redis-server")
+    if binary is None:
+        sys.exit("redis-server is not installed: apt-get install redis-server")
+    print(f"{args.posts} posts of 100 characters, {args.batch} per pipeline, one room\n")
+    print("| nodes subscribed | posts/s (this client) | Redis CPU µs per post | Redis busy |")
+    print("|---:|---:|---:|---:|")
+    for nodes in (1, 4, 16, 64):
+        row = measure(binary, nodes, args.posts, args.batch)
+        print(f"| {nodes} | {row['posts_per_s']:,.0f} | {row['redis_us_per_post']:.1f} "
+              f"| {row['redis_cpu_share']:.0%} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
