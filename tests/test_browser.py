@@ -21,6 +21,7 @@ import zxingcpp
 from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from redis_server import RedisServer
 from servers import ChatServer, free_port
 
 pytestmark = pytest.mark.browser
@@ -293,6 +294,27 @@ def test_two_people_chat_both_ways(server: ChatServer, open_page: Callable[..., 
         expect(messages(page).locator(".text")).to_have_text(["hello bob", "hi ada"])
         expect(messages(page).locator(".time")).to_have_text([CLOCK, CLOCK])
         expect(online(page)).to_have_text(["ada", "bob"])
+
+
+def test_two_people_on_two_nodes_of_a_cluster_chat(
+    start_server: Callable[..., ChatServer], redis_server: RedisServer,
+    open_page: Callable[..., Page],
+) -> None:
+    """Pages served by two `--redis` nodes share one room: messages, typing, who is online."""
+    node_a = start_server("--redis", redis_server.url)
+    node_b = start_server("--redis", redis_server.url)
+    ada = join(open_page(), node_a, "ada")
+    bob = join(open_page(), node_b, "bob")
+    expect(online(ada)).to_have_text(["ada", "bob"])
+    expect(online(bob)).to_have_text(["ada", "bob"])
+
+    composer(bob).press_sequentially("hi")
+    expect(typing(ada)).to_have_text("bob is typing…")
+    composer(bob).press("Enter")
+    say(ada, "hello from node A")
+    for page in (ada, bob):
+        expect(messages(page).locator(".text")).to_have_text(["hi", "hello from node A"])
+    expect(pending(ada)).to_have_count(0)  # acknowledged through Redis
 
 
 def test_html_in_a_message_is_shown_as_text(
