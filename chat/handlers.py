@@ -15,8 +15,8 @@ import tornado.websocket
 from chat import protocol
 from chat.config import Settings
 from chat.frames import text_frame
-from chat.protocol import Event, Post, ProtocolError, Typing
 from chat.hub import Hub, Unavailable
+from chat.protocol import Event, Post, ProtocolError, Typing
 from chat.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
