@@ -168,7 +168,8 @@ async def test_redis_lost_and_back_unavailable_then_everything_resumes(tmp_path,
 
 @pytest.mark.gen_test(timeout=60)
 async def test_two_worker_processes_on_one_port_deliver_to_each_other(start_node, tmp_path):
-    """`--processes 2`: clients accepted by different workers see each other's messages."""
+    """`--processes 2`: clients accepted by different workers see each other's messages, and
+    SIGTERM to the parent says goodbye (1001) through every worker."""
     node = start_node("--processes", "2")
     clients, workers = [], set()
     while len(workers) < 2:  # connect until the log shows both workers accepting
@@ -184,6 +185,10 @@ async def test_two_worker_processes_on_one_port_deliver_to_each_other(start_node
     assert all(order == orders[0] for order in orders)
     assert sorted(text for _, text in orders[0]) == sorted(
         f"from {number}" for number in range(len(clients)))
+    assert node.stop() == 0  # SIGTERM to the parent reaches the workers; all exit cleanly
+    for ws in clients:
+        assert await ws.read_message() is None and ws.close_code == 1001
+        ws.close()  # let the client object go too
 
 
 @pytest.mark.gen_test(timeout=60)
