@@ -226,3 +226,26 @@ async def test_a_crowd_joining_at_once_is_let_in_whole(start_node):
     await send(first, {"type": "message", "text": "hello, all"})
     for ws, _ in crowd:
         assert await messages(ws, 1) == [(1, "hello, all")]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_redis_that_comes_back_empty_sends_everyone_to_start_afresh(
+    redis_server, start_node
+):
+    """Redis restarted without its data: the node closes its sockets with 1012, and a page
+    that resumes with `since` is told `reset` (ids count from 1 again)."""
+    node = start_node()
+    ada, _ = await join(node, nick="ada")
+    for text in ("one", "two"):
+        await send(ada, {"type": "message", "text": text, "ref": text})
+        await next_event(ada, "ack")
+    redis_server.stop()
+    redis_server.start()  # same port, no persistence: empty
+    while await ada.read_message() is not None:
+        pass
+    assert ada.close_code == 1012
+    ada.close()  # let the client object go too
+    ada, welcome = await join(node, nick="ada", since="2")
+    assert welcome["reset"] is True and welcome["history"] == []
+    await send(ada, {"type": "message", "text": "afresh"})
+    assert await messages(ada, 1) == [(1, "afresh")]
