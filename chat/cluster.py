@@ -181,7 +181,7 @@ class RedisHub:
                 [room_key(room_name, "online"), room_key(room_name, "next"),
                  room_key(room_name, "history"), ROOMS, self.node_key, ARRIVALS],
                 [self.node, session or "", -1 if since is None else since, self.history,
-                 self.resume_limit, room_name, *candidates(wanted)],
+                 self.resume_limit, room_name, CHANNEL, *candidates(wanted)],
             )
             if not reply:
                 raise Unavailable("Every nickname like that is taken; choose another.")
@@ -328,8 +328,13 @@ class RedisHub:
     def hear(self, data: str) -> None:
         """Deliver one published event: messages through their room's stream, the rest at once."""
         envelope = json.loads(data)
-        room, event = envelope["room"], envelope["event"]
-        if room is None:
+        room, event = envelope["room"], envelope.get("event")
+        if "replaced" in envelope:  # a page came back through another node
+            if envelope["node"] == self.node:
+                self.present.get(room, set()).discard(envelope["replaced"])
+                self.audience.close_replaced(room, envelope["replaced"])
+                self.forget_if_empty(room)
+        elif room is None:
             self.audience.broadcast_everywhere(event)
         elif room not in self.streams:
             return  # nobody in that room on this node

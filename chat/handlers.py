@@ -111,7 +111,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             self.hub.leave(self.room, self.nick)
             return
         if entry.takeover:
-            self.replace_stale_connection()
+            self.close_replaced(self.room, self.nick.casefold())
         self.waiters.setdefault(self.room, set()).add(self)
         self.send_event(entry.welcome)
         self.hub.arrived(self.room, self.nick, entry.takeover)
@@ -124,12 +124,13 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         value = self.get_query_argument("since", "")
         return int(value) if value.isascii() and value.isdigit() else None
 
-    def replace_stale_connection(self) -> None:
-        """Close this page's previous connection, which still holds our nickname."""
-        for waiter in list(self.waiters.get(self.room, ())):
-            if waiter.nick.casefold() == self.nick.casefold():
-                waiter.replaced = True
-                self.forget(waiter)
+    @classmethod
+    def close_replaced(cls, room: str, folded_nick: str) -> None:
+        """Close the page's previous connection in `room`, which still holds its nickname."""
+        for waiter in list(cls.waiters.get(room, ())):
+            if waiter.nick.casefold() == folded_nick:
+                waiter.replaced = True  # so its on_close does not free the nickname
+                cls.forget(waiter)
                 waiter.close(4001, "Replaced by a newer connection from the same page.")
 
     def on_message(self, frame: str | bytes) -> Awaitable[None] | None:

@@ -30,6 +30,9 @@ class Audience(Protocol):
     async def close_all(self, code: int, reason: str, grace: float) -> None:
         """Close every socket, waiting up to `grace` seconds for them to finish."""
 
+    def close_replaced(self, room: str, folded_nick: str) -> None:
+        """Close (4001) the socket in `room` whose casefolded nickname a newer connection took."""
+
 
 class Unavailable(ProtocolError):
     """The hub cannot reach what it needs (Redis): the client is told to try again later."""

@@ -6,6 +6,7 @@ meet through Redis.
 """
 
 import asyncio
+import json
 import re
 import signal
 from urllib.parse import urlencode
@@ -39,6 +40,16 @@ async def join(node: ChatServer, **query: str):
     """Connect to `node`'s chat socket; return the socket and its welcome."""
     ws = await websocket_connect(f"ws://127.0.0.1:{node.port}/ws?{urlencode(query)}")
     return ws, await next_event(ws, "welcome")
+
+
+async def next_event_of(ws, kinds: tuple[str, ...]) -> dict:
+    """Read until an event of one of these types arrives; fail if the server closed."""
+    while True:
+        raw = await ws.read_message()
+        assert raw is not None, f"closed before one of {kinds}"
+        event = json.loads(raw)
+        if event["type"] in kinds:
+            return event
 
 
 async def messages(ws, count: int) -> list[tuple[int, str]]:
@@ -119,6 +130,27 @@ async def test_a_resent_ref_is_stored_once_whichever_node_it_reaches(start_node)
     assert (await next_event(ada, "ack"))["id"] == first["id"]
     await send(ada, {"type": "message", "text": "new", "ref": "r2"})
     assert await messages(ada, 1) == [(first["id"] + 1, "new")]  # "hello" was not broadcast again
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_page_back_through_another_node_takes_over_its_old_connection(start_node):
+    """Same session through B while A still holds the old socket: A closes it with 4001, the
+    nickname stays, and nobody sees a leave or a join."""
+    a, b = start_node(), start_node()
+    watcher, _ = await join(a, nick="watcher")
+    old, _ = await join(a, nick="ada", session="s1")
+    new, welcome = await join(b, nick="ada", session="s1")
+    assert welcome["nick"] == "ada"
+    while await old.read_message() is not None:
+        pass
+    assert old.close_code == 4001
+    old.close()  # let the client object go too
+    await send(new, {"type": "message", "text": "still me"})
+    seen = []
+    while not seen or seen[-1]["type"] != "message":
+        seen.append(await next_event_of(watcher, ("join", "leave", "message")))
+    assert [(e["type"], e.get("nick")) for e in seen] == [
+        ("join", "watcher"), ("join", "ada"), ("message", "ada")]
 
 
 @pytest.mark.gen_test(timeout=40)

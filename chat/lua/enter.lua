@@ -4,25 +4,29 @@
 -- `since`, who is online and which rooms are busy.
 -- KEYS: online, next id, history, rooms, this node's set, arrival counter
 -- ARGV: node, session ("" = none), since (-1 = none), history size, resume limit,
---       room, then pairs of casefolded nickname and nickname, the wanted one first
+--       room, channel, then pairs of casefolded nickname and nickname, wanted first
 -- Returns {nick, takeover 0/1, newest id, then as JSON arrays: the history oldest
 -- first, who is online in the order they came, the busy rooms sorted},
 -- or {} when every candidate is taken.
 local node, session, since, room = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[6]
 local nick, takeover = nil, 0
-local holder = redis.call("HGET", KEYS[1], ARGV[7])
+local holder = redis.call("HGET", KEYS[1], ARGV[8])
 if holder and session ~= "" then
   local entry = cjson.decode(holder)
   if entry.session == session then  -- the same page, back through any node
-    redis.call("SREM", "chat:node:" .. entry.node, room .. "\n" .. ARGV[7])
-    entry.node, entry.nick = node, ARGV[8]
-    redis.call("HSET", KEYS[1], ARGV[7], cjson.encode(entry))
-    redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[7])
-    nick, takeover = ARGV[8], 1
+    if entry.node ~= node then  -- that node closes the page's old connection (4001)
+      redis.call("PUBLISH", ARGV[7], '{"room":' .. cjson.encode(room) .. ',"replaced":'
+        .. cjson.encode(ARGV[8]) .. ',"node":' .. cjson.encode(entry.node) .. '}')
+    end
+    redis.call("SREM", "chat:node:" .. entry.node, room .. "\n" .. ARGV[8])
+    entry.node, entry.nick = node, ARGV[9]
+    redis.call("HSET", KEYS[1], ARGV[8], cjson.encode(entry))
+    redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[8])
+    nick, takeover = ARGV[9], 1
   end
 end
 if not nick then
-  for i = 7, #ARGV, 2 do
+  for i = 8, #ARGV, 2 do
     if redis.call("HEXISTS", KEYS[1], ARGV[i]) == 0 then
       nick = ARGV[i + 1]
       local entry = {nick = nick, node = node, session = session, seq = redis.call("INCR", KEYS[6])}
