@@ -53,13 +53,18 @@ def room_key(room: str, part: str) -> str:
     return f"chat:{{{room}}}:{part}"
 
 
+def unreachable(url: str, error: Exception) -> Unavailable:
+    """Return the one-line error an operator gets when Redis cannot be reached at start."""
+    return Unavailable(f"Cannot reach Redis at {url} ({error}); is redis-server running?")
+
+
 def check_redis(url: str) -> None:
     """Ping Redis at `url` once, or raise Unavailable with a sentence an operator can act on."""
     try:
         with redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3) as client:
             client.ping()
     except (FAILURES + (ValueError,)) as error:
-        raise Unavailable(f"Cannot reach Redis at {url} ({error}); is redis-server running?")
+        raise unreachable(url, error) from None
 
 
 class Scripts:
@@ -148,7 +153,7 @@ class RedisHub:
             await self.subscribe()
             await self.beat()
         except FAILURES as error:
-            raise Unavailable(f"Cannot reach Redis at {self.url}: {error}.") from None
+            raise unreachable(self.url, error) from None
         self.running = [asyncio.create_task(self.listen()), asyncio.create_task(self.beat_forever())]
         log.info("Node %s joined the cluster at %s", self.node, self.url)
 
