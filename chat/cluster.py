@@ -30,7 +30,7 @@ import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from chat import protocol
+from chat import nicknames, protocol
 from chat.hub import Audience, Entry, Unavailable
 from chat.protocol import Event, ProtocolError
 from chat.sequencer import RoomStream
@@ -137,7 +137,8 @@ class RedisHub:
         self.scripts = Scripts()
         self.streams: dict[str, RoomStream] = {}  # rooms with people on this node
         self.joining: Counter[str] = Counter()  # sockets entering each room on this node
-        self.present: dict[str, set[str]] = {}  # room -> casefolded nicknames held on this node
+        # room -> the keys (chat.nicknames) of the nicknames held on this node
+        self.present: dict[str, set[str]] = {}
         self.outbox: list[tuple[str, list[str], list, Callable, asyncio.Future]] = []
         self.sending: asyncio.Task | None = None
         self.filling: set[str] = set()  # rooms whose gap is being fetched
@@ -198,7 +199,7 @@ class RedisHub:
         except FAILURES as error:
             raise Unavailable(f"The chat cannot reach its Redis: {error}. Try again soon.") from None
         else:
-            self.present.setdefault(room_name, set()).add(nick.casefold())
+            self.present.setdefault(room_name, set()).add(nicknames.key(nick))
         finally:
             self.joining[room_name] -= 1
             self.forget_if_empty(room_name)
@@ -233,19 +234,19 @@ class RedisHub:
         """Take `new` across the cluster (every node announces it), or raise ProtocolError."""
         taken = await self.call(
             "rename", [room_key(room_name, "online"), self.node_key],
-            [CHANNEL, room_name, old.casefold(), new.casefold(), new],
+            [CHANNEL, room_name, nicknames.key(old), nicknames.key(new), new],
         )
         if taken == 0:
             raise ProtocolError("nick_taken", f"{new!r} is taken by someone online.")
         if taken == -1:
             raise Unavailable("Your nickname was let go while Redis was away; reconnect.")
         here = self.present.setdefault(room_name, set())
-        here.discard(old.casefold())
-        here.add(new.casefold())
+        here.discard(nicknames.key(old))
+        here.add(nicknames.key(new))
 
     def leave(self, room_name: str, nick: str) -> None:
         """Free the nickname across the cluster (every node announces it)."""
-        self.present.get(room_name, set()).discard(nick.casefold())
+        self.present.get(room_name, set()).discard(nicknames.key(nick))
         self.forget_if_empty(room_name)
         self.in_background(self.release(room_name, nick))
 
@@ -254,7 +255,7 @@ class RedisHub:
         try:
             await self.call(
                 "leave", [room_key(room_name, "online"), ROOMS, self.node_key],
-                [CHANNEL, room_name, nick.casefold(), self.node],
+                [CHANNEL, room_name, nicknames.key(nick), self.node],
             )
         except Unavailable:
             self.unreleased.add((room_name, nick))
@@ -451,7 +452,7 @@ class RedisHub:
 
 
 def candidates(wanted: str | None) -> list[str]:
-    """Return (casefolded, nickname) pairs, flattened: the wanted one, its -2, -3... or guests."""
+    """Return (key, nickname) pairs, flattened: the wanted one, its -2, -3... or guests."""
     try:
         nick = protocol.check_nick(wanted) if wanted is not None else None
     except ProtocolError:
@@ -460,7 +461,7 @@ def candidates(wanted: str | None) -> list[str]:
         names = [nick] + [protocol.numbered(nick, number) for number in range(2, 100)]
     else:
         names = [f"guest-{secrets.token_hex(2)}" for _ in range(20)]
-    return [part for name in names for part in (name.casefold(), name)]
+    return [part for name in names for part in (nicknames.key(name), name)]
 
 
 def reply_to_id(reply: list[int]) -> int:

@@ -12,7 +12,7 @@ import tornado.iostream
 import tornado.web
 import tornado.websocket
 
-from chat import protocol
+from chat import nicknames, protocol
 from chat.config import Settings
 from chat.frames import text_frame
 from chat.hub import Hub, Unavailable
@@ -111,7 +111,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             self.hub.leave(self.room, self.nick)
             return
         if entry.takeover:
-            self.close_replaced(self.room, self.nick.casefold())
+            self.close_replaced(self.room, nicknames.key(self.nick))
         self.waiters.setdefault(self.room, set()).add(self)
         self.send_event(entry.welcome)
         self.hub.arrived(self.room, self.nick, entry.takeover)
@@ -125,10 +125,10 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         return int(value) if value.isascii() and value.isdigit() else None
 
     @classmethod
-    def close_replaced(cls, room: str, folded_nick: str) -> None:
+    def close_replaced(cls, room: str, nick_key: str) -> None:
         """Close the page's previous connection in `room`, which still holds its nickname."""
         for waiter in list(cls.waiters.get(room, ())):
-            if waiter.nick.casefold() == folded_nick:
+            if nicknames.key(waiter.nick) == nick_key:
                 waiter.replaced = True  # so its on_close does not free the nickname
                 cls.forget(waiter)
                 waiter.close(4001, "Replaced by a newer connection from the same page.")

@@ -30,8 +30,8 @@ class Audience(Protocol):
     async def close_all(self, code: int, reason: str, grace: float) -> None:
         """Close every socket, waiting up to `grace` seconds for them to finish."""
 
-    def close_replaced(self, room: str, folded_nick: str) -> None:
-        """Close (4001) the socket in `room` whose casefolded nickname a newer connection took."""
+    def close_replaced(self, room: str, nick_key: str) -> None:
+        """Close (4001) the socket in `room` whose nickname key a newer connection took."""
 
 
 class Unavailable(ProtocolError):

@@ -9,6 +9,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from chat import nicknames
+
 MAX_NICK = 24
 MAX_REF = 64
 MAX_ROOM = 32
@@ -126,14 +128,15 @@ def check_text(text: str, max_text: int) -> str:
 
 
 def check_nick(nick: str) -> str:
-    """Return the nickname without surrounding spaces, if it follows the rules."""
-    nick = nick.strip()
+    """Return the nickname in its normal form (chat.nicknames), if it follows the rules."""
+    try:
+        nick = nicknames.normalise(nick)
+    except nicknames.BadNickname as error:
+        raise ProtocolError("bad_nick", str(error)) from None
     if not nick:
         raise ProtocolError("bad_nick", "The nickname is empty.")
     if len(nick) > MAX_NICK:
         raise ProtocolError("bad_nick", f"A nickname has at most {MAX_NICK} characters.")
-    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in nick):
-        raise ProtocolError("bad_nick", "A nickname cannot contain control characters.")
     return nick
 
 

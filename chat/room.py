@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from chat import protocol
+from chat import nicknames, protocol
 from chat.protocol import Event, ProtocolError
 from chat.store import SQLiteStore
 
@@ -30,8 +30,8 @@ class Room:
         self.history = history
         self.resume_limit = resume_limit
         self.clock = clock
-        self._online: dict[str, str] = {}  # casefolded nickname -> nickname as chosen
-        self._sessions: dict[str, str] = {}  # casefolded nickname -> its holder's secret session
+        self._online: dict[str, str] = {}  # nickname key (chat.nicknames) -> nickname as chosen
+        self._sessions: dict[str, str] = {}  # nickname key -> its holder's session
 
     def online(self) -> list[str]:
         """Return the nicknames online, in the order they arrived."""
@@ -48,29 +48,30 @@ class Room:
             nick = protocol.check_nick(wanted) if wanted is not None else None
         except ProtocolError:
             nick = None
-        if nick and session and self._sessions.get(nick.casefold()) == session:
-            self.rename(self._online[nick.casefold()], nick)
-            return nick, True
+        if nick and session and self._sessions.get(nicknames.key(nick)) == session:
+            # The same page is back: it keeps the nickname as everyone has seen it ("Ada"
+            # coming back as "ada" stays "Ada"), so no page is left showing a ghost.
+            return self._online[nicknames.key(nick)], True
         nick = self._free_variant(nick) if nick else self._guest_name()
-        self._online[nick.casefold()] = nick
+        self._online[nicknames.key(nick)] = nick
         if session:
-            self._sessions[nick.casefold()] = session
+            self._sessions[nicknames.key(nick)] = session
         return nick, False
 
     def leave(self, nick: str) -> None:
         """Forget a nickname so someone else may take it."""
-        self._online.pop(nick.casefold(), None)
-        self._sessions.pop(nick.casefold(), None)
+        self._online.pop(nicknames.key(nick), None)
+        self._sessions.pop(nicknames.key(nick), None)
 
     def rename(self, old: str, new: str) -> None:
         """Change a nickname, unless someone else online holds the new one."""
-        if new.casefold() != old.casefold() and new.casefold() in self._online:
+        if nicknames.key(new) != nicknames.key(old) and nicknames.key(new) in self._online:
             raise ProtocolError("nick_taken", f"{new!r} is taken by someone online.")
-        del self._online[old.casefold()]
-        self._online[new.casefold()] = new
-        session = self._sessions.pop(old.casefold(), None)
+        del self._online[nicknames.key(old)]
+        self._online[nicknames.key(new)] = new
+        session = self._sessions.pop(nicknames.key(old), None)
         if session:
-            self._sessions[new.casefold()] = session
+            self._sessions[nicknames.key(new)] = session
 
     def post(
         self, nick: str, text: str, ref: str | None = None
@@ -97,7 +98,7 @@ class Room:
     def _free_variant(self, nick: str) -> str:
         """Return `nick`, or `nick-2`, `nick-3`... whichever nobody online holds."""
         candidate, number = nick, 1
-        while candidate.casefold() in self._online:
+        while nicknames.key(candidate) in self._online:
             number += 1
             candidate = protocol.numbered(nick, number)
         return candidate
@@ -106,7 +107,7 @@ class Room:
         """Return an unused `guest-XXXX` nickname."""
         while True:
             nick = f"guest-{secrets.token_hex(2)}"
-            if nick.casefold() not in self._online:
+            if nicknames.key(nick) not in self._online:
                 return nick
 
 

@@ -27,6 +27,13 @@ def test_plain_text_is_a_post():
     assert protocol.parse("42", 100) == Post("42")
 
 
+def test_nicknames_are_stored_in_their_compatibility_form():
+    """Full-width letters and odd spaces become the plain nickname they look like."""
+    assert protocol.parse('{"type": "nick", "nick": "\\uff41da\\u3000lovelace"}', 100) == Rename(
+        "ada lovelace"
+    )
+
+
 def test_nick_event_is_a_rename_without_surrounding_spaces():
     """A nick event asks for the trimmed nickname."""
     assert protocol.parse('{"type": "nick", "nick": "  ada "}', 100) == Rename("ada")
@@ -55,6 +62,10 @@ def test_deep_nesting_is_text_not_a_crash():
         ('{"type": "nick", "nick": "' + "n" * 25 + '"}', "bad_nick"),
         ('{"type": "nick", "nick": "a\\u0007b"}', "bad_nick"),
         ('{"type": "nick", "nick": "a\\nb"}', "bad_nick"),
+        ('{"type": "nick", "nick": "teacher\\u200b"}', "bad_nick"),  # zero-width space
+        ('{"type": "nick", "nick": "\\u3164teacher"}', "bad_nick"),  # Hangul filler
+        ('{"type": "nick", "nick": "\\u202eteacher"}', "bad_nick"),  # right-to-left override
+        ('{"type": "nick", "nick": "tea\\u00adcher"}', "bad_nick"),  # soft hyphen
         ('{"type": "message", "text": "\\ud800"}', "bad_message"),
         ('{"type": "nick", "nick": "a\\udfffb"}', "bad_message"),
         ('{"type": "message", "text": "hi", "ref": "\\udc00"}', "bad_message"),

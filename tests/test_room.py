@@ -125,11 +125,22 @@ def test_a_re_sent_ref_returns_the_first_message_and_is_not_new(room):
 
 
 def test_the_same_session_takes_its_nickname_back(room):
-    """Joining with the holder's session is a takeover; any other session gets a suffix."""
+    """Joining with the holder's session is a takeover, in the form all have seen; else a suffix."""
     assert room.join("ada", session="s1") == ("ada", False)
     assert room.join("ada", session="s2") == ("ada-2", False)
-    assert room.join("Ada", session="s1") == ("Ada", True)
-    assert room.online() == ["ada-2", "Ada"]
+    assert room.join("Ada", session="s1") == ("ada", True)
+    assert room.online() == ["ada", "ada-2"]
+
+
+def test_names_that_look_alike_are_one_name(room):
+    """A Cyrillic а, full-width letters or a capital I for an l cannot pass for someone online."""
+    room.join("teacher")
+    room.join("Alice")
+    assert room.join("te\u0430cher")[0] == "te\u0430cher-2"
+    assert room.join("\uff54\uff45\uff41\uff43\uff48\uff45\uff52")[0] == "teacher-3"
+    assert room.join("AIice")[0] == "AIice-2"
+    with pytest.raises(ProtocolError, match="nick_taken|taken"):
+        room.rename("AIice-2", "alice")
 
 
 def test_leaving_forgets_the_session(room):

@@ -4,7 +4,7 @@
 -- `since`, who is online and which rooms are busy.
 -- KEYS: online, next id, history, rooms, this node's set, arrival counter
 -- ARGV: node, session ("" = none), since (-1 = none), history size, resume limit,
---       room, channel, then pairs of casefolded nickname and nickname, wanted first
+--       room, channel, then pairs of nickname key and nickname, wanted first
 -- Returns {nick, takeover 0/1, newest id, then as JSON arrays: the history oldest
 -- first, who is online in the order they came, the busy rooms sorted},
 -- or {} when every candidate is taken.
@@ -19,10 +19,10 @@ if holder and session ~= "" then
         .. cjson.encode(ARGV[8]) .. ',"node":' .. cjson.encode(entry.node) .. '}')
     end
     redis.call("SREM", "chat:node:" .. entry.node, room .. "\n" .. ARGV[8])
-    entry.node, entry.nick = node, ARGV[9]
+    entry.node = node  -- the nickname keeps the form everyone has seen ("Ada", not "ada")
     redis.call("HSET", KEYS[1], ARGV[8], cjson.encode(entry))
     redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[8])
-    nick, takeover = ARGV[9], 1
+    nick, takeover = entry.nick, 1
   end
 end
 if not nick then

@@ -1,7 +1,7 @@
 -- Free a nickname when its connection closes, unless the page took it over
 -- through another node meanwhile.
 -- KEYS: online, rooms, this node's set
--- ARGV: channel, room, casefolded nickname, node
+-- ARGV: channel, room, nickname key, node
 local holder = redis.call("HGET", KEYS[1], ARGV[3])
 if not holder then
   return 0

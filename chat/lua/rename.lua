@@ -1,6 +1,6 @@
 -- Change a nickname unless someone anywhere in the cluster holds the new one.
 -- KEYS: online, this node's set
--- ARGV: channel, room, old casefolded, new casefolded, new nickname
+-- ARGV: channel, room, old key, new key, new nickname
 -- Returns 1, 0 when the new one is taken, -1 when the old one is no longer held.
 local room = ARGV[2]
 if ARGV[3] ~= ARGV[4] and redis.call("HEXISTS", KEYS[1], ARGV[4]) == 1 then

