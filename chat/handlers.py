@@ -1,8 +1,10 @@
 """The page, the invitation QR codes and the chat socket: thin I/O around `protocol` and `Room`."""
 
 import asyncio
+import hashlib
 import io
 import logging
+import secrets
 import time
 from collections.abc import Awaitable
 from functools import partial
@@ -21,6 +23,7 @@ from chat.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
+MAX_ID_DIGITS = 18  # a `since` longer than this is no id: int() of 5000 digits raises
 TYPING_EVERY = 1.0  # seconds: the page sends `typing` every 3 s; more is a flood, dropped
 
 
@@ -64,13 +67,14 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
 
     # Our attributes live in slots: Tornado's own fill 27 of the 30 keys an instance
     # __dict__ can share with the others; past 30 each socket gets a 1.6 KB dict of its own.
-    __slots__ = ("hub", "limits", "nick", "replaced", "outgoing", "unsent", "bucket",
+    __slots__ = ("hub", "limits", "nick", "holder", "replaced", "outgoing", "unsent", "bucket",
                  "typing_relayed_at", "room", "answered")
 
     def initialize(self, hub: Hub, limits: Settings) -> None:
         self.hub = hub  # LocalHub, or RedisHub in a cluster: rooms, nicknames, history
         self.limits = limits
         self.nick: str | None = None
+        self.holder = secrets.token_hex(8)  # names this connection to the hub, cluster-wide
         self.replaced = False  # a newer connection from the same page took over
         self.outgoing: list[bytes] = []  # frames queued this loop tick, written by write_queued()
         self.unsent = 0  # bytes handed to the stream that the kernel has not taken yet
@@ -95,11 +99,10 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         # Writes are already gathered into one per loop tick; Nagle's algorithm would
         # only hold each one back until the previous is acknowledged (~40 ms).
         self.set_nodelay(True)
-        session = self.get_query_argument("session", "")
         try:
             entry = await self.hub.enter(
-                self.room, self.get_query_argument("nick", None),
-                session if len(session) <= 64 else None, self.since(),
+                self.room, self.get_query_argument("nick", None), self.session_digest(),
+                self.since(), self.holder,
             )
         except Unavailable as error:
             self.close(1013, str(error))
@@ -108,7 +111,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         # stream to this process stands now, so we join the waiters in this same step.
         self.nick = entry.nick
         if self.ws_connection is None:  # it closed while we waited
-            self.hub.leave(self.room, self.nick)
+            self.hub.leave(self.room, self.nick, self.holder)
             return
         if entry.takeover:
             self.close_replaced(self.room, nicknames.key(self.nick))
@@ -122,7 +125,15 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     def since(self) -> int | None:
         """Return the `since` query argument if it is a message id, else None."""
         value = self.get_query_argument("since", "")
-        return int(value) if value.isascii() and value.isdigit() else None
+        is_id = value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
+        return int(value) if is_id else None
+
+    def session_digest(self) -> str | None:
+        """Return a digest of the page's secret session: the hub never holds the secret itself."""
+        session = self.get_query_argument("session", "")
+        if not session or len(session) > protocol.MAX_REF:
+            return None
+        return hashlib.sha256(session.encode()).hexdigest()
 
     @classmethod
     def close_replaced(cls, room: str, nick_key: str) -> None:
@@ -134,6 +145,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
                 waiter.close(4001, "Replaced by a newer connection from the same page.")
 
     def on_message(self, frame: str | bytes) -> Awaitable[None] | None:
+        if self.nick is None or self.ws_connection is None or self.ws_connection.is_closing():
+            return None  # closing, or replaced by a newer connection: its frames change nothing
         try:
             command = protocol.parse(frame, self.limits.max_text)
             if isinstance(command, Typing):  # a hint, not a message: throttled, never refused
@@ -187,18 +200,22 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         if new == self.nick:  # nothing changes, so nobody needs telling
             return
         try:
-            await self.hub.rename(self.room, self.nick, new)
+            await self.hub.rename(self.room, self.nick, new, self.holder)
         except ProtocolError as error:  # nick_taken, or unavailable in a cluster
-            self.send_event(error.event())
+            if self.ws_connection is not None:
+                self.send_event(error.event())
             return
         old, self.nick = self.nick, new
+        if self.ws_connection is None:  # it closed while the hub renamed: free the new one too
+            self.hub.leave(self.room, new, self.holder)
+            return
         log.info("%s is now %s in #%s", old, new, self.room)
 
     def on_close(self) -> None:
         if self.nick is None or self.replaced:  # never joined, or its nickname lives on
             return
         self.forget(self)
-        self.hub.leave(self.room, self.nick)
+        self.hub.leave(self.room, self.nick, self.holder)
         log.info("%s left #%s (close code %s); %d connected there to this process", self.nick,
                  self.room, self.close_code, len(self.waiters.get(self.room, ())))
 

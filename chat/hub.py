@@ -60,9 +60,16 @@ class Hub(Protocol):
         """Let go of connections and files, after storing what was posted."""
 
     async def enter(
-        self, room_name: str, wanted: str | None, session: str | None, since: int | None
+        self, room_name: str, wanted: str | None, session: str | None, since: int | None,
+        holder: str,
     ) -> Entry:
-        """Give a newcomer a nickname and its welcome; the caller joins the waiters at once."""
+        """Give a newcomer a nickname and its welcome; the caller joins the waiters at once.
+
+        `holder` names the connection (unique, made by the socket): the entry is
+        its own until a newer connection of the same page takes it over, and
+        `rename` and `leave` change nothing for any other holder. `session` is
+        a digest of the page's secret, never the secret itself.
+        """
 
     def arrived(self, room_name: str, nick: str, takeover: bool) -> None:
         """Announce a newcomer who has had its welcome."""
@@ -79,11 +86,11 @@ class Hub(Protocol):
     def typing(self, room_name: str, nick: str) -> None:
         """Tell the rest of the room that `nick` is typing."""
 
-    async def rename(self, room_name: str, old: str, new: str) -> None:
-        """Change a nickname and announce it, or raise ProtocolError."""
+    async def rename(self, room_name: str, old: str, new: str, holder: str) -> None:
+        """Change `holder`'s nickname and announce it, or raise ProtocolError."""
 
-    def leave(self, room_name: str, nick: str) -> None:
-        """Free a nickname and announce it."""
+    def leave(self, room_name: str, nick: str, holder: str) -> None:
+        """Free `holder`'s nickname and announce it; nothing if another connection holds it now."""
 
 
 class LocalHub:
@@ -102,11 +109,12 @@ class LocalHub:
         self.store.close()
 
     async def enter(
-        self, room_name: str, wanted: str | None, session: str | None, since: int | None
+        self, room_name: str, wanted: str | None, session: str | None, since: int | None,
+        holder: str,
     ) -> Entry:
         """Give a newcomer a nickname in `room_name` and build its welcome."""
         room = self.rooms.enter(room_name)
-        nick, takeover = room.join(wanted, session)
+        nick, takeover = room.join(wanted, session, holder)
         return Entry(nick, takeover, room.welcome(nick, self.rooms.occupied(), since))
 
     def arrived(self, room_name: str, nick: str, takeover: bool) -> None:
@@ -141,15 +149,16 @@ class LocalHub:
         """Tell the rest of the room that `nick` is typing."""
         self.audience.broadcast(room_name, protocol.typing(nick), skip_nick=nick)
 
-    async def rename(self, room_name: str, old: str, new: str) -> None:
-        """Change a nickname and tell the room, or raise ProtocolError (nick_taken)."""
-        self.rooms.enter(room_name).rename(old, new)
+    async def rename(self, room_name: str, old: str, new: str, holder: str) -> None:
+        """Change `holder`'s nickname and tell the room, or raise ProtocolError (nick_taken)."""
+        self.rooms.enter(room_name).rename(old, new, holder)
         self.audience.broadcast(room_name, protocol.renamed(old, new))
 
-    def leave(self, room_name: str, nick: str) -> None:
-        """Free a nickname and tell the room; tell everyone if the room emptied."""
+    def leave(self, room_name: str, nick: str, holder: str) -> None:
+        """Free `holder`'s nickname and tell the room; tell everyone if the room emptied."""
         room = self.rooms.enter(room_name)
-        room.leave(nick)
+        if not room.leave(nick, holder):  # a newer connection of the same page holds it
+            return
         self.audience.broadcast(room_name, protocol.presence("leave", nick, len(room.online())))
         if self.rooms.forget_if_empty(room):
             self.audience.broadcast_everywhere(protocol.rooms(self.rooms.occupied()))

@@ -31,18 +31,22 @@ class Room:
         self.resume_limit = resume_limit
         self.clock = clock
         self._online: dict[str, str] = {}  # nickname key (chat.nicknames) -> nickname as chosen
-        self._sessions: dict[str, str] = {}  # nickname key -> its holder's session
+        self._sessions: dict[str, str] = {}  # nickname key -> its page's session (a digest)
+        self._holders: dict[str, str] = {}  # nickname key -> the connection that holds it
 
     def online(self) -> list[str]:
         """Return the nicknames online, in the order they arrived."""
         return list(self._online.values())
 
-    def join(self, wanted: str | None, session: str | None = None) -> tuple[str, bool]:
-        """Give a newcomer a nickname: the one wanted, suffixed if taken, or a guest name.
+    def join(
+        self, wanted: str | None, session: str | None = None, holder: str = ""
+    ) -> tuple[str, bool]:
+        """Give `holder` (a connection) a nickname: the one wanted, suffixed if taken, or a guest's.
 
         Returns the nickname and whether it is a takeover: the holder of the
-        wanted nickname joined with the same secret `session`, so this is the
-        same page reconnecting while its old connection has not been noticed dead.
+        wanted nickname joined with the same `session`, so this is the same
+        page reconnecting while its old connection has not been noticed dead;
+        the nickname is the new holder's from now on.
         """
         try:
             nick = protocol.check_nick(wanted) if wanted is not None else None
@@ -51,27 +55,42 @@ class Room:
         if nick and session and self._sessions.get(nicknames.key(nick)) == session:
             # The same page is back: it keeps the nickname as everyone has seen it ("Ada"
             # coming back as "ada" stays "Ada"), so no page is left showing a ghost.
+            self._holders[nicknames.key(nick)] = holder
             return self._online[nicknames.key(nick)], True
         nick = self._free_variant(nick) if nick else self._guest_name()
-        self._online[nicknames.key(nick)] = nick
+        key = nicknames.key(nick)
+        self._online[key] = nick
+        self._holders[key] = holder
         if session:
-            self._sessions[nicknames.key(nick)] = session
+            self._sessions[key] = session
         return nick, False
 
-    def leave(self, nick: str) -> None:
-        """Forget a nickname so someone else may take it."""
-        self._online.pop(nicknames.key(nick), None)
-        self._sessions.pop(nicknames.key(nick), None)
+    def holds(self, nick: str, holder: str) -> bool:
+        """Tell whether `holder` is the connection that holds `nick` now."""
+        return self._holders.get(nicknames.key(nick)) == holder
 
-    def rename(self, old: str, new: str) -> None:
-        """Change a nickname, unless someone else online holds the new one."""
-        if nicknames.key(new) != nicknames.key(old) and nicknames.key(new) in self._online:
+    def leave(self, nick: str, holder: str = "") -> bool:
+        """Free `holder`'s nickname so someone else may take it; False if it holds none."""
+        if not self.holds(nick, holder):
+            return False
+        key = nicknames.key(nick)
+        del self._online[key], self._holders[key]
+        self._sessions.pop(key, None)
+        return True
+
+    def rename(self, old: str, new: str, holder: str = "") -> None:
+        """Change `holder`'s nickname, unless someone else online holds the new one."""
+        if not self.holds(old, holder):
+            raise ProtocolError("replaced", "This connection no longer holds a nickname.")
+        old_key, new_key = nicknames.key(old), nicknames.key(new)
+        if new_key != old_key and new_key in self._online:
             raise ProtocolError("nick_taken", f"{new!r} is taken by someone online.")
-        del self._online[nicknames.key(old)]
-        self._online[nicknames.key(new)] = new
-        session = self._sessions.pop(nicknames.key(old), None)
+        del self._online[old_key], self._holders[old_key]
+        self._online[new_key] = new
+        self._holders[new_key] = holder
+        session = self._sessions.pop(old_key, None)
         if session:
-            self._sessions[nicknames.key(new)] = session
+            self._sessions[new_key] = session
 
     def post(
         self, nick: str, text: str, ref: str | None = None

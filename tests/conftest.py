@@ -1,9 +1,13 @@
 """Shared fixtures: a fresh app per test on a real port, and helpers to read events."""
 
 import json
+import os
+import struct
 from urllib.parse import urlencode
 
 import pytest
+from tornado.iostream import IOStream
+from tornado.tcpclient import TCPClient
 from tornado.websocket import websocket_connect
 
 from chat.app import make_app
@@ -75,3 +79,30 @@ def connect(http_server, http_port):
     yield open_socket
     for ws in opened:
         ws.close()
+
+
+async def raw_websocket(port: int, path: str, source: str | None = None) -> IOStream:
+    """Complete a WebSocket handshake by hand: a client that writes frames whatever it is told.
+
+    `source` binds the client to another loopback address (127.0.0.2...).
+    """
+    stream = await TCPClient().connect("127.0.0.1", port, source_ip=source)
+    await stream.write(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    response = await stream.read_until(b"\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 101"), response
+    return stream
+
+
+def client_frame(payload: bytes, opcode: int = 0x1) -> bytes:
+    """Return one masked frame, as a browser sends it (opcode 1 text, 8 close)."""
+    mask = os.urandom(4)
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
+    else:
+        header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
+    return header + mask + bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))

@@ -1,9 +1,10 @@
 """The chat through real sockets: welcome, broadcast, presence, nicknames, pruning."""
 
 import json
+import struct
 
 import pytest
-from conftest import next_event, send
+from conftest import client_frame, next_event, raw_websocket, send
 from tornado.httpclient import AsyncHTTPClient
 from tornado.tcpclient import TCPClient
 
@@ -145,6 +146,27 @@ async def test_same_page_reconnecting_takes_over_its_stale_connection(connect):
     await send(fresh, {"type": "message", "text": "back"})
     event = json.loads(await watcher.read_message())  # no leave, no join: just the message
     assert (event["type"], event["text"]) == ("message", "back")
+
+
+@pytest.mark.gen_test
+async def test_a_replaced_connection_changes_nothing(connect, http_port):
+    """Frames the replaced connection still sends (a rename, a message) move and reach nobody."""
+    watcher, _ = await connect(nick="watcher")
+    stale = await raw_websocket(http_port, "/ws?nick=ada&session=s3cret")
+    fresh, _ = await connect(path="/ws?nick=ada&session=s3cret")  # the server closes `stale`
+    for frame in ('{"type": "nick", "nick": "mallory"}', "from the old connection"):
+        await stale.write(client_frame(frame.encode()))
+    await stale.write(client_frame(struct.pack("!H", 1000), opcode=0x8))
+    await stale.read_until_close()  # the server has read every frame before the close
+    _, victim = await connect(nick="ada")
+    assert victim["nick"] == "ada-2" and victim["online"] == ["watcher", "ada", "ada-2"]
+    await send(fresh, {"type": "message", "text": "from the new connection"})
+    seen = []
+    while not seen or seen[-1]["type"] != "message":
+        seen.append(json.loads(await watcher.read_message()))
+    assert [event["type"] for event in seen if event["type"] != "rooms"] == [
+        "join", "join", "join", "message"]  # watcher, ada, ada-2: no nick event, no old message
+    assert (seen[-1]["nick"], seen[-1]["text"]) == ("ada", "from the new connection")
 
 
 @pytest.mark.gen_test

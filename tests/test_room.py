@@ -149,3 +149,15 @@ def test_leaving_forgets_the_session(room):
     room.leave("ada")
     room.join("ada", session="other")
     assert room.join("ada", session="s1") == ("ada-2", False)
+
+
+def test_only_the_connection_holding_a_nickname_can_rename_or_free_it(room):
+    """After a takeover, the old connection's rename is refused and its leave frees nothing."""
+    room.join("ada", session="s1", holder="old")
+    assert room.join("ada", session="s1", holder="new") == ("ada", True)
+    with pytest.raises(ProtocolError) as refused:
+        room.rename("ada", "mallory", holder="old")
+    assert refused.value.code == "replaced"
+    assert room.leave("ada", holder="old") is False
+    assert room.online() == ["ada"]
+    assert room.leave("ada", holder="new") is True and room.online() == []
