@@ -13,6 +13,7 @@ import tornado.httputil
 import tornado.web
 from tornado.routing import PathMatches, Rule
 
+from chat.announcer import RoomsAnnouncer
 from chat.cluster import RedisHub
 from chat.config import ROOT, Settings
 from chat.handlers import ChatSocket, InviteHandler, PageHandler
@@ -58,9 +59,10 @@ def make_app(settings: Settings) -> tornado.web.Application:
 
 def make_hub(settings: Settings) -> Hub:
     """Return the hub the settings ask for: Redis for a cluster, else this process and SQLite."""
+    announcer = RoomsAnnouncer(ChatSocket.broadcast_everywhere)
     if settings.redis:
         return RedisHub(
-            settings.redis, ChatSocket, history=settings.history,
+            settings.redis, ChatSocket, announcer, history=settings.history,
             resume_limit=settings.resume_limit, history_cap=settings.history_cap,
             presence_timeout=settings.presence_timeout,
         )
@@ -68,11 +70,12 @@ def make_hub(settings: Settings) -> Hub:
     rooms = Rooms(
         partial(Room, store=store, history=settings.history, resume_limit=settings.resume_limit)
     )
-    return LocalHub(rooms, store, audience=ChatSocket)
+    return LocalHub(rooms, store, audience=ChatSocket, announcer=announcer)
 
 
 async def shutdown(app: tornado.web.Application) -> None:
     """Say goodbye: stop pinging, close every chat socket with 1001 "going away", then the hub."""
     app.settings["pinger"].stop()
+    app.settings["hub"].announcer.stop()
     await ChatSocket.close_all(1001, "The server is going away; reconnect soon.", grace=2.0)
     await app.settings["hub"].close()

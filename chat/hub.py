@@ -13,6 +13,7 @@ from functools import partial
 from typing import Protocol
 
 from chat import protocol
+from chat.announcer import RoomsAnnouncer
 from chat.protocol import Event, ProtocolError
 from chat.room import Room, Rooms
 from chat.store import SQLiteStore
@@ -96,10 +97,13 @@ class Hub(Protocol):
 class LocalHub:
     """Rooms in this process's memory, history in SQLite: every event is announced at once."""
 
-    def __init__(self, rooms: Rooms, store: SQLiteStore, audience: Audience) -> None:
+    def __init__(
+        self, rooms: Rooms, store: SQLiteStore, audience: Audience, announcer: RoomsAnnouncer
+    ) -> None:
         self.rooms = rooms  # made by make_app with this same store
         self.store = store
         self.audience = audience
+        self.announcer = announcer  # the busy rooms, coalesced to one event a second
 
     async def start(self) -> None:
         """Nothing to connect to: the store opened when it was made."""
@@ -123,7 +127,7 @@ class LocalHub:
         if not takeover:
             self.audience.broadcast(room_name, protocol.presence("join", nick, len(online)))
         if len(online) == 1:  # the room just opened
-            self.audience.broadcast_everywhere(protocol.rooms(self.rooms.occupied()))
+            self.announcer.update(self.rooms.occupied())
 
     def post(
         self, room_name: str, nick: str, text: str, ref: str | None
@@ -161,4 +165,4 @@ class LocalHub:
             return
         self.audience.broadcast(room_name, protocol.presence("leave", nick, len(room.online())))
         if self.rooms.forget_if_empty(room):
-            self.audience.broadcast_everywhere(protocol.rooms(self.rooms.occupied()))
+            self.announcer.update(self.rooms.occupied())
