@@ -6,11 +6,13 @@ renders the page; `/invite.svg` draws the QR codes of the Invite panel;
 `/static/` serves the page's assets.
 """
 
+import logging
 from functools import partial
 from typing import Any
 
 import tornado.httputil
 import tornado.web
+from tornado.log import access_log
 from tornado.routing import PathMatches, Rule
 
 from chat.announcer import RoomsAnnouncer
@@ -19,8 +21,12 @@ from chat.config import ROOT, Settings
 from chat.handlers import ChatSocket, InviteHandler, PageHandler
 from chat.hub import Hub, LocalHub
 from chat.pinger import Pinger
+from chat.ratelimit import AddressBuckets
 from chat.room import Room, Rooms
 from chat.store import SQLiteStore
+
+
+JOIN_RATE = 1.0  # new connections a second from one address, past twice --max-per-ip at once
 
 
 class WebSocketUpgrade(PathMatches):
@@ -35,7 +41,12 @@ class WebSocketUpgrade(PathMatches):
 def make_app(settings: Settings) -> tornado.web.Application:
     """Build the chat application: the rooms, the page, the socket, the invitations, the assets."""
     hub = make_hub(settings)
-    socket_options = {"hub": hub, "limits": settings}
+    socket_options = {
+        "hub": hub, "limits": settings,
+        "frames": AddressBuckets(settings.rate, settings.burst),
+        # An address may open all its connections at once, then one more a second.
+        "joins": AddressBuckets(JOIN_RATE if settings.max_per_ip else 0, 2 * settings.max_per_ip),
+    }
     timeout = settings.ping_interval if settings.ping_timeout is None else settings.ping_timeout
     pinger = Pinger(ChatSocket.everyone, settings.ping_interval, timeout)
     pinger.start()
@@ -53,8 +64,22 @@ def make_app(settings: Settings) -> tornado.web.Application:
         trusted_origins=list(settings.allow_origins),
         hub=hub,
         pinger=pinger,
+        log_function=log_request,
         debug=settings.debug,
     )
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """Log one request by its path alone: the query holds the page's session, a secret.
+
+    The teacher projects this terminal; a logged `?session=` would let anyone
+    who reads it take over that person's nickname.
+    """
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    request = handler.request
+    access_log.log(level, "%d %s %s (%s) %.2fms", status, request.method, request.path,
+                   request.remote_ip, 1000 * request.request_time())
 
 
 def make_hub(settings: Settings) -> Hub:

@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import io
 import logging
+import math
 import secrets
 import time
 from collections.abc import Awaitable
@@ -19,7 +20,7 @@ from chat.config import Settings
 from chat.frames import text_frame
 from chat.hub import Hub, Unavailable
 from chat.protocol import Event, Post, ProtocolError, Typing
-from chat.ratelimit import TokenBucket
+from chat.ratelimit import AddressBuckets
 
 log = logging.getLogger(__name__)
 
@@ -67,18 +68,21 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
 
     # Our attributes live in slots: Tornado's own fill 27 of the 30 keys an instance
     # __dict__ can share with the others; past 30 each socket gets a 1.6 KB dict of its own.
-    __slots__ = ("hub", "limits", "nick", "holder", "replaced", "outgoing", "unsent", "bucket",
-                 "typing_relayed_at", "room", "answered")
+    __slots__ = ("hub", "limits", "frames", "joins", "nick", "holder", "replaced", "outgoing",
+                 "unsent", "typing_relayed_at", "room", "answered")
 
-    def initialize(self, hub: Hub, limits: Settings) -> None:
+    def initialize(
+        self, hub: Hub, limits: Settings, frames: AddressBuckets, joins: AddressBuckets
+    ) -> None:
         self.hub = hub  # LocalHub, or RedisHub in a cluster: rooms, nicknames, history
         self.limits = limits
+        self.frames = frames  # each address's frames, whichever connection sends them
+        self.joins = joins  # each address's new connections
         self.nick: str | None = None
         self.holder = secrets.token_hex(8)  # names this connection to the hub, cluster-wide
         self.replaced = False  # a newer connection from the same page took over
         self.outgoing: list[bytes] = []  # frames queued this loop tick, written by write_queued()
         self.unsent = 0  # bytes handed to the stream that the kernel has not taken yet
-        self.bucket: TokenBucket | None = None  # made at the first counted frame
         self.typing_relayed_at = -TYPING_EVERY
 
     def prepare(self) -> None:
@@ -94,6 +98,12 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             raise tornado.web.HTTPError(
                 429, reason=f"Too many connections from your address (at most {cap})"
             )
+        retry_after = math.ceil(self.joins.take(address))
+        if retry_after:  # "connect, close" in a loop: every join and leave reaches everyone
+            reason = f"Too many new connections from your address; try again in {retry_after} s"
+            self.set_status(429, reason=reason)
+            self.set_header("Retry-After", str(retry_after))  # an HTTPError would drop it
+            self.finish(reason)
 
     async def open(self) -> None:
         # Writes are already gathered into one per loop tick; Nagle's algorithm would
@@ -152,9 +162,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             if isinstance(command, Typing):  # a hint, not a message: throttled, never refused
                 self.relay_typing()
                 return None
-            if self.bucket is None:  # new, it is full: as full as if made in initialize()
-                self.bucket = TokenBucket(self.limits.rate, self.limits.burst)
-            retry_after = self.bucket.take()
+            retry_after = self.frames.take(self.request.remote_ip)
             if retry_after:
                 raise protocol.rate_limited(retry_after, command)
         except ProtocolError as error:

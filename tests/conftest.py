@@ -6,6 +6,7 @@ import struct
 from urllib.parse import urlencode
 
 import pytest
+from tornado.httpclient import HTTPRequest
 from tornado.iostream import IOStream
 from tornado.tcpclient import TCPClient
 from tornado.websocket import websocket_connect
@@ -19,7 +20,9 @@ from redis_server import RedisServer
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     """The settings a test's app is built from; override this fixture to change them."""
-    return Settings(db=tmp_path / "chat.db", history=5, max_text=100)
+    # Every simulated person connects from 127.0.0.1, one address sharing one flood limit:
+    # the tests of the limit set their own; the rest get one a whole class could share.
+    return Settings(db=tmp_path / "chat.db", history=5, max_text=100, rate=100, burst=1000)
 
 
 @pytest.fixture
@@ -70,9 +73,11 @@ def connect(http_server, http_port):
     """
     opened = []
 
-    async def open_socket(nick: str | None = None, path: str = "/ws"):
+    async def open_socket(nick: str | None = None, path: str = "/ws", source: str | None = None):
+        """Connect (from the loopback address `source`, e.g. 127.0.0.2, if given)."""
         query = "" if nick is None else "?" + urlencode({"nick": nick})
-        ws = await websocket_connect(f"ws://127.0.0.1:{http_port}{path}{query}")
+        url = f"ws://127.0.0.1:{http_port}{path}{query}"
+        ws = await websocket_connect(HTTPRequest(url, network_interface=source))
         opened.append(ws)
         return ws, await next_event(ws, "welcome")
 

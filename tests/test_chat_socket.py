@@ -1,6 +1,7 @@
 """The chat through real sockets: welcome, broadcast, presence, nicknames, pruning."""
 
 import json
+import logging
 import struct
 
 import pytest
@@ -176,3 +177,13 @@ async def test_another_session_cannot_take_a_nickname(connect):
     _, guessed = await connect(path="/ws?nick=ada&session=guess")
     _, none = await connect(nick="ada")
     assert (guessed["nick"], none["nick"]) == ("ada-2", "ada-3")
+
+
+@pytest.mark.gen_test
+async def test_the_access_log_never_shows_a_session(connect, caplog):
+    """Each request is logged by its path: the page's secret session never reaches the log."""
+    caplog.set_level(logging.INFO, logger="tornado.access")
+    await connect(path="/ws?nick=ada&session=s3cret-session&room=general")
+    logged = [record.getMessage() for record in caplog.records if record.name == "tornado.access"]
+    assert any("GET /ws (127.0.0.1)" in line for line in logged), logged
+    assert not any("s3cret" in line or "nick=" in line for line in logged)

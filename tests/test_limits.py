@@ -4,6 +4,7 @@ import asyncio
 import logging
 import re
 import socket
+import struct
 
 import pytest
 from tornado.httpclient import HTTPClientError, HTTPRequest
@@ -11,7 +12,7 @@ from tornado.iostream import IOStream
 from tornado.websocket import websocket_connect
 
 from chat.config import Settings
-from conftest import next_event, send
+from conftest import client_frame, next_event, raw_websocket, send
 
 HANDSHAKE = (
     "GET /ws?nick={nick} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
@@ -40,7 +41,7 @@ async def silent_client(port: int, nick: str, receive_buffer: int = 4096) -> IOS
 @pytest.mark.parametrize("settings", limits(rate=0.001, burst=3))
 async def test_a_flood_is_rate_limited_and_not_broadcast(settings, connect):
     """Past the burst, frames get rate_limited with retry_after, and others see none of them."""
-    flooder, _ = await connect(nick="flooder")
+    flooder, _ = await connect(nick="flooder", source="127.0.0.2")
     watcher, _ = await connect(nick="watcher")
     for number in range(5):
         await send(flooder, {"type": "message", "text": f"m{number}", "ref": f"c-{number}"})
@@ -51,6 +52,42 @@ async def test_a_flood_is_rate_limited_and_not_broadcast(settings, connect):
     assert [m["text"] for m in received] == ["m0", "m1", "m2"]
     await send(watcher, {"type": "message", "text": "marker"})
     assert (await next_event(watcher, "message"))["text"] == "marker"  # nothing else came
+
+
+@pytest.mark.gen_test
+@pytest.mark.parametrize("settings", limits(rate=0.001, burst=10))
+async def test_reconnecting_does_not_refill_the_flood_limit(settings, connect, http_port):
+    """"Connect, send 10, close" in a loop draws on one bucket: the second round reaches nobody."""
+    watcher, _ = await connect(nick="watcher")
+    for round in range(3):
+        flooder = await raw_websocket(http_port, f"/ws?nick=flooder{round}", source="127.0.0.2")
+        for number in range(10):
+            await flooder.write(client_frame(f"round {round} message {number}".encode()))
+        await flooder.write(client_frame(struct.pack("!H", 1000), opcode=0x8))
+        await flooder.read_until_close()  # the server has read all ten
+    await send(watcher, {"type": "message", "text": "marker"})
+    texts = []
+    while not texts or texts[-1] != "marker":
+        texts.append((await next_event(watcher, "message"))["text"])
+    assert texts == [f"round 0 message {number}" for number in range(10)] + ["marker"]
+
+
+@pytest.mark.gen_test
+@pytest.mark.parametrize("settings", limits(max_per_ip=2))
+async def test_connecting_in_a_loop_is_refused_with_429_and_retry_after(
+    settings, connect, http_port
+):
+    """Past twice --max-per-ip new connections at once, an address gets 429 and Retry-After."""
+    for number in range(4):
+        ws, _ = await connect(nick=f"tab{number}")
+        ws.close()
+    with pytest.raises(HTTPClientError) as refused:
+        await websocket_connect(f"ws://127.0.0.1:{http_port}/ws?nick=tab5")
+    assert refused.value.code == 429
+    assert "Too many new connections" in refused.value.response.reason
+    assert int(refused.value.response.headers["Retry-After"]) >= 1
+    _, elsewhere = await connect(nick="neighbour", source="127.0.0.3")  # other addresses get in
+    assert elsewhere["nick"] == "neighbour"
 
 
 @pytest.mark.gen_test

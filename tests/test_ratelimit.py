@@ -2,7 +2,7 @@
 
 import pytest
 
-from chat.ratelimit import TokenBucket
+from chat.ratelimit import AddressBuckets, TokenBucket
 
 
 class Clock:
@@ -52,3 +52,26 @@ def test_rate_zero_never_limits():
     """A rate of 0 turns the limit off."""
     bucket = TokenBucket(rate=0, burst=10, clock=Clock())
     assert all(bucket.take() == 0.0 for _ in range(1000))
+
+
+def test_connections_from_one_address_share_one_bucket():
+    """A new connection from the same address does not start with a full bucket."""
+    clock = Clock()
+    buckets = AddressBuckets(rate=5, burst=10, clock=clock)
+    assert [buckets.take("10.0.0.1") for _ in range(10)] == [0.0] * 10
+    assert buckets.take("10.0.0.1") == pytest.approx(0.2)  # "reconnecting" changes nothing
+    assert buckets.take("10.0.0.2") == 0.0  # another address has its own
+
+
+def test_refilled_buckets_are_forgotten_so_memory_stays_bounded():
+    """Past the sweep size, buckets that refilled are dropped; one still spent is kept."""
+    clock = Clock()
+    buckets = AddressBuckets(rate=5, burst=10, clock=clock)
+    for number in range(1023):
+        buckets.take(f"10.0.{number // 256}.{number % 256}")
+    for _ in range(10):
+        buckets.take("10.9.9.9")
+    clock.now += 1.0  # one token spent refills in 0.2 s; ten spent need 2 s
+    buckets.take("10.9.9.8")
+    assert len(buckets) == 2
+    assert buckets.take("10.9.9.9") == 0.0 and buckets.take("10.9.9.9") == 0.0
