@@ -21,6 +21,7 @@ from chat.config import ROOT, Settings
 from chat.handlers import ChatSocket, InviteHandler, PageHandler
 from chat.hub import Hub, LocalHub
 from chat.pinger import Pinger
+from chat.qrcodes import QRCodes
 from chat.ratelimit import AddressBuckets
 from chat.room import Room, Rooms
 from chat.store import SQLiteStore
@@ -41,21 +42,22 @@ class WebSocketUpgrade(PathMatches):
 def make_app(settings: Settings) -> tornado.web.Application:
     """Build the chat application: the rooms, the page, the socket, the invitations, the assets."""
     hub = make_hub(settings)
+    # An address may open all its connections at once, then one more a second.
+    joins = AddressBuckets(JOIN_RATE if settings.max_per_ip else 0, 2 * settings.max_per_ip)
     socket_options = {
-        "hub": hub, "limits": settings,
+        "hub": hub, "limits": settings, "joins": joins,
         "frames": AddressBuckets(settings.rate, settings.burst),
-        # An address may open all its connections at once, then one more a second.
-        "joins": AddressBuckets(JOIN_RATE if settings.max_per_ip else 0, 2 * settings.max_per_ip),
     }
     timeout = settings.ping_interval if settings.ping_timeout is None else settings.ping_timeout
     pinger = Pinger(ChatSocket.everyone, settings.ping_interval, timeout)
     pinger.start()
-    invite_options = {"invite_urls": settings.invite_urls}
+    page_options = {"invite_urls": settings.invite_urls}
+    invite_options = {**page_options, "qr_codes": QRCodes(), "joins": joins}
     return tornado.web.Application(
         [
             Rule(WebSocketUpgrade(r"/"), ChatSocket, socket_options),
             (r"/ws", ChatSocket, socket_options),
-            (r"/", PageHandler, invite_options),
+            (r"/", PageHandler, page_options),
             (r"/invite\.svg", InviteHandler, invite_options),
         ],
         template_path=str(ROOT / "templates"),
@@ -91,10 +93,11 @@ def make_hub(settings: Settings) -> Hub:
             resume_limit=settings.resume_limit, history_cap=settings.history_cap,
             presence_timeout=settings.presence_timeout,
         )
-    store = SQLiteStore(settings.db)
-    rooms = Rooms(
-        partial(Room, store=store, history=settings.history, resume_limit=settings.resume_limit)
-    )
+    store = SQLiteStore(settings.db, cap=settings.history_cap)
+    rooms = Rooms(partial(
+        Room, store=store, history=settings.history, resume_limit=settings.resume_limit,
+        welcome_bytes=settings.welcome_bytes,
+    ))
     return LocalHub(rooms, store, audience=ChatSocket, announcer=announcer)
 
 

@@ -2,7 +2,6 @@
 
 import asyncio
 import hashlib
-import io
 import logging
 import math
 import secrets
@@ -10,7 +9,6 @@ import time
 from collections.abc import Awaitable
 from functools import partial
 
-import segno
 import tornado.iostream
 import tornado.web
 import tornado.websocket
@@ -20,12 +18,20 @@ from chat.config import Settings
 from chat.frames import text_frame
 from chat.hub import Hub, Unavailable
 from chat.protocol import Event, Post, ProtocolError, Typing
+from chat.qrcodes import QRCodes
 from chat.ratelimit import AddressBuckets
 
 log = logging.getLogger(__name__)
 
 MAX_ID_DIGITS = 18  # a `since` longer than this is no id: int() of 5000 digits raises
 TYPING_EVERY = 1.0  # seconds: the page sends `typing` every 3 s; more is a flood, dropped
+
+
+def too_many(handler: tornado.web.RequestHandler, retry_after: int, reason: str) -> None:
+    """Answer 429 with Retry-After and the reason (an HTTPError would drop the header)."""
+    handler.set_status(429, reason=reason)
+    handler.set_header("Retry-After", str(retry_after))
+    handler.finish(reason)
 
 
 class PageHandler(tornado.web.RequestHandler):
@@ -41,12 +47,19 @@ class PageHandler(tornado.web.RequestHandler):
 class InviteHandler(tornado.web.RequestHandler):
     """Serve a QR code (SVG) of one address the server listens on, optionally for one room."""
 
-    def initialize(self, invite_urls: tuple[str, ...]) -> None:
+    def initialize(
+        self, invite_urls: tuple[str, ...], qr_codes: QRCodes, joins: AddressBuckets
+    ) -> None:
         self.invite_urls = invite_urls
+        self.qr_codes = qr_codes
+        self.joins = joins  # drawing a new code costs an address what a new connection does
 
     def get(self) -> None:
         address = self.get_query_argument("address", "0")
-        if not address.isdigit() or int(address) >= len(self.invite_urls):
+        # isdecimal() alone takes "²" and Arabic digits; int() then fails or means another.
+        if not (address.isascii() and address.isdecimal() and len(address) <= 3) or int(
+            address
+        ) >= len(self.invite_urls):
             raise tornado.web.HTTPError(404, reason=f"No address number {address[:10]!r}")
         try:
             room = protocol.check_room(self.get_query_argument("room", ""))
@@ -55,10 +68,15 @@ class InviteHandler(tornado.web.RequestHandler):
         url = self.invite_urls[int(address)]
         if room != protocol.DEFAULT_ROOM:
             url += f"/#{room}"
-        svg = io.BytesIO()
-        segno.make(url, error="m").save(svg, kind="svg", scale=8, border=4, title=url)
+        svg = self.qr_codes.cached(url)
+        if svg is None:
+            retry_after = math.ceil(self.joins.take(self.request.remote_ip))
+            if retry_after:
+                too_many(self, retry_after, f"Too many new QR codes; try again in {retry_after} s")
+                return
+            svg = self.qr_codes.draw(url)
         self.set_header("Content-Type", "image/svg+xml")
-        self.write(svg.getvalue())
+        self.write(svg)
 
 
 class ChatSocket(tornado.websocket.WebSocketHandler):
@@ -69,7 +87,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     # Our attributes live in slots: Tornado's own fill 27 of the 30 keys an instance
     # __dict__ can share with the others; past 30 each socket gets a 1.6 KB dict of its own.
     __slots__ = ("hub", "limits", "frames", "joins", "nick", "holder", "replaced", "outgoing",
-                 "unsent", "typing_relayed_at", "room", "answered")
+                 "unsent", "typing_relayed_at", "room", "answered", "ping_payload")
 
     def initialize(
         self, hub: Hub, limits: Settings, frames: AddressBuckets, joins: AddressBuckets
@@ -100,10 +118,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             )
         retry_after = math.ceil(self.joins.take(address))
         if retry_after:  # "connect, close" in a loop: every join and leave reaches everyone
-            reason = f"Too many new connections from your address; try again in {retry_after} s"
-            self.set_status(429, reason=reason)
-            self.set_header("Retry-After", str(retry_after))  # an HTTPError would drop it
-            self.finish(reason)
+            too_many(self, retry_after,
+                     f"Too many new connections from your address; try again in {retry_after} s")
 
     async def open(self) -> None:
         # Writes are already gathered into one per loop tick; Nagle's algorithm would
@@ -193,7 +209,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         if stored.exception() is not None:
             answer = ProtocolError(
                 "unavailable",
-                "The server could not save your message; send it again later.",
+                "The server could not store your message yet; your client sends it again.",
                 ref=ref,
             ).event()
         elif ref is not None:
@@ -228,12 +244,15 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
                  self.room, self.close_code, len(self.waiters.get(self.room, ())))
 
     def ping(self, data: str | bytes = b"") -> None:
-        """Ping the peer; `answered` stays False until its pong arrives (see chat.pinger)."""
+        """Ping the peer; `answered` stays False until the pong of this ping arrives (chat.pinger)."""
         self.answered = False
+        self.ping_payload = data.encode() if isinstance(data, str) else data
         super().ping(data)
 
     def on_pong(self, data: bytes) -> None:
-        self.answered = True
+        # A pong carries its ping's payload back: a pong sent unasked answers nothing.
+        if data == self.ping_payload:
+            self.answered = True
 
     @classmethod
     def broadcast(cls, room: str, event: Event, skip_nick: str | None = None) -> None:

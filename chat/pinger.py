@@ -6,6 +6,7 @@ keeps one timer for the whole server instead.
 """
 
 import logging
+import secrets
 from collections.abc import Callable
 from functools import partial
 
@@ -52,9 +53,10 @@ class Pinger:
     def ping_all(self) -> None:
         """Ping every open socket, then check for their answers after the timeout."""
         pinged = []
+        payload = secrets.token_bytes(8)  # a pong must echo it: an unasked pong proves nothing
         for socket in self.sockets():
             try:
-                socket.ping()
+                socket.ping(payload)
             except tornado.websocket.WebSocketClosedError:
                 continue  # already closing: on_close forgets it
             pinged.append(socket)

@@ -185,6 +185,20 @@ def welcome(
     return event
 
 
+def fit_history(history: list[Event], max_bytes: int) -> tuple[list[Event], bool]:
+    """Keep the newest messages that fit in `max_bytes` of JSON; say whether older ones were cut.
+
+    A welcome is one frame built on the loop: 1000 long messages would be
+    megabytes, to every page that reconnects asking for them.
+    """
+    size = 0
+    for index in range(len(history) - 1, -1, -1):
+        size += len(encode(history[index])) + 1
+        if size > max_bytes:
+            return history[index + 1 :], True
+    return history, False
+
+
 def ack(ref: str, id: int) -> Event:
     """Build the event that tells a sender its message is stored under `id`."""
     return {"type": "ack", "ref": ref, "id": id}

@@ -23,12 +23,14 @@ class Room:
         store: SQLiteStore,
         history: int,
         resume_limit: int,
+        welcome_bytes: int = 256 * 1024,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.name = name
         self.store = store
         self.history = history
         self.resume_limit = resume_limit
+        self.welcome_bytes = welcome_bytes  # the most history JSON one welcome carries
         self.clock = clock
         self._online: dict[str, str] = {}  # nickname key (chat.nicknames) -> nickname as chosen
         self._sessions: dict[str, str] = {}  # nickname key -> its page's session (a digest)
@@ -94,8 +96,8 @@ class Room:
 
     def post(
         self, nick: str, text: str, ref: str | None = None
-    ) -> tuple[Event, "Future[int]", bool]:
-        """Store a message from `nick`: the message, its id once stored, and whether it is new."""
+    ) -> tuple[Event | None, "Future[int]", bool]:
+        """Store a message from `nick`: the message (None if a re-send), its id once stored, new?"""
         return self.store.append(self.name, nick, text, int(self.clock() * 1000), ref)
 
     def forget_ref(self, nick: str, ref: str) -> None:
@@ -105,13 +107,16 @@ class Room:
     def welcome(self, nick: str, rooms: list[str], since: int | None = None) -> Event:
         """Build the welcome for `nick`: who is here, which rooms are busy, what was said."""
         if since is None or since > self.store.last_id(self.name):
-            history = self.store.recent(self.name, self.history)
+            history, _ = protocol.fit_history(
+                self.store.recent(self.name, self.history), self.welcome_bytes
+            )
             # A `since` beyond the newest id means the history was lost: ids start again.
             reset = since is not None
             return protocol.welcome(self.name, nick, self.online(), rooms, history, reset=reset)
         history, truncated = self.store.since(self.name, since, self.resume_limit)
+        history, cut = protocol.fit_history(history, self.welcome_bytes)
         return protocol.welcome(
-            self.name, nick, self.online(), rooms, history, truncated=truncated
+            self.name, nick, self.online(), rooms, history, truncated=truncated or cut
         )
 
     def _free_variant(self, nick: str) -> str:

@@ -39,9 +39,10 @@ CREATE TABLE IF NOT EXISTS messages (
 """
 
 DEDUPLICATE_MS = 10 * 60 * 1000  # a ref re-sent within 10 minutes is the same message
+MAX_REFS = 10_000  # refs remembered at most: each is a key and an id, ~300 bytes
 
 Row = tuple[str, int, str, str, int, str | None]  # room, id, nick, text, ts, ref
-Stored = tuple[Event, "Future[int]"]  # a message, and its id once it is in the file
+RefKey = tuple[str, str, str]  # room, nick, ref
 
 
 class StoreError(Exception):
@@ -51,15 +52,17 @@ class StoreError(Exception):
 class SQLiteStore:
     """Every room's messages in one SQLite file; ids count up from 1 per room."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, cap: int | None = None) -> None:
         self.path = str(path)
+        self.cap = cap  # messages kept per room, the oldest deleted first; None keeps all
         self._reads = self._connect()
         self._last_ids: dict[str, int] = {}
-        self._refs: dict[tuple[str, str, str], Stored] = {}  # (room, nick, ref) -> first copy
-        self._ref_expiry: deque[tuple[int, tuple[str, str, str]]] = deque()
-        self._load_recent_refs()
         # Shared with the writer thread, under the lock:
         self._lock = threading.Lock()
+        # A ref's first copy: its id once stored, its future until then (never its text).
+        self._refs: dict[RefKey, int | Future[int]] = {}
+        self._ref_expiry: deque[tuple[int, RefKey]] = deque()
+        self._load_recent_refs()
         self._committed_ids: dict[str, int] = {}
         self._queued: dict[str, deque[Event]] = {}  # appended, not yet committed, per room
         self._inbox: queue.SimpleQueue[tuple[Row, Future[int]] | None] = queue.SimpleQueue()
@@ -96,22 +99,21 @@ class SQLiteStore:
 
     def append(
         self, room: str, nick: str, text: str, ts: int, ref: str | None = None
-    ) -> tuple[Event, "Future[int]", bool]:
+    ) -> tuple[Event | None, "Future[int]", bool]:
         """Queue a message under the next id; return it, a future of its id once stored, and True.
 
-        A `ref` this nickname used within 10 minutes returns the first message,
-        its future, and False: the client re-sent it after a reconnect.
+        A `ref` this nickname used within 10 minutes returns None, a future of
+        the first copy's id, and False: the client re-sent it after a reconnect.
         """
         if ref is not None:
-            self._expire_refs(ts)
-            earlier = self._refs.get((room, nick, ref))
+            earlier = self._first_copy((room, nick, ref), ts)
             if earlier is not None:
-                return *earlier, False
+                return None, earlier, False
         message = protocol.message(room, self.last_id(room) + 1, nick, text, ts)
         self._last_ids[room] = message["id"]
         stored: Future[int] = Future()
         if ref is not None:
-            self._remember_ref((room, nick, ref), (message, stored))
+            self._remember_ref((room, nick, ref), ts, stored)
         row = (room, message["id"], nick, text, ts, ref)
         if self._writer is None:
             self._commit([(row, stored)])
@@ -126,8 +128,14 @@ class SQLiteStore:
         return self._newest(room, 0, limit)
 
     def since(self, room: str, after: int, limit: int) -> tuple[list[Event], bool]:
-        """Return the newest `limit` messages after id `after`, and whether older ones were cut."""
-        return self._newest(room, after, limit), self.last_id(room) - after > limit
+        """Return the newest `limit` messages after id `after`, and whether older ones were cut.
+
+        Cut means: more than `limit` came after it, or the cap deleted some of them.
+        """
+        oldest = self._reads.execute("SELECT MIN(id) FROM messages WHERE room = ?", (room,))
+        first = oldest.fetchone()[0]
+        trimmed = first is not None and first > after + 1
+        return self._newest(room, after, limit), trimmed or self.last_id(room) - after > limit
 
     def close(self) -> None:
         """Store everything appended so far, then close the database."""
@@ -174,17 +182,25 @@ class SQLiteStore:
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     [row for row, _ in batch],
                 )
+                if self.cap is not None:
+                    newest = {room: message_id for (room, message_id, *_), _ in batch}
+                    self._writes.executemany(
+                        "DELETE FROM messages WHERE room = ? AND id <= ?",
+                        [(room, message_id - self.cap) for room, message_id in newest.items()],
+                    )
         except (sqlite3.Error, ValueError) as error:  # a failing disk, or a row SQLite refuses
             log.error("Could not store %d messages in %s: %s", len(batch), self.path, error)
             failure: StoreError | None = StoreError(f"Cannot write to {self.path}: {error}.")
         else:
             failure = None
         with self._lock:  # the batch leaves the queue either way: it is in the file, or lost
-            for (room, message_id, *_), _ in batch:
+            for (room, message_id, nick, _, _, ref), _ in batch:
                 self._committed_ids[room] = message_id
                 queued = self._queued.get(room)
                 if queued:
                     queued.popleft()
+                if failure is None and (room, nick, ref) in self._refs:
+                    self._refs[(room, nick, ref)] = message_id  # the id, not the heavy future
         for (_, message_id, *_), stored in batch:
             if failure is None:
                 stored.set_result(message_id)
@@ -193,28 +209,35 @@ class SQLiteStore:
 
     def forget_ref(self, room: str, nick: str, ref: str) -> None:
         """Let a re-send of `ref` be stored anew (its first copy could not be written)."""
-        self._refs.pop((room, nick, ref), None)
+        with self._lock:
+            self._refs.pop((room, nick, ref), None)
 
-    def _remember_ref(self, key: tuple[str, str, str], first: Stored) -> None:
-        """Keep a message's ref for 10 minutes so a re-send is recognised."""
-        self._refs[key] = first
-        self._ref_expiry.append((first[0]["ts"], key))
+    def _first_copy(self, key: RefKey, now: int) -> "Future[int] | None":
+        """Return a future of the id `key` was first stored under, if within 10 minutes."""
+        with self._lock:
+            while self._ref_expiry and self._ref_expiry[0][0] < now - DEDUPLICATE_MS:
+                self._refs.pop(self._ref_expiry.popleft()[1], None)
+            earlier = self._refs.get(key)
+        if isinstance(earlier, int):
+            stored: Future[int] = Future()
+            stored.set_result(earlier)
+            return stored
+        return earlier
 
-    def _expire_refs(self, now: int) -> None:
-        """Forget refs older than 10 minutes."""
-        while self._ref_expiry and self._ref_expiry[0][0] < now - DEDUPLICATE_MS:
-            _, key = self._ref_expiry.popleft()
-            self._refs.pop(key, None)
+    def _remember_ref(self, key: RefKey, ts: int, first: "int | Future[int]") -> None:
+        """Keep a message's ref for 10 minutes, and at most MAX_REFS refs, oldest out first."""
+        with self._lock:
+            self._refs[key] = first
+            self._ref_expiry.append((ts, key))
+            while len(self._ref_expiry) > MAX_REFS:
+                self._refs.pop(self._ref_expiry.popleft()[1], None)
 
     def _load_recent_refs(self) -> None:
         """After a restart, remember the refs stored in the last 10 minutes."""
         rows = self._reads.execute(
-            "SELECT room, nick, ref, id, text, ts FROM messages"
+            "SELECT room, nick, ref, id, ts FROM messages"
             " WHERE ref IS NOT NULL AND ts >= (SELECT MAX(ts) FROM messages) - ? ORDER BY ts",
             (DEDUPLICATE_MS,),
         )
-        for room, nick, ref, message_id, text, ts in rows:
-            stored: Future[int] = Future()
-            stored.set_result(message_id)
-            message = protocol.message(room, message_id, nick, text, ts)
-            self._remember_ref((room, nick, ref), (message, stored))
+        for room, nick, ref, message_id, ts in rows:
+            self._remember_ref((room, nick, ref), ts, message_id)

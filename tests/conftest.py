@@ -111,3 +111,14 @@ def client_frame(payload: bytes, opcode: int = 0x1) -> bytes:
     else:
         header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
     return header + mask + bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
+
+
+async def read_frame(stream: IOStream) -> tuple[int, bytes]:
+    """Read one unmasked frame from the server: its opcode (1 text, 8 close, 9 ping) and payload."""
+    first, second = await stream.read_bytes(2)
+    length = second & 0x7F
+    if length == 126:
+        (length,) = struct.unpack("!H", await stream.read_bytes(2))
+    elif length == 127:
+        (length,) = struct.unpack("!Q", await stream.read_bytes(8))
+    return first & 0x0F, await stream.read_bytes(length) if length else b""

@@ -12,7 +12,7 @@ from tornado.iostream import IOStream
 from tornado.websocket import websocket_connect
 
 from chat.config import Settings
-from conftest import client_frame, next_event, raw_websocket, send
+from conftest import client_frame, next_event, raw_websocket, read_frame, send
 
 HANDSHAKE = (
     "GET /ws?nick={nick} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
@@ -149,6 +149,29 @@ async def test_a_silent_peer_is_found_by_ping_and_leaves(settings, connect, http
     await send(watcher, {"type": "message", "text": "still here"})
     assert (await next_event(watcher, "message"))["text"] == "still here"
     silent.close()
+
+
+@pytest.mark.gen_test(timeout=0.2 + 0.2 + 5 + 3)
+@pytest.mark.parametrize("settings", limits(ping_interval=0.2, ping_timeout=0.2))
+async def test_a_pong_that_answers_no_ping_keeps_nobody_in(settings, connect, http_port):
+    """A peer that sends pongs of its own but never echoes the ping is dropped all the same."""
+    watcher, _ = await connect(nick="watcher")  # read all along: Tornado's client then pongs
+    faker = await raw_websocket(http_port, "/ws?nick=faker")
+
+    async def fake_pongs() -> int:
+        pings = 0
+        while (frame := await read_frame(faker))[0] != 0x8:  # until the server closes it
+            if frame[0] == 0x9:
+                pings += 1
+                await faker.write(client_frame(b"pong " + frame[1][::-1], opcode=0xA))
+        return pings
+
+    faking = asyncio.ensure_future(fake_pongs())
+    assert (await next_event(watcher, "join"))["nick"] == "watcher"
+    assert (await next_event(watcher, "join"))["nick"] == "faker"
+    assert (await next_event(watcher, "leave"))["nick"] == "faker"
+    assert await faking >= 1
+    faker.close()
 
 
 @pytest.mark.gen_test

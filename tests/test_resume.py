@@ -1,5 +1,6 @@
 """Gapless resume through real sockets: `since`, acks, and re-sent messages delivered once."""
 
+import json
 import sqlite3
 
 import pytest
@@ -120,3 +121,21 @@ async def test_a_message_that_cannot_be_stored_is_answered_unavailable(connect, 
         db.execute("ALTER TABLE broken RENAME TO messages")
     await send(ada, {"type": "message", "text": "hi", "ref": "c-1"})
     assert (await next_event(ada, "ack"))["ref"] == "c-1"
+
+
+@pytest.mark.gen_test
+@pytest.mark.parametrize(
+    "settings", [Settings(db=":memory:", history=50, resume_limit=1000, rate=0, welcome_bytes=2000)]
+)
+async def test_a_welcome_carries_at_most_its_byte_budget_newest_first(settings, connect):
+    """Long messages: a welcome holds the newest that fit its bytes, and says truncated."""
+    ada, _ = await connect(nick="ada")
+    posted = await post_all(ada, [f"{number:02} " + "é" * 500 for number in range(20)])
+    for path in ("/ws?nick=bob&since=0", "/ws?nick=cy"):
+        ws, welcome = await connect(path=path)
+        history = welcome["history"]
+        assert 0 < len(history) < 20 and history[-1]["id"] == posted[-1]["id"]
+        assert sum(len(json.dumps(m, ensure_ascii=False, separators=(",", ":")).encode()) + 1
+                   for m in history) <= 2000
+        assert welcome.get("truncated", False) is ("since" in path)
+        ws.close()

@@ -127,6 +127,8 @@ async def test_invite_svg_is_a_qr_code_of_the_address(http_server, http_port, qu
 
 @pytest.mark.gen_test
 @pytest.mark.parametrize("query, code", [("address=1", 404), ("address=x", 404),
+                                         ("address=%C2%B2", 404), ("address=%D9%A0", 404),
+                                         ("address=" + "9" * 5000, 404),
                                          ("address=0&room=a/b", 400)])
 async def test_a_bad_invitation_request_says_why(http_server, http_port, query, code):
     """An address out of range is 404 and a bad room 400, each with a reason."""
@@ -157,3 +159,22 @@ async def test_a_message_lets_the_next_typing_through_at_once(connect):
         if event["type"] in ("typing", "message"):
             kinds.append(event["type"])
     assert kinds == ["typing", "message", "typing"]
+
+
+@pytest.mark.gen_test
+@pytest.mark.parametrize("settings", [Settings(db=":memory:", invite_urls=(INVITE,), max_per_ip=2)])
+async def test_invite_codes_are_drawn_once_and_a_loop_of_new_ones_is_refused(
+    settings, http_server, http_port
+):
+    """The same code again comes from the cache; new ones past the address's budget get 429."""
+    fetch = AsyncHTTPClient().fetch
+    base = f"http://127.0.0.1:{http_port}/invite.svg?address=0"
+    first = await fetch(base)
+    for _ in range(20):  # the cached code costs nothing
+        assert (await fetch(base)).body == first.body
+    for number in range(3):  # twice --max-per-ip in all, the first draw included
+        await fetch(f"{base}&room=r{number}")
+    with pytest.raises(HTTPClientError) as refused:
+        await fetch(f"{base}&room=another")
+    assert refused.value.code == 429 and int(refused.value.response.headers["Retry-After"]) >= 1
+    assert (await fetch(f"{base}&room=r0")).code == 200  # drawn already: still served

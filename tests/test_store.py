@@ -2,7 +2,7 @@
 
 import pytest
 
-from chat.store import SQLiteStore, StoreError
+from chat.store import MAX_REFS, SQLiteStore, StoreError
 
 
 def test_a_restart_keeps_the_history_and_ids_go_on(tmp_path):
@@ -52,7 +52,7 @@ def test_a_ref_is_recognised_after_a_restart(tmp_path):
     first, _, _ = store.append("general", "ada", "hi", 1000, ref="c-1")
     store.close()
     again, stored, new = SQLiteStore(path).append("general", "ada", "hi", 2000, ref="c-1")
-    assert (again, stored.result(), new) == (first, first["id"], False)
+    assert (again, stored.result(), new) == (None, first["id"], False)
 
 
 def test_rooms_count_their_own_ids(tmp_path):
@@ -93,3 +93,30 @@ def test_a_missing_directory_is_one_clear_error_naming_it(tmp_path):
     path = tmp_path / "missing" / "chat.db"
     with pytest.raises(StoreError, match=str(path)):
         SQLiteStore(path)
+
+
+def test_the_ref_table_is_bounded_and_keeps_no_text(tmp_path):
+    """Past MAX_REFS the oldest refs go; what stays is the id, not the message."""
+    store = SQLiteStore(tmp_path / "chat.db")
+    for number in range(MAX_REFS + 5):
+        store.append("general", "ada", "x" * 1000, number, ref=f"c-{number}")
+    store.close()  # every row is committed: each ref's future became its id
+    assert len(store._refs) == MAX_REFS
+    assert all(isinstance(first, int) for first in store._refs.values())
+    assert ("general", "ada", "c-0") not in store._refs
+
+
+def test_the_history_is_capped_per_room_oldest_first(tmp_path):
+    """With a cap, each room keeps its newest `cap` messages; a since before them says truncated."""
+    path = tmp_path / "chat.db"
+    store = SQLiteStore(path, cap=100)
+    for number in range(250):
+        store.append("general", "ada", f"m{number}", number)
+    store.append("maths", "ada", "kept", 1)
+    store.close()
+    store = SQLiteStore(path, cap=100)
+    assert [m["text"] for m in store.recent("general", 1000)] == [f"m{n}" for n in range(150, 250)]
+    assert [m["text"] for m in store.recent("maths", 10)] == ["kept"]
+    history, truncated = store.since("general", 120, 1000)
+    assert truncated and history[0]["text"] == "m150"
+    assert store.since("general", 150, 1000)[1] is False  # m149 (id 150) was its last
