@@ -11,13 +11,13 @@ import socket
 import sys
 from collections.abc import Callable
 
-import tornado.httpserver
 import tornado.netutil
 
 from chat.addresses import banner, lan_addresses, share_urls
 from chat.app import make_app, shutdown
 from chat.cluster import check_redis
 from chat.config import Settings
+from chat.gate import make_server, raise_file_limit
 from chat.hub import Unavailable
 from chat.store import StoreError
 from chat.workers import fork_workers
@@ -70,6 +70,17 @@ def parse_settings(argv: list[str]) -> Settings:
     parser.add_argument("--max-per-ip", type=in_range(int, 0), default=defaults.max_per_ip,
                         help="open connections allowed from one address; 0 = no cap "
                              "(default: %(default)s)")
+    parser.add_argument("--max-connections", type=in_range(int, 0), default=None,
+                        help="open connections in all; past it a newcomer gets HTTP 503; "
+                             "0 = no cap (default: the limit on open files, less a reserve "
+                             "for the database, Redis and logs)")
+    parser.add_argument("--header-timeout", type=in_range(float, 1),
+                        default=defaults.header_timeout,
+                        help="seconds a client has to send a request's headers, and as long "
+                             "for its body, before it is disconnected (default: %(default)s)")
+    parser.add_argument("--idle-timeout", type=in_range(float, 1), default=defaults.idle_timeout,
+                        help="seconds a kept-alive connection may wait for its next request "
+                             "(default: %(default)s)")
     parser.add_argument("--max-unsent", type=in_range(int, 1), default=defaults.max_unsent,
                         help="bytes waiting for one client before it counts as not reading "
                              "and is dropped (default: %(default)s)")
@@ -108,6 +119,8 @@ def parse_settings(argv: list[str]) -> Settings:
     return Settings(
         host=args.host, port=args.port, max_text=args.max_text, history=args.history,
         db=args.db, rate=args.rate, burst=args.burst, max_per_ip=args.max_per_ip,
+        max_connections=args.max_connections, header_timeout=args.header_timeout,
+        idle_timeout=args.idle_timeout,
         max_unsent=args.max_unsent, ping_interval=args.ping_interval,
         ping_timeout=args.ping_timeout, allow_origins=tuple(args.allow_origin), debug=args.debug,
         invite_urls=tuple(share_urls(args.host, args.port, lan_addresses())),
@@ -134,7 +147,7 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
         await app.settings["hub"].start()
     except (StoreError, Unavailable) as error:
         sys.exit(str(error))
-    server = tornado.httpserver.HTTPServer(app)
+    server = make_server(app, settings)  # counts, caps and times out every connection
     server.add_sockets(sockets)
     if settings.processes == 1:  # with workers, the parent printed it once for all
         print(banner(settings.host, settings.port, settings.invite_urls), flush=True)
@@ -144,6 +157,7 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     await stop.wait()
     log.info("Shutting down: closing every connection")
     server.stop()
+    await server.close_all_connections()  # page loads and unfinished requests
     await shutdown(app)
 
 
@@ -155,6 +169,7 @@ def main(argv: list[str]) -> None:
         format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
         if settings.processes > 1 else "%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    raise_file_limit()  # before the workers fork, so each inherits it
     sockets = listen(settings)
     if settings.redis:
         try:

@@ -25,6 +25,9 @@ class Settings:
     rate: float = 5.0  # messages a second per connection; 0 = no limit
     burst: int = 10
     max_per_ip: int = 20  # open connections per client address; 0 = no cap
+    max_connections: int | None = None  # open in all; None: from the file limit; 0 = no cap
+    header_timeout: float = 10.0  # seconds for a request's headers (and as long for its body)
+    idle_timeout: float = 5.0  # seconds a kept-alive connection may wait for its next request
     max_unsent: int = 1024 * 1024  # bytes queued for a client before it is dropped
     max_message_size: int = 64 * 1024
     ping_interval: float = 20.0

@@ -90,3 +90,50 @@ class ChatServer:
             self.process.stdout.close()
         self.process = None
         return code
+
+
+# run.py under a lower limit on open files, set by the new process itself before it
+# runs run.py (a preexec_fn could deadlock once the test process has threads).
+RUN_WITH_FILE_LIMIT = (
+    "import resource, runpy, sys; soft, hard = map(int, sys.argv[1:3]); "
+    "resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)); "
+    "sys.argv[:3] = ['run.py']; runpy.run_path('run.py', run_name='__main__')"
+)
+
+
+class LimitedChatServer(ChatServer):
+    """run.py started with a (soft, hard) limit on open files, as on a small host or container."""
+
+    def __init__(
+        self, port: int, log_path: Path, file_limit: tuple[int, int], *options: str
+    ) -> None:
+        super().__init__(port, log_path, *options)
+        self.file_limit = file_limit
+
+    def start(self) -> None:
+        """Start run.py under the file limit and return once it has printed the URL it serves."""
+        soft, hard = self.file_limit
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", RUN_WITH_FILE_LIMIT, str(soft), str(hard),
+                 "--port", str(self.port), "--host", "127.0.0.1",
+                 "--db", str(self.log_path.with_name("chat.db")), *self.options],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=log,
+            )
+        self._wait_for_url()
+
+    def open_files_limit(self) -> tuple[int, int]:
+        """Return the server's (soft, hard) limit on open files as it is now (Linux /proc)."""
+        assert self.process is not None
+        limits = Path(f"/proc/{self.process.pid}/limits").read_text()
+        [line] = [line for line in limits.splitlines() if line.startswith("Max open files")]
+        soft, hard = line.split()[3:5]
+        return int(soft), int(hard)
+
+    def cpu_seconds(self) -> float:
+        """Return the CPU time the server has used so far, user plus system (Linux /proc)."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
