@@ -31,7 +31,7 @@ class BadNickname(ValueError):
 
 def normalise(nick: str) -> str:
     """Return the nickname as it is shown and stored: NFKC, single spaces, none around it."""
-    nick = unicodedata.normalize("NFKC", nick)
+    nick = unicodedata.normalize("NFKC", nick.strip())  # spaces around it are no part of it
     if INVISIBLE.search(nick):
         raise BadNickname("A nickname cannot contain invisible, control or direction characters.")
     return SPACES.sub(" ", nick).strip()

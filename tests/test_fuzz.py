@@ -18,7 +18,6 @@ import json
 import logging
 import secrets
 import threading
-import unicodedata
 from dataclasses import dataclass, replace
 
 import pytest
@@ -28,6 +27,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from tornado.testing import bind_unused_port
 
+from chat import nicknames
 from chat.app import make_app, shutdown
 from chat.config import Settings
 from chat.handlers import ChatSocket
@@ -47,7 +47,6 @@ MAX_TEXT = 2000  # characters of a message
 MAX_NICK = 24  # characters of a nickname
 MAX_REF = 64  # characters of a message's ref
 ROOM = "general"  # the room of a socket that names none
-CONTROL = ("Cc", "Zl", "Zp")  # the Unicode categories a nickname may not contain
 # Every documented error code but rate_limited (the test turns the limit off) and
 # unavailable (a full or failing disk, which the test's is not).
 ERROR_CODES = {
@@ -224,10 +223,11 @@ def classify_object(data: dict) -> Claim:
     if kind == "nick":
         if not isinstance(data.get("nick"), str):
             return Claim(error="bad_message")
-        nick = data["nick"].strip()
-        if not nick or len(nick) > MAX_NICK:
+        try:  # the normal form and the characters refused: docs/protocol.md, chat/nicknames.py
+            nick = nicknames.normalise(data["nick"])
+        except nicknames.BadNickname:
             return Claim(error="bad_nick")
-        if any(unicodedata.category(char) in CONTROL for char in nick):
+        if not nick or len(nick) > MAX_NICK:
             return Claim(error="bad_nick")
         return Claim(nick=nick)
     if kind == "typing":
@@ -329,13 +329,13 @@ class Fuzzer:
         self.refs: dict[tuple[str, str], int] = {}  # (nick, ref) -> the id its ack gave
         self.broadcast_ids: set[int] = set()  # ids of its messages, which the chatters must get
         self.client: Client | None = None
-        self.online: dict[str, str] = {}  # casefolded nickname -> nickname
+        self.online: dict[str, str] = {}  # nickname key (chat.nicknames) -> nickname
         self.waiting = "its welcome"  # what it is reading for, should the example time out
 
     async def connect(self) -> None:
         """Connect a fresh fuzzer socket: the first, or after the server closed the last."""
         self.client = await Client.connect(self.port, "fuzzer")
-        self.online = {nick.casefold(): nick for nick in self.client.online}
+        self.online = {nicknames.key(nick): nick for nick in self.client.online}
 
     async def close(self) -> None:
         """Close the fuzzer's socket."""
@@ -345,12 +345,12 @@ class Fuzzer:
     def follow(self, event: Event) -> None:
         """Keep track of who is online and of the fuzzer's own nickname."""
         if event["type"] == "join":
-            self.online[event["nick"].casefold()] = event["nick"]
+            self.online[nicknames.key(event["nick"])] = event["nick"]
         elif event["type"] == "leave":
-            self.online.pop(event["nick"].casefold(), None)
+            self.online.pop(nicknames.key(event["nick"]), None)
         elif event["type"] == "nick":
-            self.online.pop(event["old"].casefold(), None)
-            self.online[event["nick"].casefold()] = event["nick"]
+            self.online.pop(nicknames.key(event["old"]), None)
+            self.online[nicknames.key(event["nick"])] = event["nick"]
             if event["old"] == self.client.nick:
                 self.client.nick = event["nick"]
 
@@ -444,7 +444,7 @@ class Fuzzer:
                     self.refs[(nick, claim.ref)] = event["id"]
         elif claim.silent or claim.nick == nick:  # typing, or renaming to one's own nick
             assert answer == [], f"{frame!r} gets no answer: {answer}"
-        elif claim.nick.casefold() != nick.casefold() and claim.nick.casefold() in online:
+        elif (wanted := nicknames.key(claim.nick)) != nicknames.key(nick) and wanted in online:
             assert_error(frame, answer, "nick_taken")
         else:
             expected = {"type": "nick", "old": nick, "nick": claim.nick}
