@@ -63,12 +63,13 @@ def parse_settings(argv: list[str]) -> Settings:
                         help="SQLite file that keeps the history across restarts "
                              "(default: chat.db next to run.py; :memory: keeps nothing)")
     parser.add_argument("--rate", type=in_range(float, 0), default=defaults.rate,
-                        help="messages a second one connection may send on average; "
-                             "0 turns the limit off (default: %(default)s)")
+                        help="messages a second one address may send on average, over all "
+                             "its connections; 0 turns the limit off (default: %(default)s)")
     parser.add_argument("--burst", type=in_range(int, 1), default=defaults.burst,
-                        help="messages one connection may send at once (default: %(default)s)")
+                        help="messages one address may send at once (default: %(default)s)")
     parser.add_argument("--max-per-ip", type=in_range(int, 0), default=defaults.max_per_ip,
-                        help="open connections allowed from one address; 0 = no cap "
+                        help="open chat connections allowed from one address, and new ones "
+                             "(twice this at once, then one a second); 0 = no cap "
                              "(default: %(default)s)")
     parser.add_argument("--max-connections", type=in_range(int, 0), default=None,
                         help="open connections in all; past it a newcomer gets HTTP 503; "
@@ -101,7 +102,8 @@ def parse_settings(argv: list[str]) -> Settings:
                         help="worker processes sharing the port, 0 = one per core; more "
                              "than 1 needs --redis (default: %(default)s)")
     parser.add_argument("--history-cap", type=in_range(int, 1), default=defaults.history_cap,
-                        help="messages Redis keeps per room (default: %(default)s)")
+                        help="messages kept per room, in SQLite or Redis; the oldest go "
+                             "first (default: %(default)s)")
     parser.add_argument("--presence-timeout", type=in_range(float, 1),
                         default=defaults.presence_timeout,
                         help="seconds after which the people of a node that stopped "
