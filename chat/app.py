@@ -20,6 +20,7 @@ from chat.cluster import RedisHub
 from chat.config import ROOT, Settings
 from chat.handlers import ChatSocket, InviteHandler, PageHandler
 from chat.hub import Hub, LocalHub
+from chat.occasional import OccasionalWarning
 from chat.pinger import Pinger
 from chat.qrcodes import QRCodes
 from chat.ratelimit import AddressBuckets
@@ -46,6 +47,7 @@ def make_app(settings: Settings) -> tornado.web.Application:
     joins = AddressBuckets(JOIN_RATE if settings.max_per_ip else 0, 2 * settings.max_per_ip)
     socket_options = {
         "hub": hub, "limits": settings, "joins": joins,
+        "refusals": OccasionalWarning(logging.getLogger("chat.handlers")),
         "frames": AddressBuckets(settings.rate, settings.burst),
     }
     timeout = settings.ping_interval if settings.ping_timeout is None else settings.ping_timeout

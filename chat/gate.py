@@ -23,11 +23,9 @@ with an accept handler of its own:
 import copy
 import errno
 import logging
-import math
 import resource
 import socket
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -39,6 +37,7 @@ from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream
 
 from chat.config import Settings
+from chat.occasional import OccasionalWarning
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,6 @@ log = logging.getLogger(__name__)
 PAGE_CONNECTIONS = 10
 RESERVE = 32  # descriptors never given to clients, at least: the database, Redis, logs, files
 PAUSE = 1.0  # seconds without accepting once the process is out of descriptors
-REPORT_EVERY = 5.0  # seconds between two warnings of the same kind
 ACCEPT_BATCH = 128  # connections accepted per turn of the loop at most, so nothing else starves
 OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 # Linux's accept() reports the network errors of the connection it was about to return:
@@ -133,28 +131,6 @@ class Gate:
         self.open -= 1
 
 
-class OccasionalWarning:
-    """Log a warning at most once every `interval` seconds, and how many were held back."""
-
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = interval
-        self.clock = clock
-        self.last = -math.inf
-        self.held_back = 0
-
-    def warn(self, message: str, *args: object) -> None:
-        """Log `message % args` now, or count it if the last warning was too recent."""
-        now = self.clock()
-        if now - self.last < self.interval:
-            self.held_back += 1
-            return
-        if self.held_back:
-            message += " (and %d more times since the last warning)"
-            args += (self.held_back,)
-        log.warning(message, *args)
-        self.last, self.held_back = now, 0
-
-
 class CountedStream(IOStream):
     """A client's stream that gives its place at the gate back when its socket closes."""
 
@@ -192,9 +168,9 @@ class GatedServer(HTTPServer):
         self.listening: list[socket.socket] = []
         self.io_loop: IOLoop | None = None
         self.resuming: object | None = None  # the timeout that ends a pause
-        self.over_address_cap = OccasionalWarning(REPORT_EVERY)
-        self.over_total_cap = OccasionalWarning(REPORT_EVERY)
-        self.out_of_resources = OccasionalWarning(REPORT_EVERY)
+        self.over_address_cap = OccasionalWarning(log)
+        self.over_total_cap = OccasionalWarning(log)
+        self.out_of_resources = OccasionalWarning(log)
 
     def add_sockets(self, sockets: Iterable[socket.socket]) -> None:
         """Accept connections on these listening sockets, through the gate."""

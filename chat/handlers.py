@@ -18,6 +18,7 @@ from chat.config import Settings
 from chat.frames import text_frame
 from chat.hub import Hub, Unavailable
 from chat.protocol import Event, Post, ProtocolError, Typing
+from chat.occasional import OccasionalWarning
 from chat.qrcodes import QRCodes
 from chat.ratelimit import AddressBuckets
 
@@ -86,16 +87,18 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
 
     # Our attributes live in slots: Tornado's own fill 27 of the 30 keys an instance
     # __dict__ can share with the others; past 30 each socket gets a 1.6 KB dict of its own.
-    __slots__ = ("hub", "limits", "frames", "joins", "nick", "holder", "replaced", "outgoing",
+    __slots__ = ("hub", "limits", "frames", "joins", "refusals", "nick", "holder", "replaced", "outgoing",
                  "unsent", "typing_relayed_at", "room", "answered", "ping_payload")
 
     def initialize(
-        self, hub: Hub, limits: Settings, frames: AddressBuckets, joins: AddressBuckets
+        self, hub: Hub, limits: Settings, frames: AddressBuckets, joins: AddressBuckets,
+        refusals: OccasionalWarning,
     ) -> None:
         self.hub = hub  # LocalHub, or RedisHub in a cluster: rooms, nicknames, history
         self.limits = limits
         self.frames = frames  # each address's frames, whichever connection sends them
         self.joins = joins  # each address's new connections
+        self.refusals = refusals  # the log line for refused handshakes, now and then
         self.nick: str | None = None
         self.holder = secrets.token_hex(8)  # names this connection to the hub, cluster-wide
         self.replaced = False  # a newer connection from the same page took over
@@ -112,12 +115,13 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         cap = self.limits.max_per_ip
         address = self.request.remote_ip
         if cap and sum(waiter.request.remote_ip == address for waiter in self.everyone()) >= cap:
-            log.warning("Refused a connection from %s: already %d open", address, cap)
+            self.refusals.warn("Refused a connection from %s: already %d open", address, cap)
             raise tornado.web.HTTPError(
                 429, reason=f"Too many connections from your address (at most {cap})"
             )
         retry_after = math.ceil(self.joins.take(address))
         if retry_after:  # "connect, close" in a loop: every join and leave reaches everyone
+            self.refusals.warn("Refused a connection from %s: connecting too often", address)
             too_many(self, retry_after,
                      f"Too many new connections from your address; try again in {retry_after} s")
 

@@ -14,10 +14,11 @@ from tornado.websocket import websocket_connect
 
 from chat.config import Settings
 from chat.gate import (
-    PAGE_CONNECTIONS, REPORT_EVERY, Gate, OccasionalWarning, Refusal, connection_cap,
+    PAGE_CONNECTIONS, Gate, Refusal, connection_cap,
     make_server,
 )
 from chat.handlers import ChatSocket
+from chat.occasional import REPORT_EVERY, OccasionalWarning
 from conftest import next_event
 from servers import ChatServer, LimitedChatServer, free_port
 
@@ -70,7 +71,7 @@ def test_a_refusal_is_one_short_complete_http_response():
 def test_warnings_come_once_per_interval_and_count_the_ones_held_back(caplog):
     """Within the interval warnings are held back; the next one says how many."""
     now = [0.0]
-    warning = OccasionalWarning(5.0, clock=lambda: now[0])
+    warning = OccasionalWarning(logging.getLogger("chat.gate"), 5.0, clock=lambda: now[0])
     with caplog.at_level(logging.WARNING, logger="chat.gate"):
         for moment in (0.0, 1.0, 4.9, 5.0, 6.0):
             now[0] = moment
