@@ -54,7 +54,7 @@ async def test_since_from_a_lost_history_says_reset(connect):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("since", ["abc", "-1", "1.5", "٣"])
+@pytest.mark.parametrize("since", ["abc", "-1", "1.5", "٣", "²", "9" * 5000])
 async def test_a_since_that_is_not_an_id_is_ignored(connect, since):
     """A since that is not a whole number gives the usual recent history."""
     ada, _ = await connect(nick="ada")
