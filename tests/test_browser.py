@@ -36,6 +36,9 @@ CHROMIUM_ARGS = [
 ]
 RECONNECT_TIMEOUT = 15_000  # ms: the page's back-off is at most 10 s between tries
 RESTARTING = "Server restarting — reconnecting…"  # the status after close code 1001
+STORE_LATER = "The server could not store your message yet; the page will send it again."
+NOT_STORED_YET = "not stored yet, will retry…"  # the label of a message refused `unavailable`
+REDIS_BACK_TIMEOUT = 20_000  # ms: the page's next try, and the node's resubscription to Redis
 XSS = "<img src=x onerror=alert(1)>"
 CLOCK = re.compile(r"^\d{1,2}[:.]\d{2}")  # a local time of day: 14:03, 2:03 PM, 14.03
 PHONE = {"width": 360, "height": 740}
@@ -315,6 +318,40 @@ def test_two_people_on_two_nodes_of_a_cluster_chat(
     for page in (ada, bob):
         expect(messages(page).locator(".text")).to_have_text(["hi", "hello from node A"])
     expect(pending(ada)).to_have_count(0)  # acknowledged through Redis
+
+
+def test_messages_refused_while_redis_is_away_are_sent_again_in_order(
+    start_server: Callable[..., ChatServer], open_page: Callable[..., Page], tmp_path: Path
+) -> None:
+    """`unavailable` keeps a message pending and the page sends it again until it is stored:
+    each arrives once, in order, and one typed after Redis is back does not overtake it."""
+    redis = RedisServer(tmp_path / "persistent", persist=True)  # a restart keeps what it stored
+    redis.start()
+    try:
+        node = start_server("--redis", redis.url)
+        ada = join(open_page(), node, "ada")
+        bob = join(open_page(), node, "bob")
+        say(ada, "before")
+        expect(messages(bob).locator(".text")).to_have_text(["before"])
+
+        redis.stop()
+        say(ada, "during 1")
+        expect(ada.get_by_role("alert")).to_have_text(STORE_LATER)
+        expect(pending(ada).locator(".sending")).to_have_text([NOT_STORED_YET])
+        say(ada, "during 2")  # waits behind "during 1"
+        expect(pending(ada).locator(".text")).to_have_text(["during 1", "during 2"])
+
+        redis.start()  # same port, same append-only file
+        say(ada, "after")  # before the page's next try: it must still come last
+        said = ["before", "during 1", "during 2", "after"]
+        for page in (ada, bob):
+            expect(messages(page).locator(".text")).to_have_text(said, timeout=REDIS_BACK_TIMEOUT)
+        expect(pending(ada)).to_have_count(0)
+        expect(ada.get_by_role("alert")).to_be_hidden()  # nothing waits any more
+        carol = join(open_page(), node, "carol")  # the history holds each message once
+        expect(messages(carol).locator(".text")).to_have_text(said)
+    finally:
+        redis.stop()
 
 
 def test_html_in_a_message_is_shown_as_text(
