@@ -4,7 +4,9 @@ It prints the room's events as lines and sends each typed line as a message
 (docs/protocol.md). Every message carries a `ref` and waits in an outbox until
 the server acknowledges it; when the connection drops, the client reconnects
 with back-off, resumes with `since` and sends the outbox again, so each line
-is delivered exactly once. Formatting and the outbox do no I/O;
+is delivered exactly once. A message the server could not take yet (the rate
+limit, or `unavailable`: it could not store it) is sent again later, before
+anything typed after it. Formatting and the outbox do no I/O;
 `TerminalChat` owns the socket; `main` wires stdin and stdout to it.
 """
 
@@ -42,8 +44,12 @@ MAX_FRAME = 64 * 1024  # the server closes the connection (1009) on a bigger fra
 MAX_INCOMING = 64 * 1024 * 1024
 FIRST_DELAY = 0.5  # seconds before the first reconnection attempt, doubling...
 LONGEST_DELAY = 10.0  # ...up to this
+STORE_FIRST_DELAY = 1.0  # seconds before a message the server could not store goes again...
+STORE_LONGEST_DELAY = 30.0  # ...doubling while it still cannot, up to this
 CONNECT_TIMEOUT = 5.0
 REPLACED = 4001  # another connection with our session took our nickname
+# Our own sentence for `unavailable`: the server's wording may change.
+NOT_STORED = "! The server could not store your message yet; it will be sent again. (unavailable)"
 CLOSE_REASONS = {
     1001: "the server is going away",
     1012: "the server restarted",
@@ -94,6 +100,11 @@ def welcome_lines(event: Event, room: str | None) -> list[str]:
     return lines
 
 
+def back_off(failures: int, first: float, longest: float) -> float:
+    """Return the longest pause after this many failures in a row: `first`, doubling, capped."""
+    return min(first * 2 ** min(failures, 32), longest)
+
+
 def messages(count: int) -> str:
     """Return "1 message" or "N messages"."""
     return f"{count} message" if count == 1 else f"{count} messages"
@@ -126,15 +137,16 @@ def socket_address(text: str) -> str:
 class Outbox:
     """Messages typed but not yet acknowledged, by ref, in the order they were typed.
 
-    The rate limit may hold some back: they go again one at a time, oldest
-    first, so the room sees them in the order they were typed.
+    The rate limit, or a server that cannot store them yet, may hold some back:
+    they go again one at a time, oldest first, so the room sees them in the
+    order they were typed.
     """
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.count = 0
         self.pending: dict[str, str] = {}  # ref -> text, oldest first
-        self.held: set[str] = set()  # refused by the rate limit, to send again
+        self.held: set[str] = set()  # refused for now (rate_limited, unavailable), to send again
         self.retrying: str | None = None  # the held message sent again, not yet answered
 
     def __len__(self) -> int:
@@ -163,7 +175,7 @@ class Outbox:
         return self.pending.pop(ref, None) is not None
 
     def hold(self, ref: str) -> None:
-        """Keep a message back until the rate limit lets it through."""
+        """Keep a message back until it may be sent again."""
         self.held.add(ref)
         if self.retrying == ref:
             self.retrying = None
@@ -219,7 +231,8 @@ class TerminalChat:
         self.stopping = asyncio.Event()
         self.all_delivered = asyncio.Event()
         self.all_delivered.set()
-        self.retry: asyncio.TimerHandle | None = None
+        self.retry: asyncio.Task[None] | None = None  # the pause before a held message goes again
+        self.unstored = 0  # pauses for `unavailable` since the last ack: each one twice as long
 
     async def run(self) -> int:
         """Chat until the input ends, /quit or stop(); return 0 if all typed was delivered."""
@@ -227,6 +240,7 @@ class TerminalChat:
         try:
             await self._stay_connected()
         finally:
+            self._cancel_retry()
             reader.cancel()
             await asyncio.wait([reader])
         if self.failure:
@@ -302,9 +316,11 @@ class TerminalChat:
         """Wait `seconds`, unless stop() comes first."""
         pause = asyncio.ensure_future(self.wait(seconds))
         stopped = asyncio.ensure_future(self.stopping.wait())
-        await asyncio.wait([pause, stopped], return_when=asyncio.FIRST_COMPLETED)
-        for waiter in (pause, stopped):
-            waiter.cancel()
+        try:
+            await asyncio.wait([pause, stopped], return_when=asyncio.FIRST_COMPLETED)
+        finally:  # cancelled too (a retry made useless by a reconnect): leave nothing waiting
+            for waiter in (pause, stopped):
+                waiter.cancel()
         await asyncio.wait([pause, stopped])
 
     async def _read_input(self) -> None:
@@ -390,6 +406,7 @@ class TerminalChat:
             case "message":
                 self._show(event)
             case "ack":
+                self.unstored = 0  # the server stores again
                 self._answered(event.get("ref"))
             case "error":
                 self._refused(event)
@@ -433,14 +450,18 @@ class TerminalChat:
         self.write(f"* {visible(old)} is now {visible(new)}")
 
     def _refused(self, event: Event) -> None:
-        """Hold a rate-limited message for later; show any other error, dropping its message."""
+        """Hold a message refused for now, to send again later; show any other error, and drop."""
         ref = event.get("ref")
-        if event.get("code") == "rate_limited" and isinstance(ref, str) and ref in self.outbox:
-            self.outbox.hold(ref)
-            self._retry_after(event.get("retry_after"))
-            return
         if isinstance(ref, str) and ref not in self.outbox:
             return  # about a message already answered for (a re-send's twin)
+        code = event.get("code")
+        if isinstance(ref, str) and code in ("rate_limited", "unavailable"):
+            self.outbox.hold(ref)
+            if code == "rate_limited":
+                self._retry_after(event.get("retry_after"))
+            else:
+                self._not_stored()
+            return
         self.write(error_line(event))
         if isinstance(ref, str):
             self._answered(ref)
@@ -458,10 +479,28 @@ class TerminalChat:
 
     def _retry_after(self, seconds: object) -> None:
         """Send the oldest held message again once the rate limit allows."""
-        if self.retry is not None:
-            return
         delay = seconds if isinstance(seconds, int | float) and 0 <= seconds <= 60 else 1.0
-        self.retry = asyncio.get_running_loop().call_later(delay, self._release)
+        self._retry_in(delay)
+
+    def _not_stored(self) -> None:
+        """Say once that the server could not store it; send it again after a doubling pause."""
+        if self.retry is not None:  # a pause is running: its re-send comes first
+            return
+        if self.unstored == 0:
+            self.write(NOT_STORED)
+        longest = back_off(self.unstored, STORE_FIRST_DELAY, STORE_LONGEST_DELAY)
+        self.unstored += 1
+        self._retry_in(random.uniform(longest / 2, longest))  # jitter: Redis back, not stampeded
+
+    def _retry_in(self, seconds: float) -> None:
+        """Send the oldest held message again after `seconds`, unless a pause already runs."""
+        if self.retry is None:
+            self.retry = asyncio.ensure_future(self._release_after(seconds))
+
+    async def _release_after(self, seconds: float) -> None:
+        """Wait (unless stopped), then send the oldest held message again."""
+        await self._pause(seconds)
+        self._release()
 
     def _release(self) -> None:
         """Send the oldest held message again."""

@@ -17,9 +17,18 @@ from tornado.tcpclient import TCPClient
 from tornado.tcpserver import TCPServer
 from tornado.websocket import websocket_connect
 
-from chat.client import Outbox, TerminalChat, main, message_lines
+from chat.client import (
+    STORE_FIRST_DELAY,
+    STORE_LONGEST_DELAY,
+    Outbox,
+    TerminalChat,
+    back_off,
+    main,
+    message_lines,
+)
 from chat.config import Settings
 from conftest import next_event, send
+from redis_server import RedisServer
 from servers import ROOT, ChatServer, free_port
 
 CLOCK = r"\d\d:\d\d"
@@ -312,6 +321,66 @@ async def test_reconnects_with_since_and_delivers_what_was_typed_offline_once(se
         cy.close()
 
 
+@pytest.mark.gen_test(timeout=60)
+async def test_lines_refused_while_redis_is_away_are_sent_again_in_order(tmp_path):
+    """`unavailable` keeps a line in the outbox and sends it again, after pauses that double,
+    until stored: once each, in order, and a line typed after Redis is back waits its turn."""
+    pauses: asyncio.Queue[float] = asyncio.Queue()  # how long each pause the client asked for
+    end_pause: asyncio.Queue[None] = asyncio.Queue()  # the test ends each one while Redis is away
+    redis_back = asyncio.Event()  # from then on, pauses end at once
+
+    async def pause_as_the_test_says(seconds: float) -> None:
+        pauses.put_nowait(seconds)
+        if not redis_back.is_set():
+            await end_pause.get()
+
+    redis = RedisServer(tmp_path / "persistent", persist=True)  # a restart keeps what it stored
+    node = ChatServer(free_port(), tmp_path / "node.log", "--redis", redis.url)
+    await in_thread(redis.start)
+    bob = cy = None
+    try:
+        await in_thread(node.start)
+        socket_url = f"ws://127.0.0.1:{node.port}/ws"
+        bob = await websocket_connect(socket_url + "?nick=bob")
+        terminal = Terminal(socket_url, "ada", wait=pause_as_the_test_says)
+        async with running(terminal):
+            await terminal.next_line("connected")
+            terminal.type("before")
+            assert (await next_event(bob, "message"))["text"] == "before"
+            await terminal.chat.delivered()
+
+            await in_thread(redis.stop)
+            terminal.type("during 1")
+            assert await terminal.next_line("^!") == (
+                "! The server could not store your message yet; it will be sent again."
+                " (unavailable)"
+            )
+            assert 0.5 <= await pauses.get() <= 1.0  # about a second (with jitter)
+            terminal.type("during 2")  # held behind "during 1"
+            end_pause.put_nowait(None)  # "during 1" goes again, and is refused again
+            assert 1.0 <= await pauses.get() <= 2.0  # twice as long
+            await in_thread(redis.start)  # same port, same append-only file
+            terminal.type("after")  # typed before the client tries again: it must come last
+            redis_back.set()
+            end_pause.put_nowait(None)
+            said = ["during 1", "during 2", "after"]
+            assert [(await next_event(bob, "message"))["text"] for _ in said] == said
+            await terminal.chat.delivered()
+            cy = await websocket_connect(socket_url + "?nick=cy&since=0")
+            history = (await next_event(cy, "welcome"))["history"]
+            assert [message["text"] for message in history] == ["before", *said]  # once each
+            assert [line for line in terminal.printed if line.startswith("!")] == [
+                "! The server could not store your message yet; it will be sent again."
+                " (unavailable)"
+            ]  # said once, not once per try
+    finally:
+        for ws in (bob, cy):
+            if ws is not None:
+                ws.close()
+        await in_thread(node.stop)
+        await in_thread(redis.stop)
+
+
 @pytest.mark.gen_test(timeout=20)
 async def test_the_command_echoes_a_piped_line_and_exits_0_at_eof(http_server, http_port):
     """`python -m chat.client` prints a line piped to its stdin as `HH:MM ada: ...`; EOF exits 0."""
@@ -404,3 +473,10 @@ def test_outbox_sends_held_messages_again_oldest_first_one_at_a_time():
     assert json.loads(outbox.frame(third)) == {"type": "message", "text": "3", "ref": "p-3"}
     assert outbox.restart() == [first, third]
     assert not outbox.must_wait()
+
+
+def test_a_message_the_server_cannot_store_waits_1_s_doubling_to_30_s():
+    """The pauses before sending an `unavailable` message again: 1, 2, 4... seconds, at most 30."""
+    pauses = [back_off(failures, STORE_FIRST_DELAY, STORE_LONGEST_DELAY) for failures in range(8)]
+    assert pauses == [1, 2, 4, 8, 16, 30, 30, 30]
+    assert back_off(10_000, STORE_FIRST_DELAY, STORE_LONGEST_DELAY) == 30  # no overflow
