@@ -49,13 +49,17 @@ const state = {
   audio: null,       // the AudioContext for the beep, made once the person allows sound
 };
 
-// A random, secret name for this page load. Our refs start with it, so they
-// never repeat those of an earlier load with the same nickname; and the socket
-// URL carries it, so when we reconnect while the server still holds our old,
-// silently dead connection, the new one takes over our nickname instead of
-// becoming "ada-2". Not crypto.randomUUID: browsers only offer it on https
-// pages, and a classroom chat is served over plain http.
+// A random, secret name for this page load. The socket URL carries it, so when
+// we reconnect while the server still holds our old, silently dead connection,
+// the new one takes over our nickname instead of becoming "ada-2". Whoever
+// knows it could take over our nickname too, so it goes nowhere else. Not
+// crypto.randomUUID: browsers only offer it on https pages, and a classroom
+// chat is served over plain http.
 const PAGE_SESSION = randomHex(16);
+// Our refs start with a random prefix of their own, so they never repeat those
+// of an earlier load with the same nickname. Refs are stored with the messages
+// (and name keys in a cluster's Redis): the session must not be in them.
+const REF_PREFIX = randomHex(8);
 
 function randomHex(byteCount) {
   const bytes = crypto.getRandomValues(new Uint8Array(byteCount));
@@ -199,7 +203,7 @@ function send(command) {
 // Each room has its own outbox (rooms.js says why).
 function queueMessage(text) {
   state.typed += 1;
-  const entry = { ref: `c-${PAGE_SESSION}-${state.typed}`, text, item: pendingItem(text) };
+  const entry = { ref: `c-${REF_PREFIX}-${state.typed}`, text, item: pendingItem(text) };
   here().outbox.push(entry);
   appendToList(entry.item);
   // While we wait out a rate limit, the retry sends it, after the older ones.

@@ -9,12 +9,15 @@ test_screenshots_of_a_conversation also saves the README's pictures when asked:
 docs/screenshot-desktop.png and docs/screenshot-phone.png.
 """
 
+import contextlib
 import os
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import zxingcpp
@@ -521,6 +524,27 @@ def test_rate_limited_messages_are_sent_again_in_order(
         expect(messages(page).locator(".text")).to_have_text(fast)
     expect(pending(ada)).to_have_count(0)
     expect(composer(ada)).to_have_value("")  # rate_limited is not a refusal: nothing comes back
+
+
+def test_refs_do_not_carry_the_secret_session(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """The refs the page sends, stored in the database, share nothing with its socket's session."""
+    ada = join(keep_sockets(open_page()), server, "ada")
+    for text in ("one", "two"):
+        say(ada, text)
+    expect(messages(ada).locator(".text")).to_have_text(["one", "two"])
+    expect(pending(ada)).to_have_count(0)  # acknowledged: the rows are in the file
+
+    socket_url = ada.evaluate("() => window.testSockets.at(-1).url")
+    [session] = parse_qs(urlsplit(socket_url).query)["session"]
+    with contextlib.closing(sqlite3.connect(server.log_path.with_name("chat.db"))) as db:
+        refs = [ref for (ref,) in db.execute("SELECT ref FROM messages ORDER BY id")]
+    assert len(refs) == 2 and len(set(refs)) == 2
+    assert len(session) >= 16
+    for ref in refs:
+        assert session not in ref
+        assert session[:8] not in ref and session[-8:] not in ref  # nor a part of it
 
 
 def test_refused_message_comes_back_to_the_composer(

@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import re
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -147,6 +148,25 @@ async def test_refused_lines_print_the_error_and_leave_the_outbox(http_server, h
             "! The message is 101 characters long; the limit is 100. (too_long)"
         )
         assert len(terminal.chat.outbox) == 0
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_refs_do_not_carry_the_secret_session(http_server, http_port, settings):
+    """The refs the client sends, as the server stored them, share nothing with its session."""
+    terminal = Terminal(f"ws://127.0.0.1:{http_port}/ws", "ada")
+    async with running(terminal):
+        await terminal.next_line("connected")
+        for text in ("one", "two"):
+            terminal.type(text)
+        await terminal.next_line("ada: two")
+        await terminal.chat.delivered()  # acknowledged: the rows are in the file
+    session = terminal.chat.session
+    with contextlib.closing(sqlite3.connect(settings.db)) as db:
+        refs = [ref for (ref,) in db.execute("SELECT ref FROM messages ORDER BY id")]
+    assert len(refs) == 2 and len(set(refs)) == 2
+    for ref in refs:
+        assert session not in ref
+        assert session[:8] not in ref and session[-8:] not in ref  # nor a part of it
 
 
 @pytest.mark.gen_test(timeout=10)
