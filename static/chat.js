@@ -299,12 +299,12 @@ function handleEvent(event) {
       break;
     case "join":
       addPerson(event.nick);
-      addSystemLine(`${event.nick} joined`);
+      addSystemLine(nickName(event.nick), " joined");
       break;
     case "leave":
       removePerson(event.nick);
       stoppedTyping(event.nick);
-      addSystemLine(`${event.nick} left`);
+      addSystemLine(nickName(event.nick), " left");
       break;
     case "rooms":
       onRoomsChanged(event.rooms);
@@ -330,7 +330,7 @@ function onWelcome(event) {
   state.nick = event.nick;
   state.typingSentAt = 0;  // a new connection: the room has not heard us typing
   adoptRoomName(event.room);
-  setStatus("connected", `Connected as ${state.nick}`);
+  setStatus("connected", "Connected as ", nickName(state.nick));
   if (state.resuming && !event.reset) {
     catchUp(event);
   } else {
@@ -360,11 +360,11 @@ function onRenamed(event) {
   if (event.old === state.nick) {
     state.nick = event.nick;
     remember(event.nick);
-    setStatus("connected", `Connected as ${state.nick}`);
+    setStatus("connected", "Connected as ", nickName(state.nick));
   }
   renamePerson(event.old, event.nick);  // after: so our own entry keeps its "me" mark
   stoppedTyping(event.old);
-  addSystemLine(`${event.old} is now ${event.nick}`);
+  addSystemLine(nickName(event.old), " is now ", nickName(event.nick));
 }
 
 // A message as it happens (not from a welcome's history).
@@ -401,8 +401,9 @@ function pendingItem(text) {
   return item;
 }
 
-function addSystemLine(text) {
-  appendToList(textElement("li", "system", text));
+// A line about the room: text, with nicknames as <bdi> elements (nickName).
+function addSystemLine(...parts) {
+  appendToList(sentence("li", "system", ...parts));
 }
 
 // Follow new messages only if the reader was already at the bottom, so
@@ -459,9 +460,10 @@ function renderOnline() {
   $("online-count").textContent = state.online.length;
 }
 
-function setStatus(kind, text) {
+// The connection's state, in text and, for our nickname, a <bdi> (nickName).
+function setStatus(kind, ...parts) {
   $("status").dataset.state = kind;
-  $("status").textContent = text;
+  $("status").replaceChildren(...parts);
 }
 
 function showNotice(text) {

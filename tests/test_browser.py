@@ -357,6 +357,50 @@ def test_messages_refused_while_redis_is_away_are_sent_again_in_order(
         redis.stop()
 
 
+def isolated(element: Locator) -> list[str]:
+    """Return the texts of the <bdi> elements in this element (or of itself, if it is one)."""
+    return element.evaluate(
+        """(element) => element.matches("bdi") ? [element.textContent]
+            : [...element.querySelectorAll("bdi")].map((bdi) => bdi.textContent)"""
+    )
+
+
+def test_every_nickname_shown_is_isolated_from_the_words_around_it(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """A Hebrew or Arabic nickname sits in its own <bdi> wherever it shows (notices, the online
+    list, messages, typing, the status), so it cannot reorder "joined" or what follows it."""
+    ada = join(open_page(), server, "ada")
+    hebrew = join(open_page(), server, "עדה")
+    expect(status(hebrew)).to_have_text("Connected as עדה")
+    assert isolated(status(hebrew)) == ["עדה"]
+
+    joined = ada.get_by_test_id("messages").locator(".system").last
+    expect(joined).to_have_text("עדה joined")
+    assert isolated(joined) == ["עדה"]
+    assert joined.evaluate("(line) => line.lastChild.nodeType === Node.TEXT_NODE")  # text only
+    expect(online(ada)).to_have_text(["ada", "עדה"])
+    assert isolated(online(ada).last) == ["עדה"]
+
+    composer(hebrew).press_sequentially("שלום")
+    expect(typing(ada)).to_have_text("עדה is typing…")
+    assert isolated(typing(ada)) == ["עדה"]
+    composer(hebrew).press("Enter")
+    expect(messages(ada).locator(".text")).to_have_text(["שלום"])
+    assert isolated(messages(ada).locator(".nick")) == ["עדה"]
+
+    hebrew.get_by_text("Change nickname").click()
+    hebrew.get_by_label("New nickname").fill("علي")
+    hebrew.get_by_role("button", name="Change").click()
+    renamed = ada.get_by_test_id("messages").locator(".system").last
+    expect(renamed).to_have_text("עדה is now علي")
+    assert isolated(renamed) == ["עדה", "علي"]
+    hebrew.close()
+    left = ada.get_by_test_id("messages").locator(".system").last
+    expect(left).to_have_text("علي left")
+    assert isolated(left) == ["علي"]
+
+
 def test_html_in_a_message_is_shown_as_text(
     server: ChatServer, open_page: Callable[..., Page]
 ) -> None:
