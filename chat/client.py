@@ -50,6 +50,9 @@ CONNECT_TIMEOUT = 5.0
 REPLACED = 4001  # another connection with our session took our nickname
 # Our own sentence for `unavailable`: the server's wording may change.
 NOT_STORED = "! The server could not store your message yet; it will be sent again. (unavailable)"
+# First Strong Isolate ... Pop Directional Isolate: a nickname's own direction stays between
+# them, so a right-to-left name cannot reorder what follows it on the line.
+ISOLATE, END_ISOLATE = "\u2068", "\u2069"
 CLOSE_REASONS = {
     1001: "the server is going away",
     1012: "the server restarted",
@@ -65,6 +68,12 @@ def visible(text: str) -> str:
     )
 
 
+def name(nick: object, own: str | None = None) -> str:
+    """Return a nickname to print: escaped and, unless it is ours, isolated (FSI ... PDI)."""
+    nick = str(nick)
+    return visible(nick) if nick == own else f"{ISOLATE}{visible(nick)}{END_ISOLATE}"
+
+
 def clock(ts: object) -> str:
     """Return HH:MM in local time for a server timestamp in Unix milliseconds."""
     seconds = ts / 1000 if isinstance(ts, int | float) and not isinstance(ts, bool) else time.time()
@@ -74,9 +83,9 @@ def clock(ts: object) -> str:
         return "--:--"
 
 
-def message_lines(event: Event) -> list[str]:
+def message_lines(event: Event, own: str | None = None) -> list[str]:
     """Return a message as `HH:MM nick: text`, its further lines indented under the text."""
-    prefix = f"{clock(event.get('ts'))} {visible(str(event.get('nick', '?')))}: "
+    prefix = f"{clock(event.get('ts'))} {name(event.get('nick', '?'), own)}: "
     lines = str(event.get("text", "")).splitlines() or [""]
     indent = " " * len(prefix)
     return [prefix + visible(lines[0])] + [indent + visible(line) for line in lines[1:]]
@@ -89,9 +98,10 @@ def error_line(event: Event) -> str:
 
 def welcome_lines(event: Event, room: str | None) -> list[str]:
     """Return the welcome as lines: room, nickname and who is online; then any reset or gap."""
-    online = ", ".join(visible(str(nick)) for nick in event.get("online") or [])
+    own = str(event.get("nick"))
+    online = ", ".join(name(nick, own) for nick in event.get("online") or [])
     room = visible(str(event.get("room") or room or "general"))
-    lines = [f"* connected to #{room} as {visible(str(event.get('nick')))}; online: {online}"]
+    lines = [f"* connected to #{room} as {visible(own)}; online: {online}"]
     if event.get("reset"):
         lines.append("* the server lost its history: message numbers start again")
     if event.get("truncated"):
@@ -412,7 +422,7 @@ class TerminalChat:
                 self._refused(event)
             case "join" | "leave" if event.get("nick") != self.nick:  # the welcome said we are in
                 verb = "joined" if event["type"] == "join" else "left"
-                self.write(f"* {visible(str(event.get('nick')))} {verb}")
+                self.write(f"* {name(event.get('nick'))} {verb}")
             case "nick":
                 self._renamed(event)
             # typing, rooms and anything newer than this client: not worth a line
@@ -439,15 +449,17 @@ class TerminalChat:
             if self.last_id is not None and message_id <= self.last_id:
                 return
             self.last_id = message_id
-        for line in message_lines(event):
+        for line in message_lines(event, self.nick):
             self.write(line)
 
     def _renamed(self, event: Event) -> None:
         """Print a nickname change, and remember ours for the next connection."""
         old, new = str(event.get("old")), str(event.get("nick"))
-        if old == self.nick:
+        if old == self.nick:  # ours: printed as it is, as our nickname always is
             self.nick = new
-        self.write(f"* {visible(old)} is now {visible(new)}")
+            self.write(f"* {visible(old)} is now {visible(new)}")
+        else:
+            self.write(f"* {name(old)} is now {name(new)}")
 
     def _refused(self, event: Event) -> None:
         """Hold a message refused for now, to send again later; show any other error, and drop."""

@@ -33,6 +33,7 @@ from redis_server import RedisServer
 from servers import ROOT, ChatServer, free_port
 
 CLOCK = r"\d\d:\d\d"
+BOB = "\u2068bob\u2069"  # someone else's nickname as printed: isolated between FSI and PDI
 
 
 class Terminal:
@@ -105,11 +106,11 @@ async def test_shows_the_welcome_and_messages_and_delivers_typed_lines(connect, 
     terminal = Terminal(f"ws://127.0.0.1:{http_port}/ws", "ada")
     async with running(terminal) as run:
         welcome = await terminal.next_line("connected")
-        assert welcome == "* connected to #general as ada; online: bob, ada"
-        assert await terminal.screen.get() == f"{hhmm(earlier['ts'])} bob: earlier"
+        assert welcome == f"* connected to #general as ada; online: {BOB}, ada"
+        assert await terminal.screen.get() == f"{hhmm(earlier['ts'])} {BOB}: earlier"
         await send(bob, {"type": "message", "text": "hi"})
         hi = await next_event(bob, "message")
-        assert await terminal.next_line("hi") == f"{hhmm(hi['ts'])} bob: hi"
+        assert await terminal.next_line("hi") == f"{hhmm(hi['ts'])} {BOB}: hi"
         terminal.type("hello from ada")
         mine = await next_event(bob, "message")
         assert (mine["nick"], mine["text"]) == ("ada", "hello from ada")
@@ -128,13 +129,13 @@ async def test_join_leave_and_multi_line_messages_are_printed(connect, http_port
     async with running(terminal):
         await terminal.next_line("connected")
         bob, _ = await connect("bob")
-        assert await terminal.screen.get() == "* bob joined"
+        assert await terminal.screen.get() == f"* {BOB} joined"
         await send(bob, {"type": "message", "text": "one\ntwo"})
         first = await terminal.screen.get()
-        assert re.fullmatch(f"{CLOCK} bob: one", first)
+        assert re.fullmatch(f"{CLOCK} {BOB}: one", first)
         assert await terminal.screen.get() == " " * len(first[:-3]) + "two"
         bob.close()
-        assert await terminal.screen.get() == "* bob left"
+        assert await terminal.screen.get() == f"* {BOB} left"
 
 
 @pytest.mark.gen_test(timeout=10)
@@ -316,7 +317,7 @@ async def test_reconnects_with_since_and_delivers_what_was_typed_offline_once(se
         await terminal.next_line("connected")
         bob = await websocket_connect(socket_url + "?nick=bob")
         await send(bob, {"type": "message", "text": "before"})
-        await terminal.next_line("bob: before")
+        await terminal.next_line(f"{BOB}: before")
         bob.close()
         assert await in_thread(server.stop) == 0
         assert "going away" in await terminal.next_report("reconnecting")
@@ -327,16 +328,17 @@ async def test_reconnects_with_since_and_delivers_what_was_typed_offline_once(se
         await next_event(bob, "message")
         gate.set()
         await terminal.next_line("connected")
-        assert re.fullmatch(f"{CLOCK} bob: while ada was away", await terminal.screen.get())
+        assert re.fullmatch(f"{CLOCK} {BOB}: while ada was away", await terminal.screen.get())
         assert (await next_event(bob, "message"))["text"] == "typed offline"
         await terminal.chat.delivered()
         await send(bob, {"type": "message", "text": "after"})
-        await terminal.next_line("bob: after")
+        await terminal.next_line(f"{BOB}: after")
         cy = await websocket_connect(socket_url + "?nick=cy&since=0")
         history = (await next_event(cy, "welcome"))["history"]
         said = ["bob: before", "bob: while ada was away", "ada: typed offline", "bob: after"]
         assert [f"{m['nick']}: {m['text']}" for m in history] == said
-        assert [line[6:] for line in terminal.printed if not line.startswith("*")] == said
+        shown = [line[6:] for line in terminal.printed if not line.startswith("*")]
+        assert shown == [line.replace("bob", BOB) for line in said]
         bob.close()
         cy.close()
 
@@ -466,17 +468,40 @@ def test_a_message_already_shown_is_not_shown_again_until_a_reset():
                      for n in (1, 2))
     chat.receive(welcome([first, second]))
     chat.receive(json.dumps(second))
-    assert [line.split(" ", 1)[1] for line in printed[1:]] == ["bob: m1", "bob: m2"]
+    assert [line.split(" ", 1)[1] for line in printed[1:]] == [f"{BOB}: m1", f"{BOB}: m2"]
     printed.clear()
     chat.receive(welcome([first], reset=True))
     assert printed[1] == "* the server lost its history: message numbers start again"
-    assert printed[2].endswith("bob: m1")
+    assert printed[2].endswith(f"{BOB}: m1")
+
+
+def test_other_peoples_nicknames_are_isolated_from_the_words_around_them():
+    """Others' nicknames print between FSI and PDI, so a right-to-left name cannot reorder the
+    line; our own prints as it is."""
+    printed: list[str] = []
+    chat = offline_chat(printed)
+    chat.receive(json.dumps({"type": "welcome", "nick": "ada", "online": ["ada", "עדה"],
+                             "history": []}))
+    for event in ({"type": "join", "nick": "עדה"},
+                  {"type": "message", "id": 1, "nick": "עדה", "text": "12 apples", "ts": 0},
+                  {"type": "message", "id": 2, "nick": "ada", "text": "13 pears", "ts": 0},
+                  {"type": "nick", "old": "עדה", "nick": "علي"},
+                  {"type": "leave", "nick": "علي"}):
+        chat.receive(json.dumps(event))
+    assert [re.sub(f"^{CLOCK} ", "", line) for line in printed] == [
+        "* connected to #general as ada; online: ada, \u2068עדה\u2069",
+        "* \u2068עדה\u2069 joined",
+        "\u2068עדה\u2069: 12 apples",
+        "ada: 13 pears",
+        "* \u2068עדה\u2069 is now \u2068علي\u2069",
+        "* \u2068علي\u2069 left",
+    ]
 
 
 def test_control_characters_cannot_reach_the_terminal():
     """Escape sequences in someone's text are printed as visible escapes, not obeyed."""
     lines = message_lines({"nick": "bob", "text": "\x1b[2Jhi\x07", "ts": 0})
-    assert lines[0].endswith(r"bob: \x1b[2Jhi\x07")
+    assert lines[0].endswith(BOB + r": \x1b[2Jhi\x07")
 
 
 def test_outbox_sends_held_messages_again_oldest_first_one_at_a_time():
