@@ -6,7 +6,10 @@ the server acknowledges it; when the connection drops, the client reconnects
 with back-off, resumes with `since` and sends the outbox again, so each line
 is delivered exactly once. A message the server could not take yet (the rate
 limit, or `unavailable`: it could not store it) is sent again later, before
-anything typed after it. Formatting and the outbox do no I/O;
+anything typed after it. What others send cannot drive the terminal or pass for
+another line: control, format (bidi) and separator characters print as escapes,
+their nicknames are isolated, and every further row of a message starts with a
+marker no message starts with. Formatting and the outbox do no I/O;
 `TerminalChat` owns the socket; `main` wires stdin and stdout to it.
 """
 
@@ -19,6 +22,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import sys
 import threading
@@ -53,6 +57,14 @@ NOT_STORED = "! The server could not store your message yet; it will be sent aga
 # First Strong Isolate ... Pop Directional Isolate: a nickname's own direction stays between
 # them, so a right-to-left name cannot reorder what follows it on the line.
 ISOLATE, END_ISOLATE = "\u2068", "\u2069"
+# What every further row of a message starts with, however the message or the terminal wrapped
+# it. A message's first row starts with its time ("14:05 "), a notice with "* " or "! ".
+CONTINUATION = "      │ "
+NARROWEST = 20  # columns: a narrower terminal is wrapped as if this wide
+TAB_STOP = 8
+# Characters that would drive or rearrange the terminal, or hide: controls, format characters
+# (bidi overrides and isolates, zero-width ones) and the line and paragraph separators.
+HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
 CLOSE_REASONS = {
     1001: "the server is going away",
     1012: "the server restarted",
@@ -60,12 +72,79 @@ CLOSE_REASONS = {
 }
 
 
+def shown(char: str) -> str:
+    """Return a character someone sent as printed: itself, or an escape such as \\u202e."""
+    if char == "\t" or unicodedata.category(char) not in HIDDEN:
+        return char
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def visible(text: str) -> str:
-    """Return text with control characters shown as escapes, so nobody can drive your terminal."""
-    return "".join(
-        char if char == "\t" or unicodedata.category(char) != "Cc" else f"\\x{ord(char):02x}"
-        for char in text
-    )
+    """Return text with control, format and separator characters shown as escapes, so nobody
+    can drive your terminal or reorder what it shows."""
+    return "".join(shown(char) for char in text)
+
+
+def columns(text: str) -> int:
+    """Return the most columns a terminal may give `text`: better to wrap early than late.
+
+    Wide and ambiguous East Asian characters count two, everything else one
+    (a combining mark too, though most terminals draw it in no column).
+    """
+    return sum(2 if unicodedata.east_asian_width(char) in "WFA" else 1 for char in text)
+
+
+def rows(lines: list[list[str]], width: int | None) -> list[str]:
+    """Return the rows that print these lines (each line a list of characters as shown).
+
+    Every line after the first starts with CONTINUATION. With a width (a
+    terminal), each line is also cut to fit it, and each piece cut off starts
+    with CONTINUATION too: whatever someone sends, and however it is padded,
+    no row of theirs but the first can look like the start of a message.
+    """
+    if width is None:  # a pipe: nobody wraps the lines
+        return ["".join(lines[0])] + [CONTINUATION + "".join(line) for line in lines[1:]]
+    printed: list[str] = []
+    for number, line in enumerate(lines):
+        printed += fitted(line, max(width, NARROWEST), continued=number > 0)
+    return printed
+
+
+def fitted(units: list[str], width: int, continued: bool) -> list[str]:
+    """Cut one line into rows of at most `width` columns, after a space when one is near."""
+    done: list[str] = []
+    floor = 1 if continued else 0  # how many units at the start of `row` are the marker
+    row = [CONTINUATION] if continued else []
+    used = columns(CONTINUATION) if continued else 0
+    for unit in units:
+        if unit == "\t":  # as spaces: a tab's width depends on where the terminal thinks it is
+            unit = " " * (TAB_STOP - used % TAB_STOP)
+        size = columns(unit)
+        if used + size > width and len(row) > floor:
+            # A word moves to the next row whole if it is short: a long one (Chinese has no
+            # spaces) would leave this row nearly empty, so it is cut where the row ends.
+            room = min(width - columns(CONTINUATION) - size, width // 2)
+            cut = break_after_space(row, floor, room)
+            done.append("".join(row[:cut]))
+            row, floor = [CONTINUATION, *row[cut:]], 1
+            used = columns("".join(row))
+        row.append(unit)
+        used += size
+    done.append("".join(row))
+    return done
+
+
+def break_after_space(row: list[str], floor: int, room: int) -> int:
+    """Return where to cut a full row: after its last space if what follows it takes at most
+    `room` columns, else at the row's end."""
+    for index in range(len(row) - 1, floor - 1, -1):
+        if row[index].isspace():
+            rest = row[index + 1 :]
+            return index + 1 if columns("".join(rest)) <= room else len(row)
+    return len(row)
 
 
 def name(nick: object, own: str | None = None) -> str:
@@ -83,12 +162,14 @@ def clock(ts: object) -> str:
         return "--:--"
 
 
-def message_lines(event: Event, own: str | None = None) -> list[str]:
-    """Return a message as `HH:MM nick: text`, its further lines indented under the text."""
+def message_lines(event: Event, own: str | None = None, width: int | None = None) -> list[str]:
+    """Return a message as rows: `HH:MM nick: text`, then its further lines (and, on a terminal
+    `width` columns wide, the pieces cut off to fit) after CONTINUATION."""
     prefix = f"{clock(event.get('ts'))} {name(event.get('nick', '?'), own)}: "
-    lines = str(event.get("text", "")).splitlines() or [""]
-    indent = " " * len(prefix)
-    return [prefix + visible(lines[0])] + [indent + visible(line) for line in lines[1:]]
+    text = str(event.get("text", "")).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [[shown(char) for char in line] for line in text.split("\n")]
+    lines[0] = [*prefix, *lines[0]]
+    return rows(lines, width)
 
 
 def error_line(event: Event) -> str:
@@ -222,12 +303,14 @@ class TerminalChat:
         room: str | None = None,
         wait: Callable[[float], Awaitable[None]] = asyncio.sleep,
         ping_interval: float = 20.0,
+        width: Callable[[], int | None] = lambda: None,
     ) -> None:
         self.url = url
         self.nick = nick
         self.room = room
         self.lines = lines
-        self.write = write  # chat lines: what the room said and what the server answered
+        self.write = write  # chat rows: what the room said and what the server answered
+        self.width = width  # the terminal's columns now, or None for a pipe (see rows())
         self.report = report  # connection trouble, kept apart from the chat
         self.wait = wait  # injected so tests decide when a reconnection may happen
         self.ping_interval = ping_interval
@@ -365,8 +448,8 @@ class TerminalChat:
         ref = self.outbox.add(text)
         if len(self.outbox.frame(ref).encode()) > MAX_FRAME:  # the server would hang up on it
             self.outbox.settle(ref)
-            self.write(f"! The message is too long to send: a frame holds {MAX_FRAME} bytes."
-                       " (too_long)")
+            self._print(f"! The message is too long to send: a frame holds {MAX_FRAME} bytes."
+                        " (too_long)")
             return
         self.all_delivered.clear()
         if not self.ready:
@@ -379,12 +462,12 @@ class TerminalChat:
     def _rename(self, nick: str) -> None:
         """Ask for a new nickname now, or on the next connection if we are offline."""
         if not nick:
-            self.write("! Type a nickname after /nick, e.g. /nick ada. (usage)")
+            self._print("! Type a nickname after /nick, e.g. /nick ada. (usage)")
         elif self.ready:
             self._send(json.dumps({"type": "nick", "nick": nick}, ensure_ascii=False))
         else:
             self.nick = nick
-            self.write(f"* you will ask for the nickname {visible(nick)} when reconnected")
+            self._print(f"* you will ask for the nickname {visible(nick)} when reconnected")
 
     def _send(self, frame: str) -> None:
         """Send a frame if connected; a lost one is re-sent from the outbox after reconnecting."""
@@ -422,7 +505,7 @@ class TerminalChat:
                 self._refused(event)
             case "join" | "leave" if event.get("nick") != self.nick:  # the welcome said we are in
                 verb = "joined" if event["type"] == "join" else "left"
-                self.write(f"* {name(event.get('nick'))} {verb}")
+                self._print(f"* {name(event.get('nick'))} {verb}")
             case "nick":
                 self._renamed(event)
             # typing, rooms and anything newer than this client: not worth a line
@@ -434,7 +517,7 @@ class TerminalChat:
         if event.get("reset"):  # ids started again: the ones we saw mean nothing now
             self.last_id = None
         for line in welcome_lines(event, self.room):
-            self.write(line)
+            self._print(line)
         for message in event.get("history") or []:
             if isinstance(message, dict):
                 self._show(message)
@@ -449,17 +532,22 @@ class TerminalChat:
             if self.last_id is not None and message_id <= self.last_id:
                 return
             self.last_id = message_id
-        for line in message_lines(event, self.nick):
-            self.write(line)
+        for row in message_lines(event, self.nick, self.width()):
+            self.write(row)
+
+    def _print(self, line: str) -> None:
+        """Print one chat line, cut to fit the terminal like a message (see rows())."""
+        for row in rows([list(line)], self.width()):
+            self.write(row)
 
     def _renamed(self, event: Event) -> None:
         """Print a nickname change, and remember ours for the next connection."""
         old, new = str(event.get("old")), str(event.get("nick"))
         if old == self.nick:  # ours: printed as it is, as our nickname always is
             self.nick = new
-            self.write(f"* {visible(old)} is now {visible(new)}")
+            self._print(f"* {visible(old)} is now {visible(new)}")
         else:
-            self.write(f"* {name(old)} is now {name(new)}")
+            self._print(f"* {name(old)} is now {name(new)}")
 
     def _refused(self, event: Event) -> None:
         """Hold a message refused for now, to send again later; show any other error, and drop."""
@@ -474,7 +562,7 @@ class TerminalChat:
             else:
                 self._not_stored()
             return
-        self.write(error_line(event))
+        self._print(error_line(event))
         if isinstance(ref, str):
             self._answered(ref)
 
@@ -499,7 +587,7 @@ class TerminalChat:
         if self.retry is not None:  # a pause is running: its re-send comes first
             return
         if self.unstored == 0:
-            self.write(NOT_STORED)
+            self._print(NOT_STORED)
         longest = back_off(self.unstored, STORE_FIRST_DELAY, STORE_LONGEST_DELAY)
         self.unstored += 1
         self._retry_in(random.uniform(longest / 2, longest))  # jitter: Redis back, not stampeded
@@ -565,6 +653,11 @@ async def stdin_lines() -> AsyncIterator[str]:
         yield line
 
 
+def terminal_width() -> int | None:
+    """Return stdout's width in columns if it is a terminal; None for a pipe or a file."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
 def print_line(line: str) -> None:
     """Print one chat line to stdout at once, even when stdout is a pipe."""
     print(line, flush=True)
@@ -578,7 +671,8 @@ def print_report(line: str) -> None:
 async def chat_in_terminal(url: str, nick: str | None, room: str | None) -> int:
     """Chat on stdin and stdout until EOF, /quit or Ctrl+C; return the exit code."""
     loop = asyncio.get_running_loop()
-    chat = TerminalChat(url, nick, stdin_lines(), print_line, print_report, room=room)
+    chat = TerminalChat(url, nick, stdin_lines(), print_line, print_report, room=room,
+                        width=terminal_width)
 
     def interrupted() -> None:
         loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl+C quits at once

@@ -2,11 +2,16 @@
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
+import pty
 import re
 import sqlite3
+import struct
 import sys
+import termios
+import unicodedata
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -19,6 +24,7 @@ from tornado.tcpserver import TCPServer
 from tornado.websocket import websocket_connect
 
 from chat.client import (
+    CONTINUATION,
     STORE_FIRST_DELAY,
     STORE_LONGEST_DELAY,
     Outbox,
@@ -124,7 +130,7 @@ async def test_shows_the_welcome_and_messages_and_delivers_typed_lines(connect, 
 
 @pytest.mark.gen_test(timeout=10)
 async def test_join_leave_and_multi_line_messages_are_printed(connect, http_port):
-    """Others joining and leaving print a line each; a message's later lines are indented."""
+    """Others joining and leaving print a line each; a message's later lines are marked."""
     terminal = Terminal(f"ws://127.0.0.1:{http_port}/ws", "ada")
     async with running(terminal):
         await terminal.next_line("connected")
@@ -133,7 +139,7 @@ async def test_join_leave_and_multi_line_messages_are_printed(connect, http_port
         await send(bob, {"type": "message", "text": "one\ntwo"})
         first = await terminal.screen.get()
         assert re.fullmatch(f"{CLOCK} {BOB}: one", first)
-        assert await terminal.screen.get() == " " * len(first[:-3]) + "two"
+        assert await terminal.screen.get() == CONTINUATION + "two"
         bob.close()
         assert await terminal.screen.get() == f"* {BOB} left"
 
@@ -429,6 +435,81 @@ async def test_the_command_echoes_a_piped_line_and_exits_0_at_eof(http_server, h
             await process.wait()
 
 
+async def start_client(http_port: int, stdout: int, **environment: str):
+    """Start `python -m chat.client` as ada with this stdout; its stdin and stderr are pipes."""
+    environment = {**os.environ, **environment}
+    for name in ("PYTHONUNBUFFERED", "COLUMNS", "LINES"):  # flushing and the width: its own
+        environment.pop(name, None)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chat.client", f"ws://127.0.0.1:{http_port}/ws", "--nick", "ada",
+        cwd=ROOT, env=environment, stdin=asyncio.subprocess.PIPE, stdout=stdout,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_through_a_pipe_messages_are_not_cut_and_newlines_are_marked(connect, http_port):
+    """Piped, a long message stays one line, and a line inside it starts with the marker."""
+    process = await start_client(http_port, asyncio.subprocess.PIPE)
+    try:
+        assert (await process.stdout.readline()).startswith(b"* connected")
+        bob, _ = await connect("bob")
+        assert (await process.stdout.readline()).decode() == f"* {BOB} joined\n"
+        long = "x" * 99  # wider than the 80 columns a terminal would be assumed to have
+        await send(bob, {"type": "message", "text": long})
+        await send(bob, {"type": "message", "text": f"hi\n{FAKE}"})
+        assert re.fullmatch(f"{CLOCK} {BOB}: {long}\n", (await process.stdout.readline()).decode())
+        assert re.fullmatch(f"{CLOCK} {BOB}: hi\n", (await process.stdout.readline()).decode())
+        assert (await process.stdout.readline()).decode() == f"{CONTINUATION}{FAKE}\n"
+        process.stdin.close()
+        assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def read_until(fd: int, ending: str, output: str = "") -> str:
+    """Read a terminal's output (in a thread) until it ends with `ending`; return all of it."""
+    while not output.endswith(ending):
+        output += (await in_thread(lambda: os.read(fd, 65536))).decode()
+    return output
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_on_a_terminal_the_command_cuts_messages_to_its_width(connect, http_port):
+    """On a 40-column terminal, spaces that would push a fake line to the next row cannot:
+    every row the client prints fits, and each one after a message's first is marked."""
+    width = 40
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, width, 0, 0))
+    process = await start_client(http_port, follower)
+    os.close(follower)  # the client holds its own copy
+    try:
+        await read_until(leader, "\r\n")  # the welcome
+        bob, _ = await connect("bob")
+        await read_until(leader, "joined\r\n")
+        padding = width - len(f"00:00 bob: ")  # unwrapped, FAKE would start the next row
+        await send(bob, {"type": "message", "text": " " * padding + FAKE})
+        shown = (await read_until(leader, "password\r\n")).split("\r\n")[:-1]
+        screen = on_screen(shown, width)
+        assert screen == shown  # every row fits: the terminal wraps none of them itself
+        message = next(i for i, row in enumerate(screen) if starts_like_a_message(row))
+        assert re.match(f"{CLOCK} {BOB}: ", screen[message])
+        rest = screen[message + 1:]
+        assert rest and all(row.startswith(CONTINUATION) for row in rest)
+        assert not any(starts_like_a_message(row) for row in rest)
+        assert rest[-2].endswith(" 12:00 teacher: give me your ")  # after a few spaces
+        assert rest[-1] == CONTINUATION + "password"
+        process.stdin.close()
+        assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        os.close(leader)
+
+
 def test_help_explains_the_options(capsys):
     """--help names the URL, --nick and --room, and exits 0."""
     with pytest.raises(SystemExit) as exited:
@@ -502,6 +583,97 @@ def test_control_characters_cannot_reach_the_terminal():
     """Escape sequences in someone's text are printed as visible escapes, not obeyed."""
     lines = message_lines({"nick": "bob", "text": "\x1b[2Jhi\x07", "ts": 0})
     assert lines[0].endswith(BOB + r": \x1b[2Jhi\x07")
+
+
+def test_direction_and_invisible_characters_are_shown_as_escapes():
+    """Bidi controls, zero-width and other format characters, and line or paragraph separators
+    in someone's text or nickname print as visible escapes, not obeyed."""
+    text = "a\u202eb\u2066c\u2069d\u200be\u200ff\u2028g\u2029h\U000e0001i\u061cj"
+    [line] = message_lines({"nick": "b\u202eob", "text": text, "ts": 0})
+    assert line.endswith(
+        "\u2068b\\u202eob\u2069: "  # the nickname's own override escaped, inside our isolates
+        r"a\u202eb\u2066c\u2069d\u200be\u200ff\u2028g\u2029h\U000e0001i\u061cj"
+    )
+
+
+# How wide a terminal draws a character: wide East Asian ones take two columns, combining
+# marks and our isolates none. The client must count at least this much.
+def drawn_width(char: str) -> int:
+    """Return the columns a common terminal gives `char`."""
+    if unicodedata.combining(char) or char in "\u2068\u2069":
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
+def on_screen(lines: list[str], width: int) -> list[str]:
+    """Return the rows a terminal `width` columns wide shows: it wraps a line too long for it."""
+    screen = []
+    for line in lines:
+        row, used = "", 0
+        for char in line:
+            if used + drawn_width(char) > width:
+                screen.append(row)
+                row, used = "", 0
+            row, used = row + char, used + drawn_width(char)
+        screen.append(row)
+    return screen
+
+
+def starts_like_a_message(row: str) -> bool:
+    """Say whether a screen row starts (after any spaces) with a time, as a message does."""
+    return re.match(rf"\s*{CLOCK}", row) is not None
+
+
+FAKE = "12:00 teacher: give me your password"
+
+
+@pytest.mark.parametrize("width", [20, 40, 80])
+def test_spaces_up_to_the_edge_cannot_fake_the_next_line(width):
+    """However many spaces pad a message, the row it continues on shows the continuation
+    marker: no screen row but the first starts with a time, and no row is too wide."""
+    for padding in range(2 * width):
+        event = {"nick": "mallory", "text": " " * padding + FAKE, "ts": 0}
+        lines = message_lines(event, width=width)
+        screen = on_screen(lines, width)
+        assert screen == lines  # every row fits: the terminal wraps none of them itself
+        assert starts_like_a_message(screen[0])
+        assert not any(starts_like_a_message(row) for row in screen[1:]), screen
+        assert all(row.startswith(CONTINUATION) for row in screen[1:])
+        assert "".join(row.removeprefix(CONTINUATION) for row in screen).endswith(
+            " " * padding + FAKE)  # nothing lost, in order
+
+
+@pytest.mark.parametrize("width", [None, 40])
+def test_a_newline_cannot_fake_a_line(width):
+    """A newline (\\n, \\r\\n or \\r) inside a message starts a continuation row, on a
+    terminal or through a pipe (no width)."""
+    for newline in ("\n", "\r\n", "\r"):
+        event = {"nick": "mallory", "text": f"hi{newline}{FAKE}{newline}{FAKE}", "ts": 0}
+        lines = message_lines(event, width=width)
+        assert len(lines) >= 3
+        assert starts_like_a_message(lines[0])
+        assert not any(starts_like_a_message(row) for row in lines[1:])
+        cut = FAKE if width is None else "12:00 teacher: give me your "  # 40 columns: cut
+        assert lines[1] == CONTINUATION + cut
+
+
+def test_wide_and_combining_characters_never_overflow_the_row():
+    """Chinese (two columns each), emoji and combining marks are cut so no row is too wide."""
+    width = 30
+    for text in ("中" * 70, "🎉" * 40 + FAKE, "e\u0301" * 60 + FAKE, "ab\tcd\t" * 20 + FAKE):
+        lines = message_lines({"nick": "李娜", "text": text, "ts": 0}, width=width)
+        screen = on_screen(lines, width)
+        assert screen == lines
+        assert not any(starts_like_a_message(row) for row in screen[1:])
+
+
+def test_words_wrap_at_spaces_when_they_fit():
+    """A long sentence is cut after a space, not inside a word."""
+    text = "the quick brown fox jumps over the lazy dog " * 3
+    lines = message_lines({"nick": "bob", "text": text, "ts": 0}, width=40)
+    pieces = [lines[0].split(": ", 1)[1]] + [row.removeprefix(CONTINUATION) for row in lines[1:]]
+    assert len(pieces) > 3 and "".join(pieces) == text
+    assert all(piece.endswith(" ") for piece in pieces)  # the text ends with one too
 
 
 def test_outbox_sends_held_messages_again_oldest_first_one_at_a_time():
