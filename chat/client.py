@@ -4,7 +4,12 @@ It prints the room's events as lines and sends each typed line as a message
 (docs/protocol.md). Every message carries a `ref` and waits in an outbox until
 the server acknowledges it; when the connection drops, the client reconnects
 with back-off, resumes with `since` and sends the outbox again, so each line
-is delivered exactly once. Formatting and the outbox do no I/O;
+is delivered exactly once. A message the server could not take yet (the rate
+limit, or `unavailable`: it could not store it) is sent again later, before
+anything typed after it. What others send cannot drive the terminal or pass for
+another line: control, format (bidi) and separator characters print as escapes,
+their nicknames are isolated, and every further row of a message starts with a
+marker no message starts with. Formatting and the outbox do no I/O;
 `TerminalChat` owns the socket; `main` wires stdin and stdout to it.
 """
 
@@ -17,6 +22,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import sys
 import threading
@@ -42,8 +48,23 @@ MAX_FRAME = 64 * 1024  # the server closes the connection (1009) on a bigger fra
 MAX_INCOMING = 64 * 1024 * 1024
 FIRST_DELAY = 0.5  # seconds before the first reconnection attempt, doubling...
 LONGEST_DELAY = 10.0  # ...up to this
+STORE_FIRST_DELAY = 1.0  # seconds before a message the server could not store goes again...
+STORE_LONGEST_DELAY = 30.0  # ...doubling while it still cannot, up to this
 CONNECT_TIMEOUT = 5.0
 REPLACED = 4001  # another connection with our session took our nickname
+# Our own sentence for `unavailable`: the server's wording may change.
+NOT_STORED = "! The server could not store your message yet; it will be sent again. (unavailable)"
+# First Strong Isolate ... Pop Directional Isolate: a nickname's own direction stays between
+# them, so a right-to-left name cannot reorder what follows it on the line.
+ISOLATE, END_ISOLATE = "\u2068", "\u2069"
+# What every further row of a message starts with, however the message or the terminal wrapped
+# it. A message's first row starts with its time ("14:05 "), a notice with "* " or "! ".
+CONTINUATION = "      │ "
+NARROWEST = 20  # columns: a narrower terminal is wrapped as if this wide
+TAB_STOP = 8
+# Characters that would drive or rearrange the terminal, or hide: controls, format characters
+# (bidi overrides and isolates, zero-width ones) and the line and paragraph separators.
+HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
 CLOSE_REASONS = {
     1001: "the server is going away",
     1012: "the server restarted",
@@ -51,12 +72,85 @@ CLOSE_REASONS = {
 }
 
 
+def shown(char: str) -> str:
+    """Return a character someone sent as printed: itself, or an escape such as \\u202e."""
+    if char == "\t" or unicodedata.category(char) not in HIDDEN:
+        return char
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def visible(text: str) -> str:
-    """Return text with control characters shown as escapes, so nobody can drive your terminal."""
-    return "".join(
-        char if char == "\t" or unicodedata.category(char) != "Cc" else f"\\x{ord(char):02x}"
-        for char in text
-    )
+    """Return text with control, format and separator characters shown as escapes, so nobody
+    can drive your terminal or reorder what it shows."""
+    return "".join(shown(char) for char in text)
+
+
+def columns(text: str) -> int:
+    """Return the most columns a terminal may give `text`: better to wrap early than late.
+
+    Wide and ambiguous East Asian characters count two, everything else one
+    (a combining mark too, though most terminals draw it in no column).
+    """
+    return sum(2 if unicodedata.east_asian_width(char) in "WFA" else 1 for char in text)
+
+
+def rows(lines: list[list[str]], width: int | None) -> list[str]:
+    """Return the rows that print these lines (each line a list of characters as shown).
+
+    Every line after the first starts with CONTINUATION. With a width (a
+    terminal), each line is also cut to fit it, and each piece cut off starts
+    with CONTINUATION too: whatever someone sends, and however it is padded,
+    no row of theirs but the first can look like the start of a message.
+    """
+    if width is None:  # a pipe: nobody wraps the lines
+        return ["".join(lines[0])] + [CONTINUATION + "".join(line) for line in lines[1:]]
+    printed: list[str] = []
+    for number, line in enumerate(lines):
+        printed += fitted(line, max(width, NARROWEST), continued=number > 0)
+    return printed
+
+
+def fitted(units: list[str], width: int, continued: bool) -> list[str]:
+    """Cut one line into rows of at most `width` columns, after a space when one is near."""
+    done: list[str] = []
+    floor = 1 if continued else 0  # how many units at the start of `row` are the marker
+    row = [CONTINUATION] if continued else []
+    used = columns(CONTINUATION) if continued else 0
+    for unit in units:
+        if unit == "\t":  # as spaces: a tab's width depends on where the terminal thinks it is
+            unit = " " * (TAB_STOP - used % TAB_STOP)
+        size = columns(unit)
+        if used + size > width and len(row) > floor:
+            # A word moves to the next row whole if it is short: a long one (Chinese has no
+            # spaces) would leave this row nearly empty, so it is cut where the row ends.
+            room = min(width - columns(CONTINUATION) - size, width // 2)
+            cut = break_after_space(row, floor, room)
+            done.append("".join(row[:cut]))
+            row, floor = [CONTINUATION, *row[cut:]], 1
+            used = columns("".join(row))
+        row.append(unit)
+        used += size
+    done.append("".join(row))
+    return done
+
+
+def break_after_space(row: list[str], floor: int, room: int) -> int:
+    """Return where to cut a full row: after its last space if what follows it takes at most
+    `room` columns, else at the row's end."""
+    for index in range(len(row) - 1, floor - 1, -1):
+        if row[index].isspace():
+            rest = row[index + 1 :]
+            return index + 1 if columns("".join(rest)) <= room else len(row)
+    return len(row)
+
+
+def name(nick: object, own: str | None = None) -> str:
+    """Return a nickname to print: escaped and, unless it is ours, isolated (FSI ... PDI)."""
+    nick = str(nick)
+    return visible(nick) if nick == own else f"{ISOLATE}{visible(nick)}{END_ISOLATE}"
 
 
 def clock(ts: object) -> str:
@@ -68,12 +162,14 @@ def clock(ts: object) -> str:
         return "--:--"
 
 
-def message_lines(event: Event) -> list[str]:
-    """Return a message as `HH:MM nick: text`, its further lines indented under the text."""
-    prefix = f"{clock(event.get('ts'))} {visible(str(event.get('nick', '?')))}: "
-    lines = str(event.get("text", "")).splitlines() or [""]
-    indent = " " * len(prefix)
-    return [prefix + visible(lines[0])] + [indent + visible(line) for line in lines[1:]]
+def message_lines(event: Event, own: str | None = None, width: int | None = None) -> list[str]:
+    """Return a message as rows: `HH:MM nick: text`, then its further lines (and, on a terminal
+    `width` columns wide, the pieces cut off to fit) after CONTINUATION."""
+    prefix = f"{clock(event.get('ts'))} {name(event.get('nick', '?'), own)}: "
+    text = str(event.get("text", "")).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [[shown(char) for char in line] for line in text.split("\n")]
+    lines[0] = [*prefix, *lines[0]]
+    return rows(lines, width)
 
 
 def error_line(event: Event) -> str:
@@ -83,15 +179,21 @@ def error_line(event: Event) -> str:
 
 def welcome_lines(event: Event, room: str | None) -> list[str]:
     """Return the welcome as lines: room, nickname and who is online; then any reset or gap."""
-    online = ", ".join(visible(str(nick)) for nick in event.get("online") or [])
+    own = str(event.get("nick"))
+    online = ", ".join(name(nick, own) for nick in event.get("online") or [])
     room = visible(str(event.get("room") or room or "general"))
-    lines = [f"* connected to #{room} as {visible(str(event.get('nick')))}; online: {online}"]
+    lines = [f"* connected to #{room} as {visible(own)}; online: {online}"]
     if event.get("reset"):
         lines.append("* the server lost its history: message numbers start again")
     if event.get("truncated"):
         lines.append("* more was said while you were away than the server resends; "
                      "the oldest of it is missing")
     return lines
+
+
+def back_off(failures: int, first: float, longest: float) -> float:
+    """Return the longest pause after this many failures in a row: `first`, doubling, capped."""
+    return min(first * 2 ** min(failures, 32), longest)
 
 
 def messages(count: int) -> str:
@@ -126,15 +228,16 @@ def socket_address(text: str) -> str:
 class Outbox:
     """Messages typed but not yet acknowledged, by ref, in the order they were typed.
 
-    The rate limit may hold some back: they go again one at a time, oldest
-    first, so the room sees them in the order they were typed.
+    The rate limit, or a server that cannot store them yet, may hold some back:
+    they go again one at a time, oldest first, so the room sees them in the
+    order they were typed.
     """
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.count = 0
         self.pending: dict[str, str] = {}  # ref -> text, oldest first
-        self.held: set[str] = set()  # refused by the rate limit, to send again
+        self.held: set[str] = set()  # refused for now (rate_limited, unavailable), to send again
         self.retrying: str | None = None  # the held message sent again, not yet answered
 
     def __len__(self) -> int:
@@ -163,7 +266,7 @@ class Outbox:
         return self.pending.pop(ref, None) is not None
 
     def hold(self, ref: str) -> None:
-        """Keep a message back until the rate limit lets it through."""
+        """Keep a message back until it may be sent again."""
         self.held.add(ref)
         if self.retrying == ref:
             self.retrying = None
@@ -200,12 +303,14 @@ class TerminalChat:
         room: str | None = None,
         wait: Callable[[float], Awaitable[None]] = asyncio.sleep,
         ping_interval: float = 20.0,
+        width: Callable[[], int | None] = lambda: None,
     ) -> None:
         self.url = url
         self.nick = nick
         self.room = room
         self.lines = lines
-        self.write = write  # chat lines: what the room said and what the server answered
+        self.write = write  # chat rows: what the room said and what the server answered
+        self.width = width  # the terminal's columns now, or None for a pipe (see rows())
         self.report = report  # connection trouble, kept apart from the chat
         self.wait = wait  # injected so tests decide when a reconnection may happen
         self.ping_interval = ping_interval
@@ -219,7 +324,8 @@ class TerminalChat:
         self.stopping = asyncio.Event()
         self.all_delivered = asyncio.Event()
         self.all_delivered.set()
-        self.retry: asyncio.TimerHandle | None = None
+        self.retry: asyncio.Task[None] | None = None  # the pause before a held message goes again
+        self.unstored = 0  # pauses for `unavailable` since the last ack: each one twice as long
 
     async def run(self) -> int:
         """Chat until the input ends, /quit or stop(); return 0 if all typed was delivered."""
@@ -227,6 +333,7 @@ class TerminalChat:
         try:
             await self._stay_connected()
         finally:
+            self._cancel_retry()
             reader.cancel()
             await asyncio.wait([reader])
         if self.failure:
@@ -302,9 +409,11 @@ class TerminalChat:
         """Wait `seconds`, unless stop() comes first."""
         pause = asyncio.ensure_future(self.wait(seconds))
         stopped = asyncio.ensure_future(self.stopping.wait())
-        await asyncio.wait([pause, stopped], return_when=asyncio.FIRST_COMPLETED)
-        for waiter in (pause, stopped):
-            waiter.cancel()
+        try:
+            await asyncio.wait([pause, stopped], return_when=asyncio.FIRST_COMPLETED)
+        finally:  # cancelled too (a retry made useless by a reconnect): leave nothing waiting
+            for waiter in (pause, stopped):
+                waiter.cancel()
         await asyncio.wait([pause, stopped])
 
     async def _read_input(self) -> None:
@@ -339,8 +448,8 @@ class TerminalChat:
         ref = self.outbox.add(text)
         if len(self.outbox.frame(ref).encode()) > MAX_FRAME:  # the server would hang up on it
             self.outbox.settle(ref)
-            self.write(f"! The message is too long to send: a frame holds {MAX_FRAME} bytes."
-                       " (too_long)")
+            self._print(f"! The message is too long to send: a frame holds {MAX_FRAME} bytes."
+                        " (too_long)")
             return
         self.all_delivered.clear()
         if not self.ready:
@@ -353,12 +462,12 @@ class TerminalChat:
     def _rename(self, nick: str) -> None:
         """Ask for a new nickname now, or on the next connection if we are offline."""
         if not nick:
-            self.write("! Type a nickname after /nick, e.g. /nick ada. (usage)")
+            self._print("! Type a nickname after /nick, e.g. /nick ada. (usage)")
         elif self.ready:
             self._send(json.dumps({"type": "nick", "nick": nick}, ensure_ascii=False))
         else:
             self.nick = nick
-            self.write(f"* you will ask for the nickname {visible(nick)} when reconnected")
+            self._print(f"* you will ask for the nickname {visible(nick)} when reconnected")
 
     def _send(self, frame: str) -> None:
         """Send a frame if connected; a lost one is re-sent from the outbox after reconnecting."""
@@ -390,12 +499,13 @@ class TerminalChat:
             case "message":
                 self._show(event)
             case "ack":
+                self.unstored = 0  # the server stores again
                 self._answered(event.get("ref"))
             case "error":
                 self._refused(event)
             case "join" | "leave" if event.get("nick") != self.nick:  # the welcome said we are in
                 verb = "joined" if event["type"] == "join" else "left"
-                self.write(f"* {visible(str(event.get('nick')))} {verb}")
+                self._print(f"* {name(event.get('nick'))} {verb}")
             case "nick":
                 self._renamed(event)
             # typing, rooms and anything newer than this client: not worth a line
@@ -407,7 +517,7 @@ class TerminalChat:
         if event.get("reset"):  # ids started again: the ones we saw mean nothing now
             self.last_id = None
         for line in welcome_lines(event, self.room):
-            self.write(line)
+            self._print(line)
         for message in event.get("history") or []:
             if isinstance(message, dict):
                 self._show(message)
@@ -422,26 +532,37 @@ class TerminalChat:
             if self.last_id is not None and message_id <= self.last_id:
                 return
             self.last_id = message_id
-        for line in message_lines(event):
-            self.write(line)
+        for row in message_lines(event, self.nick, self.width()):
+            self.write(row)
+
+    def _print(self, line: str) -> None:
+        """Print one chat line, cut to fit the terminal like a message (see rows())."""
+        for row in rows([list(line)], self.width()):
+            self.write(row)
 
     def _renamed(self, event: Event) -> None:
         """Print a nickname change, and remember ours for the next connection."""
         old, new = str(event.get("old")), str(event.get("nick"))
-        if old == self.nick:
+        if old == self.nick:  # ours: printed as it is, as our nickname always is
             self.nick = new
-        self.write(f"* {visible(old)} is now {visible(new)}")
+            self._print(f"* {visible(old)} is now {visible(new)}")
+        else:
+            self._print(f"* {name(old)} is now {name(new)}")
 
     def _refused(self, event: Event) -> None:
-        """Hold a rate-limited message for later; show any other error, dropping its message."""
+        """Hold a message refused for now, to send again later; show any other error, and drop."""
         ref = event.get("ref")
-        if event.get("code") == "rate_limited" and isinstance(ref, str) and ref in self.outbox:
-            self.outbox.hold(ref)
-            self._retry_after(event.get("retry_after"))
-            return
         if isinstance(ref, str) and ref not in self.outbox:
             return  # about a message already answered for (a re-send's twin)
-        self.write(error_line(event))
+        code = event.get("code")
+        if isinstance(ref, str) and code in ("rate_limited", "unavailable"):
+            self.outbox.hold(ref)
+            if code == "rate_limited":
+                self._retry_after(event.get("retry_after"))
+            else:
+                self._not_stored()
+            return
+        self._print(error_line(event))
         if isinstance(ref, str):
             self._answered(ref)
 
@@ -458,10 +579,28 @@ class TerminalChat:
 
     def _retry_after(self, seconds: object) -> None:
         """Send the oldest held message again once the rate limit allows."""
-        if self.retry is not None:
-            return
         delay = seconds if isinstance(seconds, int | float) and 0 <= seconds <= 60 else 1.0
-        self.retry = asyncio.get_running_loop().call_later(delay, self._release)
+        self._retry_in(delay)
+
+    def _not_stored(self) -> None:
+        """Say once that the server could not store it; send it again after a doubling pause."""
+        if self.retry is not None:  # a pause is running: its re-send comes first
+            return
+        if self.unstored == 0:
+            self._print(NOT_STORED)
+        longest = back_off(self.unstored, STORE_FIRST_DELAY, STORE_LONGEST_DELAY)
+        self.unstored += 1
+        self._retry_in(random.uniform(longest / 2, longest))  # jitter: Redis back, not stampeded
+
+    def _retry_in(self, seconds: float) -> None:
+        """Send the oldest held message again after `seconds`, unless a pause already runs."""
+        if self.retry is None:
+            self.retry = asyncio.ensure_future(self._release_after(seconds))
+
+    async def _release_after(self, seconds: float) -> None:
+        """Wait (unless stopped), then send the oldest held message again."""
+        await self._pause(seconds)
+        self._release()
 
     def _release(self) -> None:
         """Send the oldest held message again."""
@@ -514,6 +653,11 @@ async def stdin_lines() -> AsyncIterator[str]:
         yield line
 
 
+def terminal_width() -> int | None:
+    """Return stdout's width in columns if it is a terminal; None for a pipe or a file."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
 def print_line(line: str) -> None:
     """Print one chat line to stdout at once, even when stdout is a pipe."""
     print(line, flush=True)
@@ -527,7 +671,8 @@ def print_report(line: str) -> None:
 async def chat_in_terminal(url: str, nick: str | None, room: str | None) -> int:
     """Chat on stdin and stdout until EOF, /quit or Ctrl+C; return the exit code."""
     loop = asyncio.get_running_loop()
-    chat = TerminalChat(url, nick, stdin_lines(), print_line, print_report, room=room)
+    chat = TerminalChat(url, nick, stdin_lines(), print_line, print_report, room=room,
+                        width=terminal_width)
 
     def interrupted() -> None:
         loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl+C quits at once

@@ -49,15 +49,18 @@ function forgetTyping() {
 }
 
 function renderTyping() {
-  $("typing").textContent = typingSentence([...state.typing.keys()]);
+  $("typing").replaceChildren(...typingSentence([...state.typing.keys()]));
 }
 
-// "", "ada is typing…", "ada and bob are typing…", "ada, bob and eve are typing…"
+// "", "ada is typing…", "ada and bob are typing…", "ada, bob and eve are typing…",
+// as text and one <bdi> per name (text.js).
 function typingSentence(names) {
-  if (names.length === 0) return "";
-  if (names.length === 1) return `${names[0]} is typing…`;
-  if (names.length > 3) return "Several people are typing…";
-  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)} are typing…`;
+  if (names.length === 0) return [];
+  if (names.length === 1) return [nickName(names[0]), " is typing…"];
+  if (names.length > 3) return ["Several people are typing…"];
+  const parts = names.slice(0, -1).flatMap((name, index) => (
+    index === 0 ? [nickName(name)] : [", ", nickName(name)]));
+  return [...parts, " and ", nickName(names.at(-1)), " are typing…"];
 }
 
 // ---- Unread count in the tab title ---------------------------------------

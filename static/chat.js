@@ -13,13 +13,17 @@
 // Nothing lost, nothing twice: a reconnect asks only for the messages after the
 // last one shown (`since`), and each message typed waits in an outbox, greyed
 // out, until the server's `ack` says it is stored; until then it is sent again
-// after every reconnect, and the server stores each `ref` only once.
+// after every reconnect, and after a pause when the server answers that it could
+// not store it (`unavailable`). The server stores each `ref` only once.
 
 "use strict";
 
 const NICK_KEY = "chat.nick";       // where the chosen nickname is remembered
 const RETRY_BASE_MS = 500;          // first reconnect waits about this long...
 const RETRY_MAX_MS = 10000;         // ...doubling each failure, up to this
+const STORE_BASE_MS = 1000;         // a message the server could not store goes again after this...
+const STORE_MAX_MS = 30000;         // ...doubling while it still cannot, up to this
+const STORE_LATER = "The server could not store your message yet; the page will send it again.";
 const GOING_AWAY = 1001;            // close code: the server is shutting down or restarting
 
 const $ = (id) => document.getElementById(id);
@@ -37,20 +41,25 @@ const state = {
   reconnectTimer: null, // set while waiting to reconnect
   resuming: false,   // this connection asked for `since`: its welcome continues our list
   typed: 0,          // how many messages this page has queued; numbers their refs
-  retryTimer: null,  // set while the server asks us to slow down (rate_limited)
+  retryTimer: null,  // set while the outbox waits to be sent again (rate_limited, unavailable)
+  unstored: 0,       // `unavailable` answers since the last ack; drives that wait
   typing: new Map(), // who is typing here -> the timer that stops showing it (attention.js)
   typingSentAt: 0,   // when we last told the room we are typing
   unread: 0,         // messages that arrived while the tab was hidden
   audio: null,       // the AudioContext for the beep, made once the person allows sound
 };
 
-// A random, secret name for this page load. Our refs start with it, so they
-// never repeat those of an earlier load with the same nickname; and the socket
-// URL carries it, so when we reconnect while the server still holds our old,
-// silently dead connection, the new one takes over our nickname instead of
-// becoming "ada-2". Not crypto.randomUUID: browsers only offer it on https
-// pages, and a classroom chat is served over plain http.
+// A random, secret name for this page load. The socket URL carries it, so when
+// we reconnect while the server still holds our old, silently dead connection,
+// the new one takes over our nickname instead of becoming "ada-2". Whoever
+// knows it could take over our nickname too, so it goes nowhere else. Not
+// crypto.randomUUID: browsers only offer it on https pages, and a classroom
+// chat is served over plain http.
 const PAGE_SESSION = randomHex(16);
+// Our refs start with a random prefix of their own, so they never repeat those
+// of an earlier load with the same nickname. Refs are stored with the messages
+// (and name keys in a cluster's Redis): the session must not be in them.
+const REF_PREFIX = randomHex(8);
 
 function randomHex(byteCount) {
   const bytes = crypto.getRandomValues(new Uint8Array(byteCount));
@@ -153,7 +162,7 @@ function onFrame(data) {
 function onClose(event) {
   state.socket = null;
   if (event.code === GOING_AWAY) state.restarting = true;
-  const delay = retryDelay(state.failures);
+  const delay = backOff(state.failures, RETRY_BASE_MS, RETRY_MAX_MS);
   state.failures += 1;
   const seconds = Math.ceil(delay / 1000);
   if (state.restarting) {
@@ -165,11 +174,11 @@ function onClose(event) {
   state.reconnectTimer = setTimeout(connect, delay);
 }
 
-// Exponential back-off with jitter: after a server restart every page
-// reconnects, and the random part keeps them from all arriving at once.
-function retryDelay(failures) {
-  const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** failures);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
+// Exponential back-off with jitter, in ms: after a server restart (or Redis's)
+// every page tries again, and the random part keeps them from all arriving at once.
+function backOff(failures, base, ceiling) {
+  const longest = Math.min(ceiling, base * 2 ** failures);
+  return longest / 2 + Math.random() * (longest / 2);
 }
 
 function isOpen() {
@@ -194,7 +203,7 @@ function send(command) {
 // Each room has its own outbox (rooms.js says why).
 function queueMessage(text) {
   state.typed += 1;
-  const entry = { ref: `c-${PAGE_SESSION}-${state.typed}`, text, item: pendingItem(text) };
+  const entry = { ref: `c-${REF_PREFIX}-${state.typed}`, text, item: pendingItem(text) };
   here().outbox.push(entry);
   appendToList(entry.item);
   // While we wait out a rate limit, the retry sends it, after the older ones.
@@ -224,26 +233,45 @@ function takeFromOutbox(ref) {
 // Stored: the real message was already shown (the broadcast comes before the
 // ack, or it was in the welcome's history), so the pending copy goes.
 function onAck(event) {
+  state.unstored = 0;  // the server stores again
   const entry = takeFromOutbox(event.ref);
   if (entry) entry.item.remove();
+  if (here().outbox.length === 0 && $("notice").textContent === STORE_LATER) hideNotice();
 }
 
 function onError(event) {
   if (event.ref === undefined) {
     showNotice(event.message);  // not about a message of ours: a nickname change, say
   } else if (event.code === "rate_limited") {
-    waitThenFlush(event.retry_after);
+    // A missing retry_after must not turn into a resend loop at full speed.
+    waitThenFlush((event.retry_after || 1) * 1000);
+  } else if (event.code === "unavailable") {
+    onNotStored(event);
   } else {
     onRefused(event);
   }
 }
 
-// rate_limited: the message was not stored. Hold the whole outbox, then send
-// what is left in order, so a newer message cannot overtake the refused one.
-function waitThenFlush(seconds) {
+// rate_limited or unavailable: the message was not stored. Hold the whole
+// outbox, then send what is left in order, so a newer message cannot overtake
+// the refused one.
+function waitThenFlush(ms) {
   if (state.retryTimer !== null) return;  // already waiting: that flush sends this one too
-  // A missing retry_after must not turn into a resend loop at full speed.
-  state.retryTimer = setTimeout(flushOutbox, (seconds || 1) * 1000);
+  state.retryTimer = setTimeout(flushOutbox, ms);
+}
+
+// unavailable: the server could not store it (in a cluster, Redis is away).
+// Nothing the person typed is lost: it stays pending and goes again, later
+// each time the server still cannot, and at once after a reconnect.
+// The server's own words may change; this sentence is ours.
+function onNotStored(event) {
+  const entry = here().outbox.find((waiting) => waiting.ref === event.ref);
+  if (!entry) return;  // answered already: a re-sent copy's twin
+  entry.item.querySelector(".sending").textContent = "not stored yet, will retry…";
+  showNotice(STORE_LATER);
+  if (state.retryTimer !== null) return;  // this round's wait is set: it sends this one too
+  waitThenFlush(backOff(state.unstored, STORE_BASE_MS, STORE_MAX_MS));
+  state.unstored += 1;
 }
 
 // Refused for good (too long, say): say why and give the text back to fix it.
@@ -271,12 +299,12 @@ function handleEvent(event) {
       break;
     case "join":
       addPerson(event.nick);
-      addSystemLine(`${event.nick} joined`);
+      addSystemLine(nickName(event.nick), " joined");
       break;
     case "leave":
       removePerson(event.nick);
       stoppedTyping(event.nick);
-      addSystemLine(`${event.nick} left`);
+      addSystemLine(nickName(event.nick), " left");
       break;
     case "rooms":
       onRoomsChanged(event.rooms);
@@ -302,7 +330,7 @@ function onWelcome(event) {
   state.nick = event.nick;
   state.typingSentAt = 0;  // a new connection: the room has not heard us typing
   adoptRoomName(event.room);
-  setStatus("connected", `Connected as ${state.nick}`);
+  setStatus("connected", "Connected as ", nickName(state.nick));
   if (state.resuming && !event.reset) {
     catchUp(event);
   } else {
@@ -332,11 +360,11 @@ function onRenamed(event) {
   if (event.old === state.nick) {
     state.nick = event.nick;
     remember(event.nick);
-    setStatus("connected", `Connected as ${state.nick}`);
+    setStatus("connected", "Connected as ", nickName(state.nick));
   }
   renamePerson(event.old, event.nick);  // after: so our own entry keeps its "me" mark
   stoppedTyping(event.old);
-  addSystemLine(`${event.old} is now ${event.nick}`);
+  addSystemLine(nickName(event.old), " is now ", nickName(event.nick));
 }
 
 // A message as it happens (not from a welcome's history).
@@ -373,8 +401,9 @@ function pendingItem(text) {
   return item;
 }
 
-function addSystemLine(text) {
-  appendToList(textElement("li", "system", text));
+// A line about the room: text, with nicknames as <bdi> elements (nickName).
+function addSystemLine(...parts) {
+  appendToList(sentence("li", "system", ...parts));
 }
 
 // Follow new messages only if the reader was already at the bottom, so
@@ -431,9 +460,10 @@ function renderOnline() {
   $("online-count").textContent = state.online.length;
 }
 
-function setStatus(kind, text) {
+// The connection's state, in text and, for our nickname, a <bdi> (nickName).
+function setStatus(kind, ...parts) {
   $("status").dataset.state = kind;
-  $("status").textContent = text;
+  $("status").replaceChildren(...parts);
 }
 
 function showNotice(text) {

@@ -20,10 +20,18 @@ function textElement(tag, className, text) {
   return element;
 }
 
-// dir="auto": an Arabic nickname reads right to left without turning the line around.
+// Every nickname shown goes in a <bdi> (its direction isolated, found from its
+// own letters): an Arabic or Hebrew name reads right to left without moving the
+// words around it, so "علي joined" and "ada: 12 apples" keep their order.
 function nickName(nick, className = "") {
-  const element = textElement("span", className, nick);
-  element.dir = "auto";
+  return textElement("bdi", className, nick);
+}
+
+// A sentence made of text and elements (nicknames), as nodes: never parsed as HTML.
+function sentence(tag, className, ...parts) {
+  const element = document.createElement(tag);
+  element.className = className;
+  element.append(...parts);  // strings become text nodes
   return element;
 }
 

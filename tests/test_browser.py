@@ -9,12 +9,15 @@ test_screenshots_of_a_conversation also saves the README's pictures when asked:
 docs/screenshot-desktop.png and docs/screenshot-phone.png.
 """
 
+import contextlib
 import os
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import zxingcpp
@@ -36,6 +39,9 @@ CHROMIUM_ARGS = [
 ]
 RECONNECT_TIMEOUT = 15_000  # ms: the page's back-off is at most 10 s between tries
 RESTARTING = "Server restarting — reconnecting…"  # the status after close code 1001
+STORE_LATER = "The server could not store your message yet; the page will send it again."
+NOT_STORED_YET = "not stored yet, will retry…"  # the label of a message refused `unavailable`
+REDIS_BACK_TIMEOUT = 20_000  # ms: the page's next try, and the node's resubscription to Redis
 XSS = "<img src=x onerror=alert(1)>"
 CLOCK = re.compile(r"^\d{1,2}[:.]\d{2}")  # a local time of day: 14:03, 2:03 PM, 14.03
 PHONE = {"width": 360, "height": 740}
@@ -317,6 +323,84 @@ def test_two_people_on_two_nodes_of_a_cluster_chat(
     expect(pending(ada)).to_have_count(0)  # acknowledged through Redis
 
 
+def test_messages_refused_while_redis_is_away_are_sent_again_in_order(
+    start_server: Callable[..., ChatServer], open_page: Callable[..., Page], tmp_path: Path
+) -> None:
+    """`unavailable` keeps a message pending and the page sends it again until it is stored:
+    each arrives once, in order, and one typed after Redis is back does not overtake it."""
+    redis = RedisServer(tmp_path / "persistent", persist=True)  # a restart keeps what it stored
+    redis.start()
+    try:
+        node = start_server("--redis", redis.url)
+        ada = join(open_page(), node, "ada")
+        bob = join(open_page(), node, "bob")
+        say(ada, "before")
+        expect(messages(bob).locator(".text")).to_have_text(["before"])
+
+        redis.stop()
+        say(ada, "during 1")
+        expect(ada.get_by_role("alert")).to_have_text(STORE_LATER)
+        expect(pending(ada).locator(".sending")).to_have_text([NOT_STORED_YET])
+        say(ada, "during 2")  # waits behind "during 1"
+        expect(pending(ada).locator(".text")).to_have_text(["during 1", "during 2"])
+
+        redis.start()  # same port, same append-only file
+        say(ada, "after")  # before the page's next try: it must still come last
+        said = ["before", "during 1", "during 2", "after"]
+        for page in (ada, bob):
+            expect(messages(page).locator(".text")).to_have_text(said, timeout=REDIS_BACK_TIMEOUT)
+        expect(pending(ada)).to_have_count(0)
+        expect(ada.get_by_role("alert")).to_be_hidden()  # nothing waits any more
+        carol = join(open_page(), node, "carol")  # the history holds each message once
+        expect(messages(carol).locator(".text")).to_have_text(said)
+    finally:
+        redis.stop()
+
+
+def isolated(element: Locator) -> list[str]:
+    """Return the texts of the <bdi> elements in this element (or of itself, if it is one)."""
+    return element.evaluate(
+        """(element) => element.matches("bdi") ? [element.textContent]
+            : [...element.querySelectorAll("bdi")].map((bdi) => bdi.textContent)"""
+    )
+
+
+def test_every_nickname_shown_is_isolated_from_the_words_around_it(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """A Hebrew or Arabic nickname sits in its own <bdi> wherever it shows (notices, the online
+    list, messages, typing, the status), so it cannot reorder "joined" or what follows it."""
+    ada = join(open_page(), server, "ada")
+    hebrew = join(open_page(), server, "עדה")
+    expect(status(hebrew)).to_have_text("Connected as עדה")
+    assert isolated(status(hebrew)) == ["עדה"]
+
+    joined = ada.get_by_test_id("messages").locator(".system").last
+    expect(joined).to_have_text("עדה joined")
+    assert isolated(joined) == ["עדה"]
+    assert joined.evaluate("(line) => line.lastChild.nodeType === Node.TEXT_NODE")  # text only
+    expect(online(ada)).to_have_text(["ada", "עדה"])
+    assert isolated(online(ada).last) == ["עדה"]
+
+    composer(hebrew).press_sequentially("שלום")
+    expect(typing(ada)).to_have_text("עדה is typing…")
+    assert isolated(typing(ada)) == ["עדה"]
+    composer(hebrew).press("Enter")
+    expect(messages(ada).locator(".text")).to_have_text(["שלום"])
+    assert isolated(messages(ada).locator(".nick")) == ["עדה"]
+
+    hebrew.get_by_text("Change nickname").click()
+    hebrew.get_by_label("New nickname").fill("علي")
+    hebrew.get_by_role("button", name="Change").click()
+    renamed = ada.get_by_test_id("messages").locator(".system").last
+    expect(renamed).to_have_text("עדה is now علي")
+    assert isolated(renamed) == ["עדה", "علي"]
+    hebrew.close()
+    left = ada.get_by_test_id("messages").locator(".system").last
+    expect(left).to_have_text("علي left")
+    assert isolated(left) == ["علي"]
+
+
 def test_html_in_a_message_is_shown_as_text(
     server: ChatServer, open_page: Callable[..., Page]
 ) -> None:
@@ -484,6 +568,27 @@ def test_rate_limited_messages_are_sent_again_in_order(
         expect(messages(page).locator(".text")).to_have_text(fast)
     expect(pending(ada)).to_have_count(0)
     expect(composer(ada)).to_have_value("")  # rate_limited is not a refusal: nothing comes back
+
+
+def test_refs_do_not_carry_the_secret_session(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """The refs the page sends, stored in the database, share nothing with its socket's session."""
+    ada = join(keep_sockets(open_page()), server, "ada")
+    for text in ("one", "two"):
+        say(ada, text)
+    expect(messages(ada).locator(".text")).to_have_text(["one", "two"])
+    expect(pending(ada)).to_have_count(0)  # acknowledged: the rows are in the file
+
+    socket_url = ada.evaluate("() => window.testSockets.at(-1).url")
+    [session] = parse_qs(urlsplit(socket_url).query)["session"]
+    with contextlib.closing(sqlite3.connect(server.log_path.with_name("chat.db"))) as db:
+        refs = [ref for (ref,) in db.execute("SELECT ref FROM messages ORDER BY id")]
+    assert len(refs) == 2 and len(set(refs)) == 2
+    assert len(session) >= 16
+    for ref in refs:
+        assert session not in ref
+        assert session[:8] not in ref and session[-8:] not in ref  # nor a part of it
 
 
 def test_refused_message_comes_back_to_the_composer(

@@ -2,10 +2,16 @@
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
+import pty
 import re
+import sqlite3
+import struct
 import sys
+import termios
+import unicodedata
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -17,12 +23,23 @@ from tornado.tcpclient import TCPClient
 from tornado.tcpserver import TCPServer
 from tornado.websocket import websocket_connect
 
-from chat.client import Outbox, TerminalChat, main, message_lines
+from chat.client import (
+    CONTINUATION,
+    STORE_FIRST_DELAY,
+    STORE_LONGEST_DELAY,
+    Outbox,
+    TerminalChat,
+    back_off,
+    main,
+    message_lines,
+)
 from chat.config import Settings
 from conftest import next_event, send
+from redis_server import RedisServer
 from servers import ROOT, ChatServer, free_port
 
 CLOCK = r"\d\d:\d\d"
+BOB = "\u2068bob\u2069"  # someone else's nickname as printed: isolated between FSI and PDI
 
 
 class Terminal:
@@ -95,11 +112,11 @@ async def test_shows_the_welcome_and_messages_and_delivers_typed_lines(connect, 
     terminal = Terminal(f"ws://127.0.0.1:{http_port}/ws", "ada")
     async with running(terminal) as run:
         welcome = await terminal.next_line("connected")
-        assert welcome == "* connected to #general as ada; online: bob, ada"
-        assert await terminal.screen.get() == f"{hhmm(earlier['ts'])} bob: earlier"
+        assert welcome == f"* connected to #general as ada; online: {BOB}, ada"
+        assert await terminal.screen.get() == f"{hhmm(earlier['ts'])} {BOB}: earlier"
         await send(bob, {"type": "message", "text": "hi"})
         hi = await next_event(bob, "message")
-        assert await terminal.next_line("hi") == f"{hhmm(hi['ts'])} bob: hi"
+        assert await terminal.next_line("hi") == f"{hhmm(hi['ts'])} {BOB}: hi"
         terminal.type("hello from ada")
         mine = await next_event(bob, "message")
         assert (mine["nick"], mine["text"]) == ("ada", "hello from ada")
@@ -113,18 +130,18 @@ async def test_shows_the_welcome_and_messages_and_delivers_typed_lines(connect, 
 
 @pytest.mark.gen_test(timeout=10)
 async def test_join_leave_and_multi_line_messages_are_printed(connect, http_port):
-    """Others joining and leaving print a line each; a message's later lines are indented."""
+    """Others joining and leaving print a line each; a message's later lines are marked."""
     terminal = Terminal(f"ws://127.0.0.1:{http_port}/ws", "ada")
     async with running(terminal):
         await terminal.next_line("connected")
         bob, _ = await connect("bob")
-        assert await terminal.screen.get() == "* bob joined"
+        assert await terminal.screen.get() == f"* {BOB} joined"
         await send(bob, {"type": "message", "text": "one\ntwo"})
         first = await terminal.screen.get()
-        assert re.fullmatch(f"{CLOCK} bob: one", first)
-        assert await terminal.screen.get() == " " * len(first[:-3]) + "two"
+        assert re.fullmatch(f"{CLOCK} {BOB}: one", first)
+        assert await terminal.screen.get() == CONTINUATION + "two"
         bob.close()
-        assert await terminal.screen.get() == "* bob left"
+        assert await terminal.screen.get() == f"* {BOB} left"
 
 
 @pytest.mark.gen_test(timeout=10)
@@ -138,6 +155,25 @@ async def test_refused_lines_print_the_error_and_leave_the_outbox(http_server, h
             "! The message is 101 characters long; the limit is 100. (too_long)"
         )
         assert len(terminal.chat.outbox) == 0
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_refs_do_not_carry_the_secret_session(http_server, http_port, settings):
+    """The refs the client sends, as the server stored them, share nothing with its session."""
+    terminal = Terminal(f"ws://127.0.0.1:{http_port}/ws", "ada")
+    async with running(terminal):
+        await terminal.next_line("connected")
+        for text in ("one", "two"):
+            terminal.type(text)
+        await terminal.next_line("ada: two")
+        await terminal.chat.delivered()  # acknowledged: the rows are in the file
+    session = terminal.chat.session
+    with contextlib.closing(sqlite3.connect(settings.db)) as db:
+        refs = [ref for (ref,) in db.execute("SELECT ref FROM messages ORDER BY id")]
+    assert len(refs) == 2 and len(set(refs)) == 2
+    for ref in refs:
+        assert session not in ref
+        assert session[:8] not in ref and session[-8:] not in ref  # nor a part of it
 
 
 @pytest.mark.gen_test(timeout=10)
@@ -287,7 +323,7 @@ async def test_reconnects_with_since_and_delivers_what_was_typed_offline_once(se
         await terminal.next_line("connected")
         bob = await websocket_connect(socket_url + "?nick=bob")
         await send(bob, {"type": "message", "text": "before"})
-        await terminal.next_line("bob: before")
+        await terminal.next_line(f"{BOB}: before")
         bob.close()
         assert await in_thread(server.stop) == 0
         assert "going away" in await terminal.next_report("reconnecting")
@@ -298,18 +334,79 @@ async def test_reconnects_with_since_and_delivers_what_was_typed_offline_once(se
         await next_event(bob, "message")
         gate.set()
         await terminal.next_line("connected")
-        assert re.fullmatch(f"{CLOCK} bob: while ada was away", await terminal.screen.get())
+        assert re.fullmatch(f"{CLOCK} {BOB}: while ada was away", await terminal.screen.get())
         assert (await next_event(bob, "message"))["text"] == "typed offline"
         await terminal.chat.delivered()
         await send(bob, {"type": "message", "text": "after"})
-        await terminal.next_line("bob: after")
+        await terminal.next_line(f"{BOB}: after")
         cy = await websocket_connect(socket_url + "?nick=cy&since=0")
         history = (await next_event(cy, "welcome"))["history"]
         said = ["bob: before", "bob: while ada was away", "ada: typed offline", "bob: after"]
         assert [f"{m['nick']}: {m['text']}" for m in history] == said
-        assert [line[6:] for line in terminal.printed if not line.startswith("*")] == said
+        shown = [line[6:] for line in terminal.printed if not line.startswith("*")]
+        assert shown == [line.replace("bob", BOB) for line in said]
         bob.close()
         cy.close()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_lines_refused_while_redis_is_away_are_sent_again_in_order(tmp_path):
+    """`unavailable` keeps a line in the outbox and sends it again, after pauses that double,
+    until stored: once each, in order, and a line typed after Redis is back waits its turn."""
+    pauses: asyncio.Queue[float] = asyncio.Queue()  # how long each pause the client asked for
+    end_pause: asyncio.Queue[None] = asyncio.Queue()  # the test ends each one while Redis is away
+    redis_back = asyncio.Event()  # from then on, pauses end at once
+
+    async def pause_as_the_test_says(seconds: float) -> None:
+        pauses.put_nowait(seconds)
+        if not redis_back.is_set():
+            await end_pause.get()
+
+    redis = RedisServer(tmp_path / "persistent", persist=True)  # a restart keeps what it stored
+    node = ChatServer(free_port(), tmp_path / "node.log", "--redis", redis.url)
+    await in_thread(redis.start)
+    bob = cy = None
+    try:
+        await in_thread(node.start)
+        socket_url = f"ws://127.0.0.1:{node.port}/ws"
+        bob = await websocket_connect(socket_url + "?nick=bob")
+        terminal = Terminal(socket_url, "ada", wait=pause_as_the_test_says)
+        async with running(terminal):
+            await terminal.next_line("connected")
+            terminal.type("before")
+            assert (await next_event(bob, "message"))["text"] == "before"
+            await terminal.chat.delivered()
+
+            await in_thread(redis.stop)
+            terminal.type("during 1")
+            assert await terminal.next_line("^!") == (
+                "! The server could not store your message yet; it will be sent again."
+                " (unavailable)"
+            )
+            assert 0.5 <= await pauses.get() <= 1.0  # about a second (with jitter)
+            terminal.type("during 2")  # held behind "during 1"
+            end_pause.put_nowait(None)  # "during 1" goes again, and is refused again
+            assert 1.0 <= await pauses.get() <= 2.0  # twice as long
+            await in_thread(redis.start)  # same port, same append-only file
+            terminal.type("after")  # typed before the client tries again: it must come last
+            redis_back.set()
+            end_pause.put_nowait(None)
+            said = ["during 1", "during 2", "after"]
+            assert [(await next_event(bob, "message"))["text"] for _ in said] == said
+            await terminal.chat.delivered()
+            cy = await websocket_connect(socket_url + "?nick=cy&since=0")
+            history = (await next_event(cy, "welcome"))["history"]
+            assert [message["text"] for message in history] == ["before", *said]  # once each
+            assert [line for line in terminal.printed if line.startswith("!")] == [
+                "! The server could not store your message yet; it will be sent again."
+                " (unavailable)"
+            ]  # said once, not once per try
+    finally:
+        for ws in (bob, cy):
+            if ws is not None:
+                ws.close()
+        await in_thread(node.stop)
+        await in_thread(redis.stop)
 
 
 @pytest.mark.gen_test(timeout=20)
@@ -336,6 +433,81 @@ async def test_the_command_echoes_a_piped_line_and_exits_0_at_eof(http_server, h
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def start_client(http_port: int, stdout: int, **environment: str):
+    """Start `python -m chat.client` as ada with this stdout; its stdin and stderr are pipes."""
+    environment = {**os.environ, **environment}
+    for name in ("PYTHONUNBUFFERED", "COLUMNS", "LINES"):  # flushing and the width: its own
+        environment.pop(name, None)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chat.client", f"ws://127.0.0.1:{http_port}/ws", "--nick", "ada",
+        cwd=ROOT, env=environment, stdin=asyncio.subprocess.PIPE, stdout=stdout,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_through_a_pipe_messages_are_not_cut_and_newlines_are_marked(connect, http_port):
+    """Piped, a long message stays one line, and a line inside it starts with the marker."""
+    process = await start_client(http_port, asyncio.subprocess.PIPE)
+    try:
+        assert (await process.stdout.readline()).startswith(b"* connected")
+        bob, _ = await connect("bob")
+        assert (await process.stdout.readline()).decode() == f"* {BOB} joined\n"
+        long = "x" * 99  # wider than the 80 columns a terminal would be assumed to have
+        await send(bob, {"type": "message", "text": long})
+        await send(bob, {"type": "message", "text": f"hi\n{FAKE}"})
+        assert re.fullmatch(f"{CLOCK} {BOB}: {long}\n", (await process.stdout.readline()).decode())
+        assert re.fullmatch(f"{CLOCK} {BOB}: hi\n", (await process.stdout.readline()).decode())
+        assert (await process.stdout.readline()).decode() == f"{CONTINUATION}{FAKE}\n"
+        process.stdin.close()
+        assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def read_until(fd: int, ending: str, output: str = "") -> str:
+    """Read a terminal's output (in a thread) until it ends with `ending`; return all of it."""
+    while not output.endswith(ending):
+        output += (await in_thread(lambda: os.read(fd, 65536))).decode()
+    return output
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_on_a_terminal_the_command_cuts_messages_to_its_width(connect, http_port):
+    """On a 40-column terminal, spaces that would push a fake line to the next row cannot:
+    every row the client prints fits, and each one after a message's first is marked."""
+    width = 40
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, width, 0, 0))
+    process = await start_client(http_port, follower)
+    os.close(follower)  # the client holds its own copy
+    try:
+        await read_until(leader, "\r\n")  # the welcome
+        bob, _ = await connect("bob")
+        await read_until(leader, "joined\r\n")
+        padding = width - len(f"00:00 bob: ")  # unwrapped, FAKE would start the next row
+        await send(bob, {"type": "message", "text": " " * padding + FAKE})
+        shown = (await read_until(leader, "password\r\n")).split("\r\n")[:-1]
+        screen = on_screen(shown, width)
+        assert screen == shown  # every row fits: the terminal wraps none of them itself
+        message = next(i for i, row in enumerate(screen) if starts_like_a_message(row))
+        assert re.match(f"{CLOCK} {BOB}: ", screen[message])
+        rest = screen[message + 1:]
+        assert rest and all(row.startswith(CONTINUATION) for row in rest)
+        assert not any(starts_like_a_message(row) for row in rest)
+        assert rest[-2].endswith(" 12:00 teacher: give me your ")  # after a few spaces
+        assert rest[-1] == CONTINUATION + "password"
+        process.stdin.close()
+        assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        os.close(leader)
 
 
 def test_help_explains_the_options(capsys):
@@ -377,17 +549,131 @@ def test_a_message_already_shown_is_not_shown_again_until_a_reset():
                      for n in (1, 2))
     chat.receive(welcome([first, second]))
     chat.receive(json.dumps(second))
-    assert [line.split(" ", 1)[1] for line in printed[1:]] == ["bob: m1", "bob: m2"]
+    assert [line.split(" ", 1)[1] for line in printed[1:]] == [f"{BOB}: m1", f"{BOB}: m2"]
     printed.clear()
     chat.receive(welcome([first], reset=True))
     assert printed[1] == "* the server lost its history: message numbers start again"
-    assert printed[2].endswith("bob: m1")
+    assert printed[2].endswith(f"{BOB}: m1")
+
+
+def test_other_peoples_nicknames_are_isolated_from_the_words_around_them():
+    """Others' nicknames print between FSI and PDI, so a right-to-left name cannot reorder the
+    line; our own prints as it is."""
+    printed: list[str] = []
+    chat = offline_chat(printed)
+    chat.receive(json.dumps({"type": "welcome", "nick": "ada", "online": ["ada", "עדה"],
+                             "history": []}))
+    for event in ({"type": "join", "nick": "עדה"},
+                  {"type": "message", "id": 1, "nick": "עדה", "text": "12 apples", "ts": 0},
+                  {"type": "message", "id": 2, "nick": "ada", "text": "13 pears", "ts": 0},
+                  {"type": "nick", "old": "עדה", "nick": "علي"},
+                  {"type": "leave", "nick": "علي"}):
+        chat.receive(json.dumps(event))
+    assert [re.sub(f"^{CLOCK} ", "", line) for line in printed] == [
+        "* connected to #general as ada; online: ada, \u2068עדה\u2069",
+        "* \u2068עדה\u2069 joined",
+        "\u2068עדה\u2069: 12 apples",
+        "ada: 13 pears",
+        "* \u2068עדה\u2069 is now \u2068علي\u2069",
+        "* \u2068علي\u2069 left",
+    ]
 
 
 def test_control_characters_cannot_reach_the_terminal():
     """Escape sequences in someone's text are printed as visible escapes, not obeyed."""
     lines = message_lines({"nick": "bob", "text": "\x1b[2Jhi\x07", "ts": 0})
-    assert lines[0].endswith(r"bob: \x1b[2Jhi\x07")
+    assert lines[0].endswith(BOB + r": \x1b[2Jhi\x07")
+
+
+def test_direction_and_invisible_characters_are_shown_as_escapes():
+    """Bidi controls, zero-width and other format characters, and line or paragraph separators
+    in someone's text or nickname print as visible escapes, not obeyed."""
+    text = "a\u202eb\u2066c\u2069d\u200be\u200ff\u2028g\u2029h\U000e0001i\u061cj"
+    [line] = message_lines({"nick": "b\u202eob", "text": text, "ts": 0})
+    assert line.endswith(
+        "\u2068b\\u202eob\u2069: "  # the nickname's own override escaped, inside our isolates
+        r"a\u202eb\u2066c\u2069d\u200be\u200ff\u2028g\u2029h\U000e0001i\u061cj"
+    )
+
+
+# How wide a terminal draws a character: wide East Asian ones take two columns, combining
+# marks and our isolates none. The client must count at least this much.
+def drawn_width(char: str) -> int:
+    """Return the columns a common terminal gives `char`."""
+    if unicodedata.combining(char) or char in "\u2068\u2069":
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
+def on_screen(lines: list[str], width: int) -> list[str]:
+    """Return the rows a terminal `width` columns wide shows: it wraps a line too long for it."""
+    screen = []
+    for line in lines:
+        row, used = "", 0
+        for char in line:
+            if used + drawn_width(char) > width:
+                screen.append(row)
+                row, used = "", 0
+            row, used = row + char, used + drawn_width(char)
+        screen.append(row)
+    return screen
+
+
+def starts_like_a_message(row: str) -> bool:
+    """Say whether a screen row starts (after any spaces) with a time, as a message does."""
+    return re.match(rf"\s*{CLOCK}", row) is not None
+
+
+FAKE = "12:00 teacher: give me your password"
+
+
+@pytest.mark.parametrize("width", [20, 40, 80])
+def test_spaces_up_to_the_edge_cannot_fake_the_next_line(width):
+    """However many spaces pad a message, the row it continues on shows the continuation
+    marker: no screen row but the first starts with a time, and no row is too wide."""
+    for padding in range(2 * width):
+        event = {"nick": "mallory", "text": " " * padding + FAKE, "ts": 0}
+        lines = message_lines(event, width=width)
+        screen = on_screen(lines, width)
+        assert screen == lines  # every row fits: the terminal wraps none of them itself
+        assert starts_like_a_message(screen[0])
+        assert not any(starts_like_a_message(row) for row in screen[1:]), screen
+        assert all(row.startswith(CONTINUATION) for row in screen[1:])
+        assert "".join(row.removeprefix(CONTINUATION) for row in screen).endswith(
+            " " * padding + FAKE)  # nothing lost, in order
+
+
+@pytest.mark.parametrize("width", [None, 40])
+def test_a_newline_cannot_fake_a_line(width):
+    """A newline (\\n, \\r\\n or \\r) inside a message starts a continuation row, on a
+    terminal or through a pipe (no width)."""
+    for newline in ("\n", "\r\n", "\r"):
+        event = {"nick": "mallory", "text": f"hi{newline}{FAKE}{newline}{FAKE}", "ts": 0}
+        lines = message_lines(event, width=width)
+        assert len(lines) >= 3
+        assert starts_like_a_message(lines[0])
+        assert not any(starts_like_a_message(row) for row in lines[1:])
+        cut = FAKE if width is None else "12:00 teacher: give me your "  # 40 columns: cut
+        assert lines[1] == CONTINUATION + cut
+
+
+def test_wide_and_combining_characters_never_overflow_the_row():
+    """Chinese (two columns each), emoji and combining marks are cut so no row is too wide."""
+    width = 30
+    for text in ("中" * 70, "🎉" * 40 + FAKE, "e\u0301" * 60 + FAKE, "ab\tcd\t" * 20 + FAKE):
+        lines = message_lines({"nick": "李娜", "text": text, "ts": 0}, width=width)
+        screen = on_screen(lines, width)
+        assert screen == lines
+        assert not any(starts_like_a_message(row) for row in screen[1:])
+
+
+def test_words_wrap_at_spaces_when_they_fit():
+    """A long sentence is cut after a space, not inside a word."""
+    text = "the quick brown fox jumps over the lazy dog " * 3
+    lines = message_lines({"nick": "bob", "text": text, "ts": 0}, width=40)
+    pieces = [lines[0].split(": ", 1)[1]] + [row.removeprefix(CONTINUATION) for row in lines[1:]]
+    assert len(pieces) > 3 and "".join(pieces) == text
+    assert all(piece.endswith(" ") for piece in pieces)  # the text ends with one too
 
 
 def test_outbox_sends_held_messages_again_oldest_first_one_at_a_time():
@@ -404,3 +690,10 @@ def test_outbox_sends_held_messages_again_oldest_first_one_at_a_time():
     assert json.loads(outbox.frame(third)) == {"type": "message", "text": "3", "ref": "p-3"}
     assert outbox.restart() == [first, third]
     assert not outbox.must_wait()
+
+
+def test_a_message_the_server_cannot_store_waits_1_s_doubling_to_30_s():
+    """The pauses before sending an `unavailable` message again: 1, 2, 4... seconds, at most 30."""
+    pauses = [back_off(failures, STORE_FIRST_DELAY, STORE_LONGEST_DELAY) for failures in range(8)]
+    assert pauses == [1, 2, 4, 8, 16, 30, 30, 30]
+    assert back_off(10_000, STORE_FIRST_DELAY, STORE_LONGEST_DELAY) == 30  # no overflow
