@@ -98,7 +98,8 @@ def make_hub(settings: Settings) -> Hub:
     store = SQLiteStore(settings.db, cap=settings.history_cap)
     rooms = Rooms(partial(
         Room, store=store, history=settings.history, resume_limit=settings.resume_limit,
-        welcome_bytes=settings.welcome_bytes,
+        # Below the slow-reader limit, so a welcome alone never closes the one it greets.
+        welcome_bytes=min(settings.welcome_bytes, settings.max_unsent // 2),
     ))
     return LocalHub(rooms, store, audience=ChatSocket, announcer=announcer)
 
