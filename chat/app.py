@@ -45,14 +45,14 @@ def make_app(settings: Settings) -> tornado.web.Application:
     hub = make_hub(settings)
     # An address may open all its connections at once, then one more a second.
     joins = AddressBuckets(JOIN_RATE if settings.max_per_ip else 0, 2 * settings.max_per_ip)
-    socket_options = {
-        "hub": hub, "limits": settings, "joins": joins,
-        "refusals": OccasionalWarning(logging.getLogger("chat.handlers")),
-        "frames": AddressBuckets(settings.rate, settings.burst),
-    }
     timeout = settings.ping_interval if settings.ping_timeout is None else settings.ping_timeout
     pinger = Pinger(ChatSocket.everyone, settings.ping_interval, timeout)
     pinger.start()
+    socket_options = {
+        "hub": hub, "limits": settings, "joins": joins, "pinger": pinger,
+        "refusals": OccasionalWarning(logging.getLogger("chat.handlers")),
+        "frames": AddressBuckets(settings.rate, settings.burst),
+    }
     page_options = {"invite_urls": settings.invite_urls}
     invite_options = {**page_options, "qr_codes": QRCodes(), "joins": joins}
     return tornado.web.Application(

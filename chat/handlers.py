@@ -19,6 +19,8 @@ from chat.frames import text_frame
 from chat.hub import Hub, Unavailable
 from chat.protocol import Event, Post, ProtocolError, Typing
 from chat.occasional import OccasionalWarning
+from chat.output import Outgoing, write_soon
+from chat.pinger import Pinger
 from chat.qrcodes import QRCodes
 from chat.ratelimit import AddressBuckets
 
@@ -87,23 +89,23 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
 
     # Our attributes live in slots: Tornado's own fill 27 of the 30 keys an instance
     # __dict__ can share with the others; past 30 each socket gets a 1.6 KB dict of its own.
-    __slots__ = ("hub", "limits", "frames", "joins", "refusals", "nick", "holder", "replaced", "outgoing",
-                 "unsent", "typing_relayed_at", "room", "answered", "ping_payload")
+    __slots__ = ("hub", "limits", "frames", "joins", "refusals", "pinger", "nick", "holder",
+                 "replaced", "outgoing", "typing_relayed_at", "room")
 
     def initialize(
         self, hub: Hub, limits: Settings, frames: AddressBuckets, joins: AddressBuckets,
-        refusals: OccasionalWarning,
+        refusals: OccasionalWarning, pinger: Pinger,
     ) -> None:
         self.hub = hub  # LocalHub, or RedisHub in a cluster: rooms, nicknames, history
         self.limits = limits
         self.frames = frames  # each address's frames, whichever connection sends them
         self.joins = joins  # each address's new connections
         self.refusals = refusals  # the log line for refused handshakes, now and then
+        self.pinger = pinger  # hears this socket's pongs
         self.nick: str | None = None
         self.holder = secrets.token_hex(8)  # names this connection to the hub, cluster-wide
         self.replaced = False  # a newer connection from the same page took over
-        self.outgoing: list[bytes] = []  # frames queued this loop tick, written by write_queued()
-        self.unsent = 0  # bytes handed to the stream that the kernel has not taken yet
+        self.outgoing = Outgoing(self, limits.max_unsent)  # one write per loop tick
         self.typing_relayed_at = -TYPING_EVERY
 
     def prepare(self) -> None:
@@ -247,16 +249,12 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         log.info("%s left #%s (close code %s); %d connected there to this process", self.nick,
                  self.room, self.close_code, len(self.waiters.get(self.room, ())))
 
-    def ping(self, data: str | bytes = b"") -> None:
-        """Ping the peer; `answered` stays False until the pong of this ping arrives (chat.pinger)."""
-        self.answered = False
-        self.ping_payload = data.encode() if isinstance(data, str) else data
-        super().ping(data)
-
     def on_pong(self, data: bytes) -> None:
-        # A pong carries its ping's payload back: a pong sent unasked answers nothing.
-        if data == self.ping_payload:
-            self.answered = True
+        self.pinger.answered(self, data)
+
+    def closing(self) -> bool:
+        """Tell whether this connection is closed or closing (the pinger leaves it be)."""
+        return self.outgoing.closing()
 
     @classmethod
     def broadcast(cls, room: str, event: Event, skip_nick: str | None = None) -> None:
@@ -267,19 +265,10 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             if waiter.nick == skip_nick:
                 continue
             try:
-                # Like write_message(), minus its per-call framing and task: queue the
-                # ready frame; write_all() then gives each client one write per tick.
-                waiter.queue(frame)
+                waiter.outgoing.queue(frame)  # like write_message(), written once per tick
             except tornado.websocket.WebSocketClosedError:
                 cls.forget(waiter)
-        asyncio.get_running_loop().call_soon(cls.write_all, waiters)
-
-    @staticmethod
-    def write_all(waiters: list["ChatSocket"]) -> None:
-        """Write what each of these sockets has queued (nothing, if a write came first)."""
-        for waiter in waiters:
-            if waiter.outgoing:
-                waiter.write_queued()
+        write_soon([waiter.outgoing for waiter in waiters])  # one write per client, all at once
 
     @classmethod
     def forget(cls, waiter: "ChatSocket") -> None:
@@ -310,64 +299,22 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         while cls.waiters and time.monotonic() < deadline:
             await asyncio.sleep(0.05)  # on_close empties the sets as each client answers
 
-    def send(self, frame: bytes) -> None:
-        """Queue a ready-made frame and make sure it is written at the end of this tick."""
-        if not self.outgoing:
-            asyncio.get_running_loop().call_soon(self.write_queued)
-        self.queue(frame)
-
-    def queue(self, frame: bytes) -> None:
-        """Add a frame to what goes out in this socket's next write."""
-        if self.ws_connection is None or self.ws_connection.is_closing():
-            raise tornado.websocket.WebSocketClosedError()
-        self.outgoing.append(frame)
-
     def send_event(self, event: Event) -> None:
         """Send one event to this client only."""
-        self.send(text_frame(protocol.encode(event)))
-
-    def write_queued(self) -> None:
-        """Write the frames queued this tick in one go, or close a client that stopped reading."""
-        outgoing, self.outgoing = self.outgoing, []
-        data = outgoing[0] if len(outgoing) == 1 else b"".join(outgoing)
-        if not data or self.ws_connection is None or self.ws_connection.is_closing():
-            return
-        if self.unsent > self.limits.max_unsent:
-            self.close_slow_reader()
-            return
-        stream = self.ws_connection.stream
-        if not stream.writing():
-            # Nothing waits in Tornado's buffer, so hand the bytes straight to the kernel:
-            # usually it takes them all, and no future or callback is needed at all.
-            try:
-                data = data[stream.socket.send(data) :]
-            except BlockingIOError:
-                pass  # the kernel's buffer is full: Tornado waits for room below
-            except OSError:
-                pass  # a broken connection: Tornado's own write finds out and closes it
-            if not data:
-                return
-        try:
-            written = stream.write(data)
-        except tornado.iostream.StreamClosedError:
-            self.forget(self)
-            return
-        self.unsent += len(data)
-        written.add_done_callback(partial(self.flushed, len(data)))
+        self.outgoing.send(text_frame(protocol.encode(event)))
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Send what is queued, then the close frame (nothing may follow it)."""
-        self.write_queued()
+        self.outgoing.write()
         super().close(code, reason)
-
-    def flushed(self, size: int, sent: "asyncio.Future[None]") -> None:
-        """Count `size` bytes as sent, or forget this socket if the write failed."""
-        self.unsent -= size
-        if sent.cancelled() or sent.exception() is not None:
-            self.forget(self)
 
     def close_slow_reader(self) -> None:
         """Close a client that lets data pile up: 1013, then Tornado drops it within 5 s."""
-        log.warning("%s is not reading: %d bytes waiting; closing it", self.nick, self.unsent)
+        log.warning("%s is not reading: %d bytes waiting; closing it", self.nick,
+                    self.outgoing.unsent)
         self.forget(self)
         self.close(1013, "You are not reading: too much is waiting for you.")
+
+    def lost(self) -> None:
+        """Forget this socket: its stream closed under a write (on_close follows)."""
+        self.forget(self)

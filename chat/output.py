@@ -1,0 +1,108 @@
+"""Outgoing: what one chat socket has to send, written once per loop tick, and slow readers.
+
+`write_message()` frames and writes each message on its own: to 1000 clients
+that is 1000 framings and 1000 writes per message. The broadcast loop instead
+frames an event once and `queue`s the same bytes on every socket; at the end
+of the loop tick `write_all` gives each socket one write with everything
+queued for it. When Tornado's buffer is empty the bytes go straight to the
+kernel, which usually takes them all, so no future or callback is needed.
+
+A client that stops reading lets bytes pile up in its stream: past
+`max_unsent` its owner is told (`close_slow_reader`), and nothing more is
+written to it.
+"""
+
+import asyncio
+from collections.abc import Iterable
+from functools import partial
+from typing import Protocol
+
+import tornado.iostream
+import tornado.websocket
+
+
+class Owner(Protocol):
+    """The socket an Outgoing writes for: its connection, and what to do when it goes wrong."""
+
+    ws_connection: tornado.websocket.WebSocketProtocol | None
+
+    def close_slow_reader(self) -> None:
+        """Close the client: it lets data pile up."""
+
+    def lost(self) -> None:
+        """Forget the client: its stream closed under a write."""
+
+
+class Outgoing:
+    """Frames queued for one socket this tick, and the bytes its stream has not sent yet."""
+
+    __slots__ = ("owner", "max_unsent", "frames", "unsent")
+
+    def __init__(self, owner: Owner, max_unsent: int) -> None:
+        self.owner = owner
+        self.max_unsent = max_unsent
+        self.frames: list[bytes] = []  # queued this tick, written by write()
+        self.unsent = 0  # bytes handed to the stream that the kernel has not taken yet
+
+    def closing(self) -> bool:
+        """Tell whether the connection is gone or closing: nothing may be queued any more."""
+        connection = self.owner.ws_connection
+        return connection is None or connection.is_closing()
+
+    def queue(self, frame: bytes) -> None:
+        """Add a ready frame to the next write, or raise WebSocketClosedError if closing."""
+        if self.closing():
+            raise tornado.websocket.WebSocketClosedError()
+        self.frames.append(frame)
+
+    def send(self, frame: bytes) -> None:
+        """Queue a frame and make sure it is written at the end of this tick."""
+        if not self.frames:
+            asyncio.get_running_loop().call_soon(self.write)
+        self.queue(frame)
+
+    def write(self) -> None:
+        """Write the frames queued this tick in one go, or report a client that stopped reading."""
+        frames, self.frames = self.frames, []
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
+        if not data or self.closing():
+            return
+        if self.unsent > self.max_unsent:
+            self.owner.close_slow_reader()
+            return
+        assert self.owner.ws_connection is not None
+        stream = self.owner.ws_connection.stream
+        if not stream.writing():
+            try:
+                data = data[stream.socket.send(data) :]
+            except BlockingIOError:
+                pass  # the kernel's buffer is full: Tornado waits for room below
+            except OSError:
+                pass  # a broken connection: Tornado's own write finds out and closes it
+            if not data:
+                return
+        try:
+            written = stream.write(data)
+        except tornado.iostream.StreamClosedError:
+            self.owner.lost()
+            return
+        self.unsent += len(data)
+        written.add_done_callback(partial(self._sent, len(data)))
+
+    def _sent(self, size: int, sent: "asyncio.Future[None]") -> None:
+        """Count `size` bytes as sent, or forget the client if the write failed."""
+        self.unsent -= size
+        if sent.cancelled() or sent.exception() is not None:
+            self.owner.lost()
+
+
+def write_all(outgoing: Iterable[Outgoing]) -> None:
+    """Write what each of these has queued (nothing, if a write came first)."""
+    for queued in outgoing:
+        if queued.frames:
+            queued.write()
+
+
+def write_soon(outgoing: list[Outgoing]) -> None:
+    """Write what these have queued at the end of this loop tick: one callback for all."""
+    asyncio.get_running_loop().call_soon(write_all, outgoing)
