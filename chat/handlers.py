@@ -7,17 +7,17 @@ import math
 import secrets
 import time
 from collections.abc import Awaitable
-from functools import partial
 
 import tornado.iostream
 import tornado.web
 import tornado.websocket
 
-from chat import nicknames, protocol
+from chat import commands, nicknames, protocol
 from chat.config import Settings
 from chat.frames import text_frame
 from chat.hub import Hub, Unavailable
-from chat.protocol import Event, Post, ProtocolError, Typing
+from chat.commands.typing import TYPING_EVERY
+from chat.protocol import Event, ProtocolError
 from chat.occasional import OccasionalWarning
 from chat.output import Outgoing, write_soon
 from chat.pinger import Pinger
@@ -27,7 +27,6 @@ from chat.ratelimit import AddressBuckets
 log = logging.getLogger(__name__)
 
 MAX_ID_DIGITS = 18  # a `since` longer than this is no id: int() of 5000 digits raises
-TYPING_EVERY = 1.0  # seconds: the page sends `typing` every 3 s; more is a flood, dropped
 
 
 def too_many(handler: tornado.web.RequestHandler, retry_after: int, reason: str) -> None:
@@ -177,69 +176,21 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
                 waiter.close(4001, "Replaced by a newer connection from the same page.")
 
     def on_message(self, frame: str | bytes) -> Awaitable[None] | None:
-        if self.nick is None or self.ws_connection is None or self.ws_connection.is_closing():
+        if self.nick is None or self.closing():
             return None  # closing, or replaced by a newer connection: its frames change nothing
         try:
-            command = protocol.parse(frame, self.limits.max_text)
-            if isinstance(command, Typing):  # a hint, not a message: throttled, never refused
-                self.relay_typing()
-                return None
-            retry_after = self.frames.take(self.request.remote_ip)
-            if retry_after:
-                raise protocol.rate_limited(retry_after, command)
+            command, arguments = commands.parse(frame, self.limits.max_text)
+            if command.COUNTED and (retry_after := self.frames.take(self.request.remote_ip)):
+                raise protocol.rate_limited(retry_after, getattr(arguments, "ref", None))
         except ProtocolError as error:
             self.send_event(error.event())
             return None
-        if isinstance(command, Post):
-            self.post_message(command)
-            return None
-        # Tornado reads this socket's next frame only once the rename is done.
-        return self.rename(command.nick)
+        # A command that awaits (a rename) holds this socket's next frame until it is done.
+        return command.run(self, arguments)
 
-    def relay_typing(self) -> None:
-        """Tell the rest of the room this person is typing, at most once a second."""
-        now = time.monotonic()
-        if now - self.typing_relayed_at >= TYPING_EVERY:
-            self.typing_relayed_at = now
-            self.hub.typing(self.room, self.nick)
-
-    def post_message(self, command: Post) -> None:
-        """Hand a message to the hub, which broadcasts it; answer once it is stored."""
-        stored = self.hub.post(self.room, self.nick, command.text, command.ref)
-        self.typing_relayed_at = -TYPING_EVERY  # the message clears the indicator: relay anew
-        if stored is not None:
-            stored.add_done_callback(partial(self.acknowledge, command.ref))
-
-    def acknowledge(self, ref: str | None, stored: "asyncio.Future[int]") -> None:
-        """Ack a stored message that carries a ref; say so if a message could not be stored."""
-        if stored.exception() is not None:
-            answer = ProtocolError(
-                "unavailable",
-                "The server could not store your message yet; your client sends it again.",
-                ref=ref,
-            ).event()
-        elif ref is not None:
-            answer = protocol.ack(ref, stored.result())
-        else:
-            return
-        if self.ws_connection is not None:  # if gone, it re-sends after reconnecting
-            self.send_event(answer)
-
-    async def rename(self, new: str) -> None:
-        """Take a new nickname and tell the room, or tell the sender why not."""
-        if new == self.nick:  # nothing changes, so nobody needs telling
-            return
-        try:
-            await self.hub.rename(self.room, self.nick, new, self.holder)
-        except ProtocolError as error:  # nick_taken, or unavailable in a cluster
-            if self.ws_connection is not None:
-                self.send_event(error.event())
-            return
-        old, self.nick = self.nick, new
-        if self.ws_connection is None:  # it closed while the hub renamed: free the new one too
-            self.hub.leave(self.room, new, self.holder)
-            return
-        log.info("%s is now %s in #%s", old, new, self.room)
+    def gone(self) -> bool:
+        """Tell whether the connection has closed (a command that awaited may find it so)."""
+        return self.ws_connection is None
 
     def on_close(self) -> None:
         if self.nick is None or self.replaced:  # never joined, or its nickname lives on

@@ -1,4 +1,7 @@
-"""Wire protocol v1: parse client frames, build server events (docs/protocol.md).
+"""Wire protocol v1: decode client frames, check their fields, build server events.
+
+The contract is docs/protocol.md; each command's own fields are checked by its
+module in chat/commands/.
 
 No I/O and no Tornado here: every function takes and returns plain values, so
 the whole protocol is unit-tested without a socket.
@@ -6,7 +9,6 @@ the whole protocol is unit-tested without a socket.
 
 import json
 import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
 from chat import nicknames
@@ -34,31 +36,12 @@ class ProtocolError(Exception):
         return {"type": "error", "code": self.code, "message": self.message, **details}
 
 
-@dataclass(frozen=True)
-class Post:
-    """The client posts a chat message, with its own reference if it wants an ack."""
+def decode(frame: str | bytes) -> tuple[str, dict[str, Any]]:
+    """Return a client frame's type and its fields, or raise ProtocolError.
 
-    text: str
-    ref: str | None = None
-
-
-@dataclass(frozen=True)
-class Rename:
-    """The client asks for another nickname."""
-
-    nick: str
-
-
-@dataclass(frozen=True)
-class Typing:
-    """The client is typing; the others in its room are told, nothing is stored."""
-
-
-Command = Post | Rename | Typing
-
-
-def parse(frame: str | bytes, max_text: int) -> Command:
-    """Turn one client frame into a command, or raise ProtocolError."""
+    The lesson's `socket.send('hi')`: a frame that is not a JSON object is a
+    message whose text is the whole frame.
+    """
     if isinstance(frame, bytes):
         raise ProtocolError(
             "binary_unsupported", "Binary frames are not supported: send text or JSON."
@@ -68,28 +51,14 @@ def parse(frame: str | bytes, max_text: int) -> Command:
     except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):
-        # The lesson's `socket.send('hi')`: any frame that is not a JSON object is the text.
-        return Post(check_text(frame, max_text))
+        return "message", {"text": frame}
     kind = data.get("type")
     if not isinstance(kind, str):
         raise ProtocolError("bad_message", 'A JSON frame needs a "type" string.')
-    if kind == "message":
-        ref = _ref(data)
-        try:
-            return Post(check_text(_field(data, "text"), max_text), ref)
-        except ProtocolError as error:
-            error.details["ref"] = ref  # so the client knows which message was refused
-            raise
-    if kind == "nick":
-        return Rename(check_nick(_field(data, "nick")))
-    if kind == "typing":
-        return Typing()
-    raise ProtocolError(
-        "unknown_type", f'Unknown type {kind[:40]!r}: send "message", "nick" or "typing".'
-    )
+    return kind, data
 
 
-def _field(data: dict[str, Any], name: str) -> str:
+def text_field(data: dict[str, Any], name: str) -> str:
     """Return a required string field of a client frame."""
     value = data.get(name)
     if not isinstance(value, str) or not _is_unicode(value):
@@ -97,8 +66,8 @@ def _field(data: dict[str, Any], name: str) -> str:
     return value
 
 
-def _ref(data: dict[str, Any]) -> str | None:
-    """Return the optional client reference of a message frame."""
+def optional_ref(data: dict[str, Any]) -> str | None:
+    """Return the optional client reference of a frame."""
     ref = data.get("ref")
     if ref is None:
         return None
@@ -204,13 +173,13 @@ def ack(ref: str, id: int) -> Event:
     return {"type": "ack", "ref": ref, "id": id}
 
 
-def rate_limited(retry_after: float, command: Command) -> ProtocolError:
+def rate_limited(retry_after: float, ref: str | None) -> ProtocolError:
     """Build the refusal for a frame sent faster than the rate limit allows."""
     return ProtocolError(
         "rate_limited",
         "Slow down: you are sending messages too fast.",
         retry_after=round(retry_after, 3),
-        ref=command.ref if isinstance(command, Post) else None,
+        ref=ref,
     )
 
 

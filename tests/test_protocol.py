@@ -2,47 +2,54 @@
 
 import pytest
 
-from chat import protocol
-from chat.protocol import Post, ProtocolError, Rename
+from chat import commands, protocol
+from chat.commands.message import Post
+from chat.commands.nick import Rename
+from chat.protocol import ProtocolError
+
+
+def parsed(frame, max_text):
+    """Return the arguments the frame's command module checked."""
+    return commands.parse(frame, max_text)[1]
 
 
 def error_code(frame, max_text=100) -> str:
     """Return the error code parsing `frame` raises."""
     with pytest.raises(ProtocolError) as caught:
-        protocol.parse(frame, max_text)
+        commands.parse(frame, max_text)
     return caught.value.code
 
 
 def test_json_message_is_a_post():
     """A message event posts its text."""
-    assert protocol.parse('{"type": "message", "text": "hi"}', 100) == Post("hi")
+    assert parsed('{"type": "message", "text": "hi"}', 100) == Post("hi")
 
 
 def test_plain_text_is_a_post():
     """A frame that is not a JSON object is posted whole, as in the lesson."""
-    assert protocol.parse("here is a message for the server!", 100) == Post(
+    assert parsed("here is a message for the server!", 100) == Post(
         "here is a message for the server!"
     )
-    assert protocol.parse("[1, 2]", 100) == Post("[1, 2]")
-    assert protocol.parse("42", 100) == Post("42")
+    assert parsed("[1, 2]", 100) == Post("[1, 2]")
+    assert parsed("42", 100) == Post("42")
 
 
 def test_nicknames_are_stored_in_their_compatibility_form():
     """Full-width letters and odd spaces become the plain nickname they look like."""
-    assert protocol.parse('{"type": "nick", "nick": "\\uff41da\\u3000lovelace"}', 100) == Rename(
+    assert parsed('{"type": "nick", "nick": "\\uff41da\\u3000lovelace"}', 100) == Rename(
         "ada lovelace"
     )
 
 
 def test_nick_event_is_a_rename_without_surrounding_spaces():
     """A nick event asks for the trimmed nickname."""
-    assert protocol.parse('{"type": "nick", "nick": "  ada "}', 100) == Rename("ada")
+    assert parsed('{"type": "nick", "nick": "  ada "}', 100) == Rename("ada")
 
 
 def test_deep_nesting_is_text_not_a_crash():
     """JSON nested too deep for the parser is treated as plain text."""
     frame = "[" * 100_000
-    assert protocol.parse(frame, 200_000) == Post(frame)
+    assert parsed(frame, 200_000) == Post(frame)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +85,7 @@ def test_bad_frames_raise_their_error_code(frame, code):
 
 def test_text_at_the_limit_is_accepted():
     """A message exactly max_text characters long is allowed."""
-    assert protocol.parse("x" * 100, 100) == Post("x" * 100)
+    assert parsed("x" * 100, 100) == Post("x" * 100)
 
 
 def test_error_event_carries_code_and_sentence():

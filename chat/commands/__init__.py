@@ -1,0 +1,29 @@
+"""The client commands: one module each, loaded into one table and dispatched by name.
+
+A command module says what it is (`NAME`, `DESCRIPTION`), what its frame must
+carry (`parse`, which raises ProtocolError at the edge), whether it counts
+against the flood limit (`COUNTED`), and what it does (`run`, given the
+socket as its `Context`). Adding a command is adding a module here and its
+name to MODULES; `ChatSocket.on_message` needs no change (README: "Adding a
+command").
+"""
+
+from types import ModuleType
+from typing import Any
+
+from chat import protocol
+from chat.commands import message, nick, typing
+from chat.protocol import ProtocolError
+
+MODULES: tuple[ModuleType, ...] = (message, nick, typing)
+TABLE: dict[str, ModuleType] = {module.NAME: module for module in MODULES}
+
+
+def parse(frame: str | bytes, max_text: int) -> tuple[ModuleType, Any]:
+    """Turn one client frame into its command module and its checked arguments."""
+    kind, data = protocol.decode(frame)
+    command = TABLE.get(kind)
+    if command is None:
+        known = ", ".join(f'"{name}"' for name in TABLE)
+        raise ProtocolError("unknown_type", f"Unknown type {kind[:40]!r}: send one of {known}.")
+    return command, command.parse(data, max_text)

@@ -1,0 +1,22 @@
+"""Context: what a command may use of the connection that sent it (ChatSocket provides it)."""
+
+from typing import Protocol
+
+from chat.hub import Hub
+from chat.protocol import Event
+
+
+class Context(Protocol):
+    """The sender's connection: its hub, room, nickname and holder id, and a way to answer."""
+
+    hub: Hub
+    room: str
+    nick: str | None  # set once the socket has joined; commands run only after that
+    holder: str  # names this connection to the hub
+    typing_relayed_at: float  # when this sender's last typing hint went to the room
+
+    def send_event(self, event: Event) -> None:
+        """Send one event to this client only."""
+
+    def gone(self) -> bool:
+        """Tell whether the connection has closed (a command that awaited may find it so)."""

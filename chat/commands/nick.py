@@ -1,0 +1,48 @@
+"""nick: change your nickname in your room, unless someone online holds it or one like it."""
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from chat import protocol
+from chat.commands.context import Context
+from chat.protocol import ProtocolError
+
+NAME = "nick"
+DESCRIPTION = "change your nickname"
+COUNTED = True
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rename:
+    """The client asks for another nickname."""
+
+    nick: str
+
+
+def parse(data: dict[str, Any], max_text: int) -> Rename:
+    """Check the nickname asked for (chat.nicknames' rules)."""
+    return Rename(protocol.check_nick(protocol.text_field(data, "nick")))
+
+
+async def run(ctx: Context, rename: Rename) -> None:
+    """Take the new nickname and tell the room, or tell the sender why not.
+
+    Tornado reads the sender's next frame only once this is done.
+    """
+    old = ctx.nick
+    if old is None or rename.nick == old:  # nothing changes, so nobody needs telling
+        return
+    try:
+        await ctx.hub.rename(ctx.room, old, rename.nick, ctx.holder)
+    except ProtocolError as error:  # nick_taken, or unavailable in a cluster
+        if not ctx.gone():
+            ctx.send_event(error.event())
+        return
+    ctx.nick = rename.nick
+    if ctx.gone():  # it closed while the hub renamed, and left as `old`: free the new one too
+        ctx.hub.leave(ctx.room, rename.nick, ctx.holder)
+        return
+    log.info("%s is now %s in #%s", old, rename.nick, ctx.room)
