@@ -25,6 +25,22 @@ async def test_page_renders_with_its_assets(http_server, http_port):
 
 
 @pytest.mark.gen_test
+async def test_static_files_are_cached_for_good_only_when_versioned(http_server, http_port):
+    """A `?v=` URL may be cached for years; a plain one (a module's import) is asked for each time."""
+    client = AsyncHTTPClient()
+    url = f"http://127.0.0.1:{http_port}/static/chat.css"
+    plain = await client.fetch(url)
+    assert plain.headers["Cache-Control"] == "no-cache"  # not a lifetime the browser guesses
+    unchanged = await client.fetch(
+        url, headers={"If-None-Match": plain.headers["Etag"]}, raise_error=False
+    )
+    assert unchanged.code == 304  # asking costs no download while the file is the same
+    version = plain.headers["Etag"].strip('"')  # Tornado's Etag is the version hash
+    versioned = await client.fetch(f"{url}?v={version}")
+    assert versioned.headers["Cache-Control"] == f"max-age={10 * 365 * 86400}"
+
+
+@pytest.mark.gen_test
 async def test_broadcast_reaches_every_client_in_order(connect):
     """Every client, the sender included, gets every message in order with increasing ids."""
     clients = [(await connect(nick=name))[0] for name in ("ada", "bob", "cy")]
