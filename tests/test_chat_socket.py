@@ -2,26 +2,45 @@
 
 import json
 import logging
+import re
 import struct
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+from chat.config import ROOT
 from conftest import client_frame, next_event, raw_websocket, send
 from tornado.httpclient import AsyncHTTPClient
 from tornado.tcpclient import TCPClient
 
 
+# What a page names from static/, and what a module imports: `import ... from "./x.js"`.
+ASSET = re.compile(r'(?:src|href)="(/static/[^"]+)"')
+IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;'"]*?["'](\.\.?/[^"']+)["']""", re.MULTILINE)
+SCRIPT_TYPES = ("text/javascript", "application/javascript")  # browsers run modules of these only
+
+
 @pytest.mark.gen_test
 async def test_page_renders_with_its_assets(http_server, http_port):
-    """GET / renders the page, and every asset it names is served from static/."""
+    """GET / renders the page; every asset it names, and every module those import, is served."""
     client = AsyncHTTPClient()
-    page = await client.fetch(f"http://127.0.0.1:{http_port}/")
-    html = page.body.decode()
+    origin = f"http://127.0.0.1:{http_port}"
+    page = await client.fetch(origin + "/")
     assert page.headers["Content-Type"].startswith("text/html")
-    for asset in ("chat.js", "chat.css"):
-        start = html.index(f"/static/{asset}")
-        url = html[start : html.index('"', start)]
-        served = await client.fetch(f"http://127.0.0.1:{http_port}{url}")
-        assert served.code == 200 and served.body
+    waiting = [urljoin(origin, path) for path in ASSET.findall(page.body.decode())]
+    assert any("/static/chat.css" in url for url in waiting)
+    served = set()
+    while waiting:
+        url = waiting.pop()
+        if url in served:
+            continue
+        response = await client.fetch(url)
+        assert response.code == 200 and response.body, url
+        served.add(url)
+        if urlsplit(url).path.endswith(".js"):
+            assert response.headers["Content-Type"].startswith(SCRIPT_TYPES), url
+            waiting += [urljoin(url, path) for path in IMPORT.findall(response.body.decode())]
+    scripts = {urlsplit(url).path.removeprefix("/static/") for url in served}
+    assert {path.name for path in (ROOT / "static").glob("*.js")} <= scripts  # none left out
 
 
 @pytest.mark.gen_test
