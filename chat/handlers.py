@@ -53,6 +53,8 @@ class StaticFiles(tornado.web.StaticFileHandler):
     a file with an Etag and Last-Modified but no Cache-Control, which lets a
     browser guess a lifetime (a tenth of the file's age) and run an old module
     beside a new one. `no-cache` makes it ask first; an unchanged file costs a 304.
+    (Tornado hashes each file once per process: an edit shows after a restart,
+    or at once under --debug.)
     """
 
     def set_extra_headers(self, path: str) -> None:
