@@ -21,12 +21,17 @@ SCRIPT_TYPES = ("text/javascript", "application/javascript")  # browsers run mod
 
 @pytest.mark.gen_test
 async def test_page_renders_with_its_assets(http_server, http_port):
-    """GET / renders the page; every asset it names, and every module those import, is served."""
+    """GET / renders the page with main.js as its one script; it, every module it imports
+    and every other asset the page names are served."""
     client = AsyncHTTPClient()
     origin = f"http://127.0.0.1:{http_port}"
     page = await client.fetch(origin + "/")
     assert page.headers["Content-Type"].startswith("text/html")
-    waiting = [urljoin(origin, path) for path in ASSET.findall(page.body.decode())]
+    html = page.body.decode()
+    # One module, by its versioned URL: no classic script sharing globals by load order.
+    [script] = re.findall(r"<script\b[^>]*>", html)
+    assert re.fullmatch(r'<script type="module" src="/static/main\.js\?v=[0-9a-f]+">', script)
+    waiting = [urljoin(origin, path) for path in ASSET.findall(html)]
     assert any("/static/chat.css" in url for url in waiting)
     served = set()
     while waiting:
