@@ -3,7 +3,7 @@
 Routes: a WebSocket upgrade on `/` or `/ws` is the chat socket (the lesson's
 `new WebSocket("ws://HOST:3000/")` connects to `/`); a plain GET on `/`
 renders the page; `/invite.svg` draws the QR codes of the Invite panel;
-`/static/` serves the page's assets.
+`/static/` serves the page's assets (`StaticFiles`: see there for caching).
 """
 
 import logging
@@ -18,7 +18,7 @@ from tornado.routing import PathMatches, Rule
 from chat.announcer import RoomsAnnouncer
 from chat.cluster import RedisHub
 from chat.config import ROOT, Settings
-from chat.handlers import ChatSocket, InviteHandler, PageHandler
+from chat.handlers import ChatSocket, InviteHandler, PageHandler, StaticFiles
 from chat.hub import Hub, LocalHub
 from chat.occasional import OccasionalWarning
 from chat.pinger import Pinger
@@ -64,6 +64,7 @@ def make_app(settings: Settings) -> tornado.web.Application:
         ],
         template_path=str(ROOT / "templates"),
         static_path=str(ROOT / "static"),
+        static_handler_class=StaticFiles,
         websocket_max_message_size=settings.max_message_size,
         trusted_origins=list(settings.allow_origins),
         hub=hub,

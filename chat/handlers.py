@@ -46,6 +46,23 @@ class PageHandler(tornado.web.RequestHandler):
         self.render("index.html", invite_urls=self.invite_urls)
 
 
+class StaticFiles(tornado.web.StaticFileHandler):
+    """Serve static/: a versioned URL (`?v=`) is cached for good, any other is checked each time.
+
+    The page names its files by static_url(), with their hash; a module that
+    another imports ("./socket.js") is fetched without `?v=`. Tornado sends such
+    a file with an Etag and Last-Modified but no Cache-Control, which lets a
+    browser guess a lifetime (a tenth of the file's age) and run an old module
+    beside a new one. `no-cache` makes it ask first; an unchanged file costs a 304.
+    (Tornado hashes each file once per process: an edit shows after a restart,
+    or at once under --debug.)
+    """
+
+    def set_extra_headers(self, path: str) -> None:
+        if "v" not in self.request.arguments:
+            self.set_header("Cache-Control", "no-cache")
+
+
 class InviteHandler(tornado.web.RequestHandler):
     """Serve a QR code (SVG) of one address the server listens on, optionally for one room."""
 

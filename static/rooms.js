@@ -2,15 +2,39 @@
 // general), the list of rooms with people in them, switching without a
 // reload, and the invite panel that shares the current room.
 //
-// Uses `state`, `$` and the functions of chat.js, which calls these.
+// Owns the current room and the rooms list. It never reaches into the rest of
+// the page: startRooms() is given what to call when we leave a room for
+// another, and how to show a notice.
 
-"use strict";
+import { textElement } from "./text.js";
 
 const DEFAULT_ROOM = "general";
 // The server's rule (docs/protocol.md): 1 to 32 letters of any script,
 // digits, "-" or "_". Checked here too, so a bad name gets a sentence instead
 // of a handshake the server refuses over and over.
 const ROOM_PATTERN = /^[\p{L}\p{M}\p{N}_-]{1,32}$/u;
+
+const $ = (id) => document.getElementById(id);
+
+let room = DEFAULT_ROOM;  // the room on screen, from the address
+let rooms = [];           // rooms with people in them, from the server
+let page = null;          // what startRooms() was given: onSwitch(from, to), showNotice(text)
+
+// Listen to the address, the "Go to room" form and the invite panel, and
+// take the room the page was opened in.
+export function startRooms(callbacks) {
+  page = callbacks;
+  $("room-form").addEventListener("submit", onRoomForm);
+  $("invite-button").addEventListener("click", onInviteButton);
+  document.addEventListener("keydown", onInviteKey);
+  window.addEventListener("hashchange", onHashChange);
+  onHashChange();  // the room in the address we were opened with
+  showRoomName();
+}
+
+export function currentRoom() {
+  return room;
+}
 
 // ---- Room names ----------------------------------------------------------------
 
@@ -43,87 +67,32 @@ function roomHash(name) {
   return "#" + name;
 }
 
-// ---- What the page keeps for each room -----------------------------------------
-
-// Ids count separately in each room, so each room has its own last shown id
-// (its `since`). Each also keeps its own outbox and, while we are elsewhere,
-// the list as we left it, so coming back shows it at once and only asks for
-// what came after.
-function roomRecord(name) {
-  if (!state.records.has(name)) {
-    state.records.set(name, { lastId: null, outbox: [], saved: null });
-  }
-  return state.records.get(name);
-}
-
-function here() {
-  return roomRecord(state.room);
-}
-
 // ---- Switching -----------------------------------------------------------------
 
 function onHashChange() {
   const name = roomFromHash(location.hash);
   if (name === null) {
-    showNotice(notARoom(hashText(location.hash)));
-    history.replaceState(null, "", roomHash(state.room));  // back to where we are; no event
+    page.showNotice(notARoom(hashText(location.hash)));
+    history.replaceState(null, "", roomHash(room));  // back to where we are; no event
     return;
   }
   switchRoom(name);
 }
 
-// Leave the room on screen for another one: the socket is closed and a new
-// one opens in the new room; the page itself stays (no reload).
-//
-// The outbox belongs to a room. Messages typed in general and not yet stored
-// cannot go through a socket in maths, and opening a second socket just to
-// deliver them would show us leaving and joining general. So they wait in
-// general's record, and are sent again by the welcome when we come back:
-// each still arrives once, because the server stores a ref once (it remembers
-// refs for 10 minutes: one sent just before leaving, whose ack we left behind,
-// could appear twice if we stay away longer). The notice says they wait,
-// rather than keeping the person from leaving.
+// Leave the room on screen for another one, without a reload: the page
+// (onSwitch) puts the old room's list aside and connects in the new one.
 function switchRoom(name) {
-  if (name === state.room) return;
-  const waiting = here().outbox.length;
-  if (waiting > 0) {
-    showNotice(`${waiting} message${waiting === 1 ? "" : "s"} for #${state.room} will be sent`
-      + ` when you come back to #${state.room}.`);
-  } else {
-    hideNotice();
-  }
-  stashMessages();
-  state.room = name;
+  if (name === room) return;
+  const from = room;
+  room = name;
   showRoomName();
-  if (state.wanted === "") return;  // not joined yet: Join connects to this room
-  unstashMessages();
-  state.online = [];
-  renderOnline();
-  forgetTyping();
-  reconnectNow();
+  page.onSwitch(from, name);
 }
 
-// Move the list's items into the room's record, to bring back later.
-function stashMessages() {
-  const saved = document.createDocumentFragment();
-  saved.append(...$("messages").childNodes);
-  here().saved = saved;
-}
-
-function unstashMessages() {
-  const list = $("messages");
-  list.replaceChildren();
-  if (here().saved !== null) list.append(here().saved);
-  here().saved = null;
-  list.scrollTop = list.scrollHeight;
-}
-
-// The welcome names the room as the server spells it; keep our records under that name.
-function adoptRoomName(name) {
-  if (name === undefined || name === state.room) return;
-  state.records.set(name, here());
-  state.records.delete(state.room);
-  state.room = name;
+// The welcome names the room as the server spells it: use that name from now on.
+export function adoptRoomName(name) {
+  if (name === undefined || name === room) return;
+  room = name;
   history.replaceState(null, "", roomHash(name));
   showRoomName();
 }
@@ -132,23 +101,23 @@ function adoptRoomName(name) {
 
 // The current room's name in the heading, the list and the invite panel.
 function showRoomName() {
-  $("room-heading").textContent = roomHash(state.room);
+  $("room-heading").textContent = roomHash(room);
   renderRooms();
   updateInvite();
 }
 
-function onRoomsChanged(rooms) {
-  state.rooms = rooms;
+export function setRooms(names) {
+  rooms = names;
   renderRooms();
 }
 
 // Every room with people in it, as links; the one we are in is marked.
 function renderRooms() {
-  const names = state.rooms.includes(state.room) ? state.rooms : [...state.rooms, state.room];
+  const names = rooms.includes(room) ? rooms : [...rooms, room];
   const items = names.map((name) => {
     const link = textElement("a", "room-link", roomHash(name));
     link.href = roomHash(name);
-    if (name === state.room) link.setAttribute("aria-current", "page");
+    if (name === room) link.setAttribute("aria-current", "page");
     const item = document.createElement("li");
     item.append(link);
     return item;
@@ -163,7 +132,7 @@ function onRoomForm(event) {
   const typed = $("room-input").value;
   const name = roomName(typed.replace(/^#/, ""));
   if (name === null) {
-    showNotice(notARoom(typed));
+    page.showNotice(notARoom(typed));
     return;
   }
   $("room-input").value = "";
@@ -189,10 +158,10 @@ function onInviteKey(event) {
 // opens the chat in the room the inviter is in.
 function updateInvite() {
   for (const item of $("invite-list").children) {
-    const inRoom = state.room !== DEFAULT_ROOM;
-    const url = item.dataset.url + (inRoom ? "/" + roomHash(state.room) : "");
+    const inRoom = room !== DEFAULT_ROOM;
+    const url = item.dataset.url + (inRoom ? "/" + roomHash(room) : "");
     const query = new URLSearchParams({ address: item.dataset.address });
-    if (inRoom) query.set("room", state.room);
+    if (inRoom) query.set("room", room);
     const link = item.querySelector("a");
     link.href = url;
     link.textContent = url;

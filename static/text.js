@@ -4,8 +4,7 @@
 // person typed (messages, nicknames, room names) goes into the page through
 // textContent or as a text node, so "<img onerror=...>" stays text and runs
 // nothing. Never use innerHTML here: links too are built element by element.
-
-"use strict";
+// Every other module builds what people typed with the functions exported here.
 
 // http:// or https:// and everything up to the next space. Only these two
 // schemes become links: "javascript:alert(1)", "data:..." or "file:..." could
@@ -13,7 +12,7 @@
 const LINK_PATTERN = /\bhttps?:\/\/[^\s<>"]+/gi;
 
 // A text element of this tag and class: the building block of every line.
-function textElement(tag, className, text) {
+export function textElement(tag, className, text) {
   const element = document.createElement(tag);
   element.className = className;
   element.textContent = text;  // text, never HTML: see the note at the top
@@ -23,12 +22,12 @@ function textElement(tag, className, text) {
 // Every nickname shown goes in a <bdi> (its direction isolated, found from its
 // own letters): an Arabic or Hebrew name reads right to left without moving the
 // words around it, so "علي joined" and "ada: 12 apples" keep their order.
-function nickName(nick, className = "") {
+export function nickName(nick, className = "") {
   return textElement("bdi", className, nick);
 }
 
 // A sentence made of text and elements (nicknames), as nodes: never parsed as HTML.
-function sentence(tag, className, ...parts) {
+export function sentence(tag, className, ...parts) {
   const element = document.createElement(tag);
   element.className = className;
   element.append(...parts);  // strings become text nodes
@@ -37,7 +36,7 @@ function sentence(tag, className, ...parts) {
 
 // The body of a message: its text, with web addresses as links. dir="auto"
 // lets an Arabic or Hebrew message read right to left among English ones.
-function messageText(text) {
+export function messageText(text) {
   const element = document.createElement("div");
   element.className = "text";
   element.dir = "auto";
@@ -99,7 +98,7 @@ function linkElement(url) {
 }
 
 // A message's time as the reader's clock shows it, with the full date on hover.
-function timeElement(ts) {
+export function timeElement(ts) {
   const when = new Date(ts);
   const element = textElement(
     "time", "time", when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),

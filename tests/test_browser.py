@@ -145,7 +145,7 @@ def composer(page: Page) -> Locator:
 def keep_sockets(page: Page) -> Page:
     """Make the page record every WebSocket it opens (window.testSockets), so a test can drop one.
 
-    Call before join(): the script runs in each new document before chat.js.
+    Call before join(): the script runs in each new document before the page's modules.
     """
     page.add_init_script(
         "window.testSockets = []; const PageWebSocket = window.WebSocket;"

@@ -2,26 +2,66 @@
 
 import json
 import logging
+import re
 import struct
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+from chat.config import ROOT
 from conftest import client_frame, next_event, raw_websocket, send
 from tornado.httpclient import AsyncHTTPClient
 from tornado.tcpclient import TCPClient
 
 
+# What a page names from static/, and what a module imports: `import ... from "./x.js"`.
+ASSET = re.compile(r'(?:src|href)="(/static/[^"]+)"')
+IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;'"]*?["'](\.\.?/[^"']+)["']""", re.MULTILINE)
+SCRIPT_TYPES = ("text/javascript", "application/javascript")  # browsers run modules of these only
+
+
 @pytest.mark.gen_test
 async def test_page_renders_with_its_assets(http_server, http_port):
-    """GET / renders the page, and every asset it names is served from static/."""
+    """GET / renders the page with main.js as its one script; it, every module it imports
+    and every other asset the page names are served."""
     client = AsyncHTTPClient()
-    page = await client.fetch(f"http://127.0.0.1:{http_port}/")
-    html = page.body.decode()
+    origin = f"http://127.0.0.1:{http_port}"
+    page = await client.fetch(origin + "/")
     assert page.headers["Content-Type"].startswith("text/html")
-    for asset in ("chat.js", "chat.css"):
-        start = html.index(f"/static/{asset}")
-        url = html[start : html.index('"', start)]
-        served = await client.fetch(f"http://127.0.0.1:{http_port}{url}")
-        assert served.code == 200 and served.body
+    html = page.body.decode()
+    # One module, by its versioned URL: no classic script sharing globals by load order.
+    [script] = re.findall(r"<script\b[^>]*>", html)
+    assert re.fullmatch(r'<script type="module" src="/static/main\.js\?v=[0-9a-f]+">', script)
+    waiting = [urljoin(origin, path) for path in ASSET.findall(html)]
+    assert any("/static/chat.css" in url for url in waiting)
+    served = set()
+    while waiting:
+        url = waiting.pop()
+        if url in served:
+            continue
+        response = await client.fetch(url)
+        assert response.code == 200 and response.body, url
+        served.add(url)
+        if urlsplit(url).path.endswith(".js"):
+            assert response.headers["Content-Type"].startswith(SCRIPT_TYPES), url
+            waiting += [urljoin(url, path) for path in IMPORT.findall(response.body.decode())]
+    scripts = {urlsplit(url).path.removeprefix("/static/") for url in served}
+    assert {path.name for path in (ROOT / "static").glob("*.js")} <= scripts  # none left out
+
+
+@pytest.mark.gen_test
+async def test_static_files_are_cached_for_good_only_when_versioned(http_server, http_port):
+    """A `?v=` URL may be cached for years; a plain one (a module's import) is asked for each time."""
+    client = AsyncHTTPClient()
+    url = f"http://127.0.0.1:{http_port}/static/chat.css"
+    plain = await client.fetch(url)
+    assert plain.headers["Cache-Control"] == "no-cache"  # not a lifetime the browser guesses
+    unchanged = await client.fetch(
+        url, headers={"If-None-Match": plain.headers["Etag"]}, raise_error=False
+    )
+    assert unchanged.code == 304  # asking costs no download while the file is the same
+    version = plain.headers["Etag"].strip('"')  # Tornado's Etag is the version hash
+    versioned = await client.fetch(f"{url}?v={version}")
+    assert versioned.headers["Cache-Control"] == f"max-age={10 * 365 * 86400}"
 
 
 @pytest.mark.gen_test

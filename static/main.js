@@ -1,0 +1,137 @@
+// The chat page: pick a nickname, connect, chat, switch rooms. This is the
+// entry point (templates/index.html loads it as a module); it starts the
+// other modules, wires them together and handles the forms the person uses.
+//
+// Each module owns its state and exports what others need; none of them
+// imports this file, so where one needs the page to act, main gives it a callback:
+//   socket.js     the one connection, send(), reconnecting, the outbox of unstored messages
+//   events.js     what each server event does to the page (the switch)
+//   messages.js   the message list, with each room's last id (`since`)
+//   people.js     who is online in this room
+//   status.js     the status line and the notice
+//   rooms.js      the room in the address, the rooms list, the invite panel
+//   attention.js  "ada is typing…", the unread count, the beep
+//   nickname.js   the nickname chosen and the one the server gave
+//   text.js       what people typed, as text nodes and safe links
+//
+// The server sends data, never HTML (docs/protocol.md). Everything another
+// person typed goes into the page as text (see text.js), so
+// "<img onerror=...>" stays text and runs nothing. Never use innerHTML here.
+
+import {
+  forgetTyping, forgetTypingSent, startAttention, tellTyping, unlockAudio,
+} from "./attention.js";
+import { handleEvent } from "./events.js";
+import { addPending, followOnResize, lastShownId, switchList } from "./messages.js";
+import { chooseNick, hasJoined, rememberedNick, wantedNick } from "./nickname.js";
+import { setPeople } from "./people.js";
+import { currentRoom, startRooms } from "./rooms.js";
+import { connect, queue, reconnectNow, send, unsent } from "./socket.js";
+import { hideNotice, setStatus, showNotice } from "./status.js";
+
+const $ = (id) => document.getElementById(id);
+
+function start() {
+  $("nick-input").value = rememberedNick();
+  $("join-form").addEventListener("submit", onJoin);
+  $("composer").addEventListener("submit", onSend);
+  $("message-input").addEventListener("keydown", onComposerKey);
+  $("message-input").addEventListener("input", () => tellTyping($("message-input").value));
+  $("rename-form").addEventListener("submit", onRename);
+  startAttention();
+  followOnResize();
+  startRooms({ onSwitch: onRoomSwitch, showNotice });
+}
+
+// ---- Joining ---------------------------------------------------------------------
+
+function onJoin(event) {
+  event.preventDefault();
+  const nick = $("nick-input").value.trim();
+  if (!nick) return;
+  chooseNick(nick);
+  unlockAudio();  // a click: the moment a browser allows a page to make sound
+  $("join-form").hidden = true;
+  $("chat").hidden = false;
+  $("message-input").focus();
+  connect({ where, onEvent: handleEvent, onStatus: onConnection });
+}
+
+// What each connection asks for: who we are, which room, and what we already show.
+function where() {
+  return { nick: wantedNick(), room: currentRoom(), since: lastShownId() };
+}
+
+function onConnection(kind, text) {
+  setStatus(kind, text);
+  if (kind === "disconnected") forgetTyping();  // nobody can tell us they stopped while we are away
+}
+
+// ---- Changing rooms ----------------------------------------------------------------
+
+// The address now names another room (rooms.js): show its list and connect there.
+//
+// The outbox belongs to a room. Messages typed in general and not yet stored
+// cannot go through a socket in maths, and opening a second socket just to
+// deliver them would show us leaving and joining general. So they wait in
+// general's outbox, and are sent again by the welcome when we come back:
+// each still arrives once, because the server stores a ref once (it remembers
+// refs for 10 minutes: one sent just before leaving, whose ack we left behind,
+// could appear twice if we stay away longer). The notice says they wait,
+// rather than keeping the person from leaving.
+function onRoomSwitch(from, to) {
+  const waiting = unsent(from);
+  if (waiting > 0) {
+    showNotice(`${waiting} message${waiting === 1 ? "" : "s"} for #${from} will be sent`
+      + ` when you come back to #${from}.`);
+  } else {
+    hideNotice();
+  }
+  switchList(from, to);
+  if (!hasJoined()) return;  // not joined yet: Join connects to this room
+  setPeople([]);
+  forgetTyping();
+  reconnectNow();
+}
+
+// ---- What the person does ------------------------------------------------------------
+
+function onSend(event) {
+  event.preventDefault();
+  const input = $("message-input");
+  const text = input.value;
+  if (!text.trim()) return;
+  hideNotice();
+  // Clearing is safe even when disconnected: the outbox keeps the text until
+  // the server has stored it, and a refused message comes back to this box.
+  addPending(queue(text), text);
+  input.value = "";
+  // Our message ends "typing…" for the others: the next key should start it again.
+  forgetTypingSent();
+  input.focus();
+}
+
+function onComposerKey(event) {
+  // Enter sends, Shift+Enter adds a newline. isComposing: Enter that confirms
+  // an input-method (e.g. Japanese) composition must not send half a word.
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("composer").requestSubmit();
+  }
+}
+
+function onRename(event) {
+  event.preventDefault();
+  const nick = $("rename-input").value.trim();
+  if (!nick) return;
+  hideNotice();
+  // The nickname changes when the server's "nick" event says so, not before:
+  // it may refuse (taken, too long) with an error event instead.
+  if (send({ type: "nick", nick })) {
+    $("rename-input").value = "";
+  } else {
+    showNotice("Not connected: nothing was sent. Try again once connected.");
+  }
+}
+
+start();

@@ -1,0 +1,109 @@
+// The message list of the room on screen: people's messages, our own still
+// waiting for the server (pending), lines about the room ("ada joined"), and
+// the newest id shown, which the next connection asks to continue from (`since`).
+// The lists of the rooms we left wait here, with their ids, until we come back.
+//
+// What people typed goes in as text nodes and <bdi> nicknames (text.js).
+
+import { myNick, wantedNick } from "./nickname.js";
+import { messageText, nickName, sentence, textElement, timeElement } from "./text.js";
+
+const list = document.getElementById("messages");
+
+let lastId = null;       // the newest message id shown here; null before the first
+// Ids count separately in each room, so each room keeps its own last id. Coming
+// back to a room shows its list at once, and the connection asks only for what came after.
+const left = new Map();  // room -> {items, lastId}: its list as we left it
+
+export function lastShownId() {
+  return lastId;
+}
+
+export function addMessage(message) {
+  // Ids only grow, so one at or below the last shown is already on the page.
+  if (lastId !== null && message.id <= lastId) return;
+  lastId = message.id;
+  const item = document.createElement("li");
+  item.className = "message";
+  if (message.nick === myNick()) item.classList.add("mine");
+  item.dataset.id = message.id;
+  item.append(nickName(message.nick, "nick"), timeElement(message.ts), messageText(message.text));
+  append(item);
+}
+
+// A message of ours the server has not acknowledged yet, greyed out.
+export function addPending(ref, text) {
+  const item = document.createElement("li");
+  item.className = "message mine pending";
+  item.dataset.ref = ref;
+  item.append(
+    nickName(myNick() || wantedNick(), "nick"),
+    textElement("span", "sending", "sending…"),
+    messageText(text),
+  );
+  append(item);
+}
+
+function pendingItem(ref) {
+  const items = list.querySelectorAll(":scope > .pending");
+  return Array.from(items).find((item) => item.dataset.ref === ref) || null;
+}
+
+// Stored (the real message is already shown: the broadcast comes before the
+// ack, or it was in the welcome's history) or refused: the pending copy goes.
+export function removePending(ref) {
+  pendingItem(ref)?.remove();
+}
+
+export function markNotStored(ref) {
+  const item = pendingItem(ref);
+  if (item) item.querySelector(".sending").textContent = "not stored yet, will retry…";
+}
+
+// A line about the room: text, with nicknames as <bdi> elements (nickName).
+export function addSystemLine(...parts) {
+  append(sentence("li", "system", ...parts));
+}
+
+// The first connection, or the server lost its history (ids start again):
+// forget what we showed. Pending messages stay: they are still ours to send.
+export function clearMessages() {
+  list.querySelectorAll(":scope > :not(.pending)").forEach((item) => item.remove());
+  lastId = null;
+}
+
+// Put the list of room `from` aside and show room `to`'s as we left it.
+export function switchList(from, to) {
+  const items = document.createDocumentFragment();
+  items.append(...list.childNodes);
+  left.set(from, { items, lastId });
+  const back = left.get(to) || { items: document.createDocumentFragment(), lastId: null };
+  left.delete(to);
+  list.replaceChildren(back.items);
+  lastId = back.lastId;
+  list.scrollTop = list.scrollHeight;
+}
+
+// Follow new messages only if the reader was already at the bottom, so
+// scrolling back through history is not yanked away by each new line.
+// Pending messages stay last, below everything the server has confirmed.
+function append(item) {
+  const atBottom = isAtBottom();
+  const isPending = item.classList.contains("pending");
+  list.insertBefore(item, isPending ? null : list.querySelector(":scope > .pending"));
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+function isAtBottom() {
+  return list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+}
+
+// The same when the list changes size: a phone's keyboard opening or the
+// screen turning would otherwise hide the newest messages below the fold.
+export function followOnResize() {
+  let following = true;  // whether the reader was at the bottom before the resize
+  list.addEventListener("scroll", () => { following = isAtBottom(); });
+  new ResizeObserver(() => {
+    if (following) list.scrollTop = list.scrollHeight;
+  }).observe(list);
+}
