@@ -23,16 +23,10 @@ from tornado.tcpclient import TCPClient
 from tornado.tcpserver import TCPServer
 from tornado.websocket import websocket_connect
 
-from chat.client import (
-    CONTINUATION,
-    STORE_FIRST_DELAY,
-    STORE_LONGEST_DELAY,
-    Outbox,
-    TerminalChat,
-    back_off,
-    main,
-    message_lines,
-)
+from chat.client.__main__ import main
+from chat.client.connection import TerminalChat
+from chat.client.format import CONTINUATION, message_lines
+from chat.client.outbox import STORE_FIRST_DELAY, STORE_LONGEST_DELAY, Outbox, back_off
 from chat.config import Settings
 from conftest import next_event, send
 from redis_server import RedisServer
