@@ -1,8 +1,9 @@
 """The command line: `python -m chat.client ws://HOST:3000/ws --nick ada --room maths`.
 
 It turns the arguments into a socket address, a nickname and a room, wires the
-terminal (chat/client/terminal.py) to a TerminalChat, and maps Ctrl+C to
-leaving at once (a second Ctrl+C quits even while the connection closes).
+terminal (chat/client/terminal.py) to a TerminalChat: the prompt at a
+terminal, with every row printed above it, plain lines through pipes. Ctrl+C
+leaves at once (a second one quits even while the connection closes).
 """
 
 import argparse
@@ -13,8 +14,18 @@ import signal
 import sys
 from urllib.parse import urlsplit, urlunsplit
 
+from prompt_toolkit.patch_stdout import patch_stdout
+
 from chat.client.connection import TerminalChat
-from chat.client.terminal import print_line, print_report, stdin_lines, terminal_width
+from chat.client.terminal import (
+    make_prompt,
+    on_a_terminal,
+    print_line,
+    print_report,
+    prompt_lines,
+    stdin_lines,
+    terminal_width,
+)
 
 
 def socket_address(text: str) -> str:
@@ -32,9 +43,22 @@ def socket_address(text: str) -> str:
 
 async def chat_in_terminal(url: str, nick: str | None, room: str | None) -> int:
     """Chat on stdin and stdout until EOF, /quit or Ctrl+C; return the exit code."""
-    loop = asyncio.get_running_loop()
-    chat = TerminalChat(url, nick, stdin_lines(), print_line, print_report, room=room,
+    if not on_a_terminal():  # pipes, or a file: lines exactly as they come
+        chat = TerminalChat(url, nick, stdin_lines(), print_line, print_report, room=room,
+                            width=terminal_width)
+        return await until_interrupted(chat)
+    # The prompt asks for our nickname and who else is online each time it needs them,
+    # by which time `chat` exists.
+    prompt = make_prompt(own=lambda: chat.nick, others=lambda: chat.conversation.others())
+    chat = TerminalChat(url, nick, prompt_lines(prompt), print_line, print_report, room=room,
                         width=terminal_width)
+    with patch_stdout():  # each row (and report) prints above the prompt, which is drawn again
+        return await until_interrupted(chat)
+
+
+async def until_interrupted(chat: TerminalChat) -> int:
+    """Run the chat with Ctrl+C making it leave at once; return its exit code."""
+    loop = asyncio.get_running_loop()
 
     def interrupted() -> None:
         loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl+C quits at once
@@ -52,7 +76,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description="Chat from a terminal: each line you type is a message; "
                     "the room's messages are printed as they arrive.",
         epilog="Commands: /nick NAME changes your nickname; /quit (or Ctrl+D) leaves once "
-               "everything you typed is delivered; Ctrl+C leaves at once.",
+               "everything you typed is delivered; Ctrl+C leaves at once. At a terminal, "
+               "Tab completes the nickname of someone online and Up recalls what you typed.",
     )
     parser.add_argument("url", type=socket_address,
                         help="the chat's address, e.g. ws://192.168.1.23:3000/ws "

@@ -25,6 +25,7 @@ from chat.client.format import (
     welcome_lines,
 )
 from chat.client.outbox import STORE_FIRST_DELAY, STORE_LONGEST_DELAY, Outbox, back_off
+from chat.client.roster import Roster
 
 MAX_FRAME = 64 * 1024  # the server closes the connection (1009) on a bigger frame
 
@@ -51,11 +52,16 @@ class Conversation:
         self.all_answered = all_answered  # called when the outbox empties
         self.outbox = Outbox(secrets.token_hex(4))
         self.last_id: int | None = None  # the newest message shown
+        self.online = Roster()  # who is in the room: the names the prompt completes
         self.ready = False  # welcomed on the current socket: frames may go out
         self.all_delivered = asyncio.Event()
         self.all_delivered.set()
         self.retry: asyncio.Task[None] | None = None  # the pause before a held message goes again
         self.unstored = 0  # pauses for `unavailable` since the last ack: each one twice as long
+
+    def others(self) -> list[str]:
+        """Return the nicknames of everyone else online, to complete."""
+        return self.online.others(self.nick)
 
     def disconnected(self) -> None:
         """Note that the socket closed: nothing goes out until the next welcome."""
@@ -114,6 +120,7 @@ class Conversation:
             return  # not protocol v1: nothing to show
         if not isinstance(event, dict):
             return
+        self.online.update(event)
         match event.get("type"):
             case "welcome":
                 self._welcomed(event)

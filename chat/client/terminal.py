@@ -1,9 +1,13 @@
 """The terminal itself: the lines a person types, and where the chat's rows go.
 
-Through pipes (stdin not a terminal: a script, a test) lines are read from
-stdin by a thread, so the loop never waits on the keyboard. Rows go to stdout,
-cut to its width when it is a terminal; trouble with the connection goes to
-stderr.
+At a terminal (stdin and stdout both one), prompt_toolkit reads what you type
+on the bottom line, with line editing, the history of this session (Up, Down)
+and Tab to complete the nickname of someone online; a row that arrives
+meanwhile is printed above it (patch_stdout, in __main__.py) and the half-typed
+line is drawn again below. Through pipes (a script, a test) lines are read from
+stdin by a thread, so the loop never waits on the keyboard, exactly as typed.
+Rows go to stdout, cut to its width when it is a terminal; trouble with the
+connection goes to stderr.
 """
 
 import asyncio
@@ -11,9 +15,74 @@ import codecs
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.shortcuts import CompleteStyle
+
+from chat.client.format import visible
+
+
+def on_a_terminal() -> bool:
+    """Say whether someone types at a terminal that also shows the chat: then use the prompt."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+class NicknameCompleter(Completer):
+    """Complete the word before the cursor to the nickname of someone online."""
+
+    def __init__(self, nicknames: Callable[[], Iterable[str]]) -> None:
+        self.nicknames = nicknames  # asked at each Tab: people come and go
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterator[Completion]:
+        """Yield each nickname that starts with the word being typed, whatever its case."""
+        word = document.get_word_before_cursor(WORD=True)  # WORD: "ada-2" is one word
+        if not word:
+            return
+        for nick in self.nicknames():
+            if nick.casefold().startswith(word.casefold()):
+                yield Completion(nick, start_position=-len(word), display=visible(nick))
+
+
+def make_prompt(
+    own: Callable[[], str | None], others: Callable[[], Iterable[str]], **streams: Any
+) -> PromptSession[str]:
+    """Return the prompt `ada> `: line editing, this session's history, Tab for nicknames.
+
+    `streams` (input=, output=) are for tests; by default it is the terminal.
+    """
+    return PromptSession(
+        message=lambda: f"{visible(own() or '')}> ",  # asked at each redraw: /nick changes it
+        completer=NicknameCompleter(others),
+        complete_while_typing=False,  # on Tab only
+        complete_style=CompleteStyle.READLINE_LIKE,  # completes in place: no menu to make room for
+        **streams,
+    )
+
+
+async def prompt_lines(prompt: PromptSession[str]) -> AsyncIterator[str]:
+    """Yield each line entered at the prompt, until Ctrl+D on an empty line."""
+    while True:
+        try:
+            # handle_sigint=False: prompt_toolkit would take over the SIGINT handler that
+            # __main__.py set, and remove it on returning.
+            line = await prompt.prompt_async(handle_sigint=False)
+        except EOFError:
+            return
+        except KeyboardInterrupt:
+            # The prompt reads Ctrl+C as a key (the terminal is in raw mode): pass it on as the
+            # signal it would have been, so it means what it means everywhere else.
+            signal.raise_signal(signal.SIGINT)
+            continue
+        yield line
 
 
 def read_lines(fd: int, encoding: str, deliver: Callable[[str | None], None]) -> None:
