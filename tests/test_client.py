@@ -517,9 +517,11 @@ class Screen(pyte.Screen):
         self.answers: list[str] = []
 
     def write_process_input(self, data: str) -> None:
+        """Keep the terminal's answer, for the Emulator to send back."""
         self.answers.append(data)
 
     def draw(self, data: str) -> None:
+        """Draw text as a terminal does."""
         # A terminal draws our isolates in no column; pyte would stop drawing the row at them.
         super().draw(data.replace("\u2068", "").replace("\u2069", ""))
 

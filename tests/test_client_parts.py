@@ -158,6 +158,7 @@ class Desk:
         await ended
 
     def all_answered(self) -> None:
+        """Count the times the outbox emptied."""
         self.answered += 1
 
     def receive(self, **event: object) -> None:

@@ -14,10 +14,9 @@ import signal
 import sys
 from urllib.parse import urlsplit, urlunsplit
 
-from prompt_toolkit.patch_stdout import patch_stdout
-
 from chat.client.connection import TerminalChat
 from chat.client.terminal import (
+    above_the_prompt,
     make_prompt,
     on_a_terminal,
     print_line,
@@ -52,7 +51,7 @@ async def chat_in_terminal(url: str, nick: str | None, room: str | None) -> int:
     prompt = make_prompt(own=lambda: chat.nick, others=lambda: chat.conversation.others())
     chat = TerminalChat(url, nick, prompt_lines(prompt), print_line, print_report, room=room,
                         width=terminal_width)
-    with patch_stdout():  # each row (and report) prints above the prompt, which is drawn again
+    with above_the_prompt():
         return await until_interrupted(chat)
 
 

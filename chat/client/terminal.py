@@ -3,8 +3,8 @@
 At a terminal (stdin and stdout both one), prompt_toolkit reads what you type
 on the bottom line, with line editing, the history of this session (Up, Down)
 and Tab to complete the nickname of someone online; a row that arrives
-meanwhile is printed above it (patch_stdout, in __main__.py) and the half-typed
-line is drawn again below. Through pipes (a script, a test) lines are read from
+meanwhile is printed above it (above_the_prompt) and the half-typed line is
+drawn again below. Through pipes (a script, a test) lines are read from
 stdin by a thread, so the loop never waits on the keyboard, exactly as typed.
 Rows go to stdout, cut to its width when it is a terminal; trouble with the
 connection goes to stderr.
@@ -19,11 +19,12 @@ import signal
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, TextIO, cast
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
+from prompt_toolkit.patch_stdout import StdoutProxy
 from prompt_toolkit.shortcuts import CompleteStyle
 
 from chat.client.format import visible
@@ -83,6 +84,18 @@ async def prompt_lines(prompt: PromptSession[str]) -> AsyncIterator[str]:
             signal.raise_signal(signal.SIGINT)
             continue
         yield line
+
+
+@contextlib.contextmanager
+def above_the_prompt() -> Iterator[None]:
+    """Print what goes to stdout above the prompt, which is then drawn again; stderr too,
+    unless it goes somewhere else than the terminal (`2>trouble.log` still works)."""
+    with StdoutProxy() as proxy, contextlib.redirect_stdout(cast(TextIO, proxy)):
+        if not sys.stderr.isatty():
+            yield
+            return
+        with contextlib.redirect_stderr(cast(TextIO, proxy)):
+            yield
 
 
 def read_lines(fd: int, encoding: str, deliver: Callable[[str | None], None]) -> None:
