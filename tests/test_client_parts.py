@@ -3,10 +3,12 @@ online, the conversation's frames, the prompt and the command line."""
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import queue
 import signal
+import sys
 import threading
 from urllib.parse import parse_qsl, urlsplit
 
@@ -32,7 +34,13 @@ from chat.client.format import (
 )
 from chat.client.outbox import Outbox
 from chat.client.roster import Roster
-from chat.client.terminal import NicknameCompleter, make_prompt, prompt_lines, read_lines
+from chat.client.terminal import (
+    NicknameCompleter,
+    make_prompt,
+    on_a_terminal,
+    prompt_lines,
+    read_lines,
+)
 
 # format.py
 
@@ -286,6 +294,33 @@ async def test_ctrl_c_at_the_prompt_is_the_interrupt_signal():
             await lines.aclose()
     finally:
         loop.remove_signal_handler(signal.SIGINT)
+
+
+class Stream(io.StringIO):
+    """A standard stream that is, or is not, a terminal."""
+
+    def __init__(self, terminal: bool) -> None:
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self) -> bool:
+        """Say whether this stream is a terminal."""
+        return self.terminal
+
+
+@pytest.mark.parametrize(("stdin", "stdout", "term", "prompt"), [
+    (True, True, "xterm-256color", True),
+    (True, True, "dumb", False),  # Emacs's shell: it cannot draw the prompt again
+    (False, True, "xterm", False),  # piped in
+    (True, False, "xterm", False),  # piped out
+])
+def test_the_prompt_is_used_only_at_a_terminal_that_can_draw_it(monkeypatch, stdin, stdout, term,
+                                                                 prompt):
+    """The prompt needs stdin and stdout both a terminal, and not a dumb one; else plain lines."""
+    monkeypatch.setattr(sys, "stdin", Stream(stdin))
+    monkeypatch.setattr(sys, "stdout", Stream(stdout))
+    monkeypatch.setenv("TERM", term)
+    assert on_a_terminal() is prompt
 
 
 def test_lines_from_a_pipe_are_split_and_decoded_whatever_the_chunks():

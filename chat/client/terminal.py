@@ -1,11 +1,12 @@
 """The terminal itself: the lines a person types, and where the chat's rows go.
 
-At a terminal (stdin and stdout both one), prompt_toolkit reads what you type
-on the bottom line, with line editing, the history of this session (Up, Down)
-and Tab to complete the nickname of someone online; a row that arrives
-meanwhile is printed above it (above_the_prompt) and the half-typed line is
-drawn again below. Through pipes (a script, a test) lines are read from
-stdin by a thread, so the loop never waits on the keyboard, exactly as typed.
+At a terminal (stdin and stdout both one, and not a dumb one), prompt_toolkit
+reads what you type on the bottom line, with line editing, the history of this
+session (Up, Down) and Tab to complete the nickname of someone online; a row
+that arrives meanwhile is printed above it (above_the_prompt) and the
+half-typed line is drawn again below. Otherwise (pipes, a script, a test, a
+dumb terminal) lines are read from stdin by a thread, so the loop never waits
+on the keyboard, exactly as typed.
 Rows go to stdout, cut to its width when it is a terminal; trouble with the
 connection goes to stderr.
 """
@@ -26,13 +27,18 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.patch_stdout import StdoutProxy
 from prompt_toolkit.shortcuts import CompleteStyle
+from prompt_toolkit.utils import is_dumb_terminal
 
 from chat.client.format import visible
 
 
 def on_a_terminal() -> bool:
-    """Say whether someone types at a terminal that also shows the chat: then use the prompt."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
+    """Say whether someone types at a terminal that also shows the chat: then use the prompt.
+
+    Not on a dumb one (TERM=dumb, e.g. Emacs's shell): it cannot draw the prompt again, and
+    it edits lines itself.
+    """
+    return sys.stdin.isatty() and sys.stdout.isatty() and not is_dumb_terminal()
 
 
 class NicknameCompleter(Completer):
