@@ -7,14 +7,17 @@ import json
 import os
 import pty
 import re
+import select
 import sqlite3
 import struct
 import sys
 import termios
+import time
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
+import pyte
 import pytest
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
@@ -23,16 +26,10 @@ from tornado.tcpclient import TCPClient
 from tornado.tcpserver import TCPServer
 from tornado.websocket import websocket_connect
 
-from chat.client import (
-    CONTINUATION,
-    STORE_FIRST_DELAY,
-    STORE_LONGEST_DELAY,
-    Outbox,
-    TerminalChat,
-    back_off,
-    main,
-    message_lines,
-)
+from chat.client.__main__ import main
+from chat.client.connection import TerminalChat
+from chat.client.format import CONTINUATION, message_lines
+from chat.client.outbox import STORE_FIRST_DELAY, STORE_LONGEST_DELAY, Outbox, back_off
 from chat.config import Settings
 from conftest import next_event, send
 from redis_server import RedisServer
@@ -435,15 +432,16 @@ async def test_the_command_echoes_a_piped_line_and_exits_0_at_eof(http_server, h
             await process.wait()
 
 
-async def start_client(http_port: int, stdout: int, **environment: str):
-    """Start `python -m chat.client` as ada with this stdout; its stdin and stderr are pipes."""
+async def start_client(http_port: int, stdout: int, stdin: int = asyncio.subprocess.PIPE,
+                       **environment: str):
+    """Start `python -m chat.client` as ada with this stdout and stdin (by default a pipe);
+    its stderr is a pipe."""
     environment = {**os.environ, **environment}
     for name in ("PYTHONUNBUFFERED", "COLUMNS", "LINES"):  # flushing and the width: its own
         environment.pop(name, None)
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "chat.client", f"ws://127.0.0.1:{http_port}/ws", "--nick", "ada",
-        cwd=ROOT, env=environment, stdin=asyncio.subprocess.PIPE, stdout=stdout,
-        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT, env=environment, stdin=stdin, stdout=stdout, stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -503,6 +501,106 @@ async def test_on_a_terminal_the_command_cuts_messages_to_its_width(connect, htt
         assert rest[-1] == CONTINUATION + "password"
         process.stdin.close()
         assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        os.close(leader)
+
+
+class Screen(pyte.Screen):
+    """What a person sees on a terminal the client runs in, and the terminal's own answers to
+    the client's questions (where is the cursor?), which go back through the pty."""
+
+    def __init__(self, columns: int, lines: int) -> None:
+        super().__init__(columns, lines)
+        self.answers: list[str] = []
+
+    def write_process_input(self, data: str) -> None:
+        """Keep the terminal's answer, for the Emulator to send back."""
+        self.answers.append(data)
+
+    def draw(self, data: str) -> None:
+        """Draw text as a terminal does."""
+        # A terminal draws our isolates in no column; pyte would stop drawing the row at them.
+        super().draw(data.replace("\u2068", "").replace("\u2069", ""))
+
+
+class Emulator:
+    """A terminal on the leader side of a pty: pyte draws what the client writes to it."""
+
+    def __init__(self, leader: int, columns: int, lines: int) -> None:
+        self.leader = leader
+        self.screen = Screen(columns, lines)
+        self.stream = pyte.ByteStream(self.screen)
+
+    def rows(self) -> list[str]:
+        """Return the screen's rows without trailing spaces."""
+        return [row.rstrip() for row in self.screen.display]
+
+    def cursor_row(self) -> str:
+        """Return the row the cursor is on: where the person types."""
+        return self.rows()[self.screen.cursor.y]
+
+    def type(self, keys: str) -> None:
+        """Press these keys ("\\r" is Enter)."""
+        os.write(self.leader, keys.encode())
+
+    async def until(self, shown: Callable[[], bool], seconds: float = 10.0) -> None:
+        """Read what the client draws (in a thread), answering it, until `shown()` is true;
+        fail with the screen if that takes longer than `seconds`."""
+        deadline = time.monotonic() + seconds
+        while not shown():
+            remaining = max(deadline - time.monotonic(), 0)
+            if not await in_thread(lambda: select.select([self.leader], [], [], remaining)[0]):
+                pytest.fail("the screen never showed it:\n" + "\n".join(self.rows()))
+            try:
+                self.stream.feed(os.read(self.leader, 65536))
+            except OSError:  # EIO: the client closed the terminal
+                pytest.fail("the client left, showing:\n" + "\n".join(self.rows()))
+            for answer in self.screen.answers:
+                os.write(self.leader, answer.encode())
+            self.screen.answers.clear()
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_a_message_arriving_while_you_type_prints_above_your_half_typed_line(
+        connect, http_port):
+    """At a terminal, a message that arrives while you type prints above the prompt, which is
+    drawn again below it with what you had typed: the line you send is the one you typed."""
+    columns, lines = 60, 12
+    bob, _ = await connect("bob")
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+    process = await start_client(http_port, follower, stdin=follower, TERM="xterm")
+    os.close(follower)  # the client holds its own copies
+    terminal = Emulator(leader, columns, lines)
+    try:
+        await terminal.until(lambda: terminal.rows()[0].startswith("* connected")
+                             and terminal.cursor_row() == "ada>")
+        assert terminal.rows()[0] == "* connected to #general as ada; online: bob, ada"
+        terminal.type("hello wor")
+        await terminal.until(lambda: terminal.cursor_row() == "ada> hello wor")
+        await send(bob, {"type": "message", "text": "interrupt"})
+        await terminal.until(lambda: any(row.endswith("bob: interrupt") for row in terminal.rows())
+                             and terminal.cursor_row() == "ada> hello wor")
+        rows = terminal.rows()
+        interrupt = next(i for i, row in enumerate(rows) if row.endswith("bob: interrupt"))
+        assert re.fullmatch(f"{CLOCK} bob: interrupt", rows[interrupt])
+        assert terminal.screen.cursor.y == interrupt + 1  # the prompt, right below the message
+        assert [row for row in rows if "hello" in row] == ["ada> hello wor"]  # not left behind
+        terminal.type("ld\r")
+        assert (await next_event(bob, "message"))["text"] == "interrupt"  # bob's own, echoed
+        mine = await next_event(bob, "message")
+        assert (mine["nick"], mine["text"]) == ("ada", "hello world")
+        await terminal.until(lambda: terminal.cursor_row() == "ada>"
+                             and terminal.rows()[interrupt + 2].endswith("ada: hello world"))
+        assert terminal.rows()[interrupt + 1] == "ada> hello world"  # as typed, then as sent
+        terminal.type("hi b\t\r")  # Tab completes the nickname of someone online
+        assert (await next_event(bob, "message"))["text"] == "hi bob"
+        terminal.type("\x04")  # Ctrl+D: leave once everything typed is delivered
+        assert await process.wait() == 0
+        assert await process.stderr.read() == b""
     finally:
         if process.returncode is None:
             process.kill()

@@ -1,0 +1,20 @@
+"""The terminal client: `python -m chat.client ws://HOST:3000/ws --nick ada`.
+
+It prints the room's events as lines and sends each typed line as a message
+(docs/protocol.md). Every message carries a `ref` and waits in an outbox until
+the server acknowledges it; when the connection drops, the client reconnects
+with back-off, resumes with `since` and sends the outbox again, so each line
+is delivered exactly once. One concern per module:
+
+    format.py        events as printed rows: escapes, isolated nicknames, wrapping
+    outbox.py        messages typed and not yet acknowledged, refs, holds, back-off
+    conversation.py  frames in, rows and frames out, when a held message goes again
+    roster.py        who is online: the nicknames the prompt completes
+    connection.py    TerminalChat: the socket, reconnecting with `since`, leaving
+    terminal.py      what is typed (prompt_toolkit at a terminal, lines from pipes)
+    __main__.py      the command line
+
+format, outbox, roster and conversation do no I/O (plain unit tests);
+connection.py alone touches the socket, terminal.py and __main__.py alone
+stdin, stdout and signals.
+"""

@@ -1,0 +1,154 @@
+"""Events as the rows a terminal prints: what others send cannot drive the terminal or pass
+for another line.
+
+Control, format (bidi) and separator characters print as escapes; other people's
+nicknames are isolated between FSI and PDI; every further row of a message (a
+newline in it, or, on a terminal, the piece cut off to fit its width) starts
+with CONTINUATION, which no message starts with. No I/O: plain functions from
+events to strings.
+"""
+
+import time
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+Event = dict[str, Any]
+
+# Our own sentence for `unavailable`: the server's wording may change.
+NOT_STORED = "! The server could not store your message yet; it will be sent again. (unavailable)"
+# First Strong Isolate ... Pop Directional Isolate: a nickname's own direction stays between
+# them, so a right-to-left name cannot reorder what follows it on the line.
+ISOLATE, END_ISOLATE = "\u2068", "\u2069"
+# What every further row of a message starts with, however the message or the terminal wrapped
+# it. A message's first row starts with its time ("14:05 "), a notice with "* " or "! ".
+CONTINUATION = "      │ "
+NARROWEST = 20  # columns: a narrower terminal is wrapped as if this wide
+TAB_STOP = 8
+# Characters that would drive or rearrange the terminal, or hide: controls, format characters
+# (bidi overrides and isolates, zero-width ones) and the line and paragraph separators.
+HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def shown(char: str) -> str:
+    """Return a character someone sent as printed: itself, or an escape such as \\u202e."""
+    if char == "\t" or unicodedata.category(char) not in HIDDEN:
+        return char
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def visible(text: str) -> str:
+    """Return text with control, format and separator characters shown as escapes, so nobody
+    can drive your terminal or reorder what it shows."""
+    return "".join(shown(char) for char in text)
+
+
+def columns(text: str) -> int:
+    """Return the most columns a terminal may give `text`: better to wrap early than late.
+
+    Wide and ambiguous East Asian characters count two, everything else one
+    (a combining mark too, though most terminals draw it in no column).
+    """
+    return sum(2 if unicodedata.east_asian_width(char) in "WFA" else 1 for char in text)
+
+
+def rows(lines: list[list[str]], width: int | None) -> list[str]:
+    """Return the rows that print these lines (each line a list of characters as shown).
+
+    Every line after the first starts with CONTINUATION. With a width (a
+    terminal), each line is also cut to fit it, and each piece cut off starts
+    with CONTINUATION too: whatever someone sends, and however it is padded,
+    no row of theirs but the first can look like the start of a message.
+    """
+    if width is None:  # a pipe: nobody wraps the lines
+        return ["".join(lines[0])] + [CONTINUATION + "".join(line) for line in lines[1:]]
+    printed: list[str] = []
+    for number, line in enumerate(lines):
+        printed += fitted(line, max(width, NARROWEST), continued=number > 0)
+    return printed
+
+
+def fitted(units: list[str], width: int, continued: bool) -> list[str]:
+    """Cut one line into rows of at most `width` columns, after a space when one is near."""
+    done: list[str] = []
+    floor = 1 if continued else 0  # how many units at the start of `row` are the marker
+    row = [CONTINUATION] if continued else []
+    used = columns(CONTINUATION) if continued else 0
+    for unit in units:
+        if unit == "\t":  # as spaces: a tab's width depends on where the terminal thinks it is
+            unit = " " * (TAB_STOP - used % TAB_STOP)
+        size = columns(unit)
+        if used + size > width and len(row) > floor:
+            # A word moves to the next row whole if it is short: a long one (Chinese has no
+            # spaces) would leave this row nearly empty, so it is cut where the row ends.
+            room = min(width - columns(CONTINUATION) - size, width // 2)
+            cut = break_after_space(row, floor, room)
+            done.append("".join(row[:cut]))
+            row, floor = [CONTINUATION, *row[cut:]], 1
+            used = columns("".join(row))
+        row.append(unit)
+        used += size
+    done.append("".join(row))
+    return done
+
+
+def break_after_space(row: list[str], floor: int, room: int) -> int:
+    """Return where to cut a full row: after its last space if what follows it takes at most
+    `room` columns, else at the row's end."""
+    for index in range(len(row) - 1, floor - 1, -1):
+        if row[index].isspace():
+            rest = row[index + 1 :]
+            return index + 1 if columns("".join(rest)) <= room else len(row)
+    return len(row)
+
+
+def name(nick: object, own: str | None = None) -> str:
+    """Return a nickname to print: escaped and, unless it is ours, isolated (FSI ... PDI)."""
+    nick = str(nick)
+    return visible(nick) if nick == own else f"{ISOLATE}{visible(nick)}{END_ISOLATE}"
+
+
+def clock(ts: object) -> str:
+    """Return HH:MM in local time for a server timestamp in Unix milliseconds."""
+    seconds = ts / 1000 if isinstance(ts, int | float) and not isinstance(ts, bool) else time.time()
+    try:
+        return datetime.fromtimestamp(seconds).strftime("%H:%M")
+    except (OverflowError, OSError, ValueError):  # a timestamp no calendar holds
+        return "--:--"
+
+
+def message_lines(event: Event, own: str | None = None, width: int | None = None) -> list[str]:
+    """Return a message as rows: `HH:MM nick: text`, then its further lines (and, on a terminal
+    `width` columns wide, the pieces cut off to fit) after CONTINUATION."""
+    prefix = f"{clock(event.get('ts'))} {name(event.get('nick', '?'), own)}: "
+    text = str(event.get("text", "")).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [[shown(char) for char in line] for line in text.split("\n")]
+    lines[0] = [*prefix, *lines[0]]
+    return rows(lines, width)
+
+
+def error_line(event: Event) -> str:
+    """Return an error event as `! <message> (<code>)`."""
+    return f"! {visible(str(event.get('message', '')))} ({visible(str(event.get('code', '?')))})"
+
+
+def welcome_lines(event: Event, room: str | None) -> list[str]:
+    """Return the welcome as lines: room, nickname and who is online; then any reset or gap."""
+    own = str(event.get("nick"))
+    online = ", ".join(name(nick, own) for nick in event.get("online") or [])
+    room = visible(str(event.get("room") or room or "general"))
+    lines = [f"* connected to #{room} as {visible(own)}; online: {online}"]
+    if event.get("reset"):
+        lines.append("* the server lost its history: message numbers start again")
+    if event.get("truncated"):
+        lines.append("* more was said while you were away than the server resends; "
+                     "the oldest of it is missing")
+    return lines
+
+
+def messages(count: int) -> str:
+    """Return "1 message" or "N messages"."""
+    return f"{count} message" if count == 1 else f"{count} messages"
