@@ -4,7 +4,8 @@ Each process is a node. What must be the same everywhere lives in Redis and
 changes only inside Lua scripts (chat/lua/), one atomic step each: a post takes
 the next id, joins the capped history and is PUBLISHed in the same step, so
 every node hears a room's messages in id order; nicknames are unique across the
-cluster because they are claimed in a script. Every node subscribes to one
+cluster because they are claimed in a script, and each entry names the
+connection (`holder`) that may rename or free it. Every node subscribes to one
 channel and hands what it hears to its own sockets' broadcast loop, through a
 RoomStream per room that drops repeats and fetches anything lost in a gap.
 
@@ -31,6 +32,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from chat import nicknames, protocol
+from chat.announcer import RoomsAnnouncer
 from chat.hub import Audience, Entry, Unavailable
 from chat.protocol import Event, ProtocolError
 from chat.sequencer import RoomStream
@@ -112,6 +114,7 @@ class RedisHub:
         self,
         url: str,
         audience: Audience,
+        announcer: RoomsAnnouncer,
         history: int,
         resume_limit: int,
         history_cap: int,
@@ -119,6 +122,7 @@ class RedisHub:
     ) -> None:
         self.url = url
         self.audience = audience
+        self.announcer = announcer  # the busy rooms, coalesced to one event a second
         self.history = history
         self.resume_limit = resume_limit
         self.history_cap = history_cap
@@ -137,13 +141,12 @@ class RedisHub:
         self.scripts = Scripts()
         self.streams: dict[str, RoomStream] = {}  # rooms with people on this node
         self.joining: Counter[str] = Counter()  # sockets entering each room on this node
-        # room -> the keys (chat.nicknames) of the nicknames held on this node
-        self.present: dict[str, set[str]] = {}
+        self.present: dict[str, set[str]] = {}  # room -> holders of this node's nicknames
         self.outbox: list[tuple[str, list[str], list, Callable, asyncio.Future]] = []
         self.sending: asyncio.Task | None = None
         self.filling: set[str] = set()  # rooms whose gap is being fetched
         self.tasks: set[asyncio.Task] = set()  # announcements under way
-        self.unreleased: set[tuple[str, str]] = set()  # (room, nick) whose leave Redis missed
+        self.unreleased: set[tuple[str, str, str]] = set()  # (room, nick, holder) to free later
         self.pubsub: redis.asyncio.client.PubSub | None = None
         self.running: list[asyncio.Task] = []
 
@@ -176,7 +179,8 @@ class RedisHub:
     # What the chat socket asks -------------------------------------------------
 
     async def enter(
-        self, room_name: str, wanted: str | None, session: str | None, since: int | None
+        self, room_name: str, wanted: str | None, session: str | None, since: int | None,
+        holder: str,
     ) -> Entry:
         """Claim a nickname across the cluster and build the welcome, ending where the stream is."""
         stream = self.streams.setdefault(room_name, RoomStream())
@@ -187,11 +191,11 @@ class RedisHub:
                 [room_key(room_name, "online"), room_key(room_name, "next"),
                  room_key(room_name, "history"), ROOMS, self.node_key, ARRIVALS],
                 [self.node, session or "", -1 if since is None else since, self.history,
-                 self.resume_limit, room_name, CHANNEL, *candidates(wanted)],
+                 self.resume_limit, room_name, CHANNEL, holder, *candidates(wanted)],
             )
             if not reply:
                 raise Unavailable("Every nickname like that is taken; choose another.")
-            nick, takeover, newest, history, online, rooms = reply
+            nick, takeover, newest, history, online, rooms, replaced = reply
             history = json.loads(history)
             while (completed := stream.complete(history, newest)) is None:
                 history += await self.read_after(room_name, newest)  # rare: a burst meanwhile
@@ -199,7 +203,9 @@ class RedisHub:
         except FAILURES as error:
             raise Unavailable(f"The chat cannot reach its Redis: {error}. Try again soon.") from None
         else:
-            self.present.setdefault(room_name, set()).add(nicknames.key(nick))
+            here = self.present.setdefault(room_name, set())
+            here.discard(replaced)  # the page's old connection here, if it was here
+            here.add(holder)
         finally:
             self.joining[room_name] -= 1
             self.forget_if_empty(room_name)
@@ -230,35 +236,34 @@ class RedisHub:
         envelope = {"room": room_name, "skip": nick, "event": protocol.typing(nick)}
         self.in_background(self.call("publish", [], [CHANNEL, as_json(envelope)]))
 
-    async def rename(self, room_name: str, old: str, new: str) -> None:
-        """Take `new` across the cluster (every node announces it), or raise ProtocolError."""
-        taken = await self.call(
+    async def rename(self, room_name: str, old: str, new: str, holder: str) -> None:
+        """Change `holder`'s nickname across the cluster (every node announces it), or raise."""
+        status = await self.call(
             "rename", [room_key(room_name, "online"), self.node_key],
-            [CHANNEL, room_name, nicknames.key(old), nicknames.key(new), new],
+            [CHANNEL, room_name, nicknames.key(old), nicknames.key(new), new, holder],
         )
-        if taken == 0:
+        if status == 0:
             raise ProtocolError("nick_taken", f"{new!r} is taken by someone online.")
-        if taken == -1:
+        if status == -1:
             raise Unavailable("Your nickname was let go while Redis was away; reconnect.")
-        here = self.present.setdefault(room_name, set())
-        here.discard(nicknames.key(old))
-        here.add(nicknames.key(new))
+        if status == -2:
+            raise ProtocolError("replaced", "This connection no longer holds a nickname.")
 
-    def leave(self, room_name: str, nick: str) -> None:
-        """Free the nickname across the cluster (every node announces it)."""
-        self.present.get(room_name, set()).discard(nicknames.key(nick))
+    def leave(self, room_name: str, nick: str, holder: str) -> None:
+        """Free `holder`'s nickname across the cluster; nothing if another connection holds it."""
+        self.present.get(room_name, set()).discard(holder)
         self.forget_if_empty(room_name)
-        self.in_background(self.release(room_name, nick))
+        self.in_background(self.release(room_name, nick, holder))
 
-    async def release(self, room_name: str, nick: str) -> None:
+    async def release(self, room_name: str, nick: str, holder: str) -> None:
         """Run the leave script; if Redis is away, keep it for the next heartbeat to retry."""
         try:
             await self.call(
                 "leave", [room_key(room_name, "online"), ROOMS, self.node_key],
-                [CHANNEL, room_name, nicknames.key(nick), self.node],
+                [CHANNEL, room_name, nicknames.key(nick), holder],
             )
         except Unavailable:
-            self.unreleased.add((room_name, nick))
+            self.unreleased.add((room_name, nick, holder))
             raise
 
     # Everything the node changes in Redis: in order, in batches -------------------------
@@ -337,11 +342,11 @@ class RedisHub:
         room, event = envelope["room"], envelope.get("event")
         if "replaced" in envelope:  # a page came back through another node
             if envelope["node"] == self.node:
-                self.present.get(room, set()).discard(envelope["replaced"])
+                self.present.get(room, set()).discard(envelope["holder"])
                 self.audience.close_replaced(room, envelope["replaced"])
                 self.forget_if_empty(room)
-        elif room is None:
-            self.audience.broadcast_everywhere(event)
+        elif room is None:  # the busy rooms: coalesced to at most one event a second
+            self.announcer.update(event["rooms"])
         elif room not in self.streams:
             return  # nobody in that room on this node
         elif event["type"] != "message":
@@ -401,9 +406,9 @@ class RedisHub:
 
     async def release_missed(self) -> None:
         """Run again the leaves Redis missed while it was away."""
-        for room_name, nick in list(self.unreleased):
-            self.unreleased.discard((room_name, nick))
-            await self.release(room_name, nick)
+        for missed in list(self.unreleased):
+            self.unreleased.discard(missed)
+            await self.release(*missed)
 
     async def beat(self) -> bool:
         """Tell Redis this node is alive and let silent nodes' people go; False if we were let go."""

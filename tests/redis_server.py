@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 
 from servers import free_port
 
@@ -39,6 +40,10 @@ class RedisServer:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
+
+    def client(self) -> redis.Redis:
+        """Return a plain client, as an operator (or an intruder) would use: text replies."""
+        return redis.Redis.from_url(self.url, decode_responses=True)
 
     def start(self) -> None:
         """Start redis-server and return once it says it accepts connections."""

@@ -1,8 +1,9 @@
 -- Shared by every script below (chat/cluster.py puts this text in front of each).
 -- Keys: chat:{ROOM}:next (last id), chat:{ROOM}:history (sorted set, score = id),
--- chat:{ROOM}:online (hash: nickname key -> entry JSON), chat:rooms (set of
--- rooms with people online), chat:nodes (sorted set: node -> last heartbeat, ms),
--- chat:node:NODE (set of "ROOM\nNICK KEY" that node's people hold).
+-- chat:{ROOM}:online (hash: nickname key -> entry JSON: nick, node, holder, session,
+-- seq), chat:rooms (set of rooms with people online), chat:nodes (sorted set:
+-- node -> last heartbeat, ms), chat:node:NODE (set of "ROOM\nNICK KEY" that node's
+-- people hold).
 -- Every event goes to one channel as {"room": ROOM or null, "event": {...}}.
 
 local function publish(channel, room_json, event_json)

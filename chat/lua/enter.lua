@@ -4,32 +4,36 @@
 -- `since`, who is online and which rooms are busy.
 -- KEYS: online, next id, history, rooms, this node's set, arrival counter
 -- ARGV: node, session ("" = none), since (-1 = none), history size, resume limit,
---       room, channel, then pairs of nickname key and nickname, wanted first
+--       room, channel, holder (the connection), then pairs of nickname key and
+--       nickname, wanted first
 -- Returns {nick, takeover 0/1, newest id, then as JSON arrays: the history oldest
--- first, who is online in the order they came, the busy rooms sorted},
--- or {} when every candidate is taken.
-local node, session, since, room = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[6]
-local nick, takeover = nil, 0
-local holder = redis.call("HGET", KEYS[1], ARGV[8])
-if holder and session ~= "" then
-  local entry = cjson.decode(holder)
+-- first, who is online in the order they came, the busy rooms sorted; then the
+-- holder this one took over from ("" if none)}, or {} when every candidate is taken.
+local node, session, since, room, holder = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[6], ARGV[8]
+local nick, takeover, replaced = nil, 0, ""
+local raw = redis.call("HGET", KEYS[1], ARGV[9])
+if raw and session ~= "" then
+  local entry = cjson.decode(raw)
   if entry.session == session then  -- the same page, back through any node
+    replaced = entry.holder or ""  -- "": an entry from before holders were recorded
     if entry.node ~= node then  -- that node closes the page's old connection (4001)
       redis.call("PUBLISH", ARGV[7], '{"room":' .. cjson.encode(room) .. ',"replaced":'
-        .. cjson.encode(ARGV[8]) .. ',"node":' .. cjson.encode(entry.node) .. '}')
+        .. cjson.encode(ARGV[9]) .. ',"node":' .. cjson.encode(entry.node)
+        .. ',"holder":' .. cjson.encode(replaced) .. '}')
     end
-    redis.call("SREM", "chat:node:" .. entry.node, room .. "\n" .. ARGV[8])
-    entry.node = node  -- the nickname keeps the form everyone has seen ("Ada", not "ada")
-    redis.call("HSET", KEYS[1], ARGV[8], cjson.encode(entry))
-    redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[8])
+    redis.call("SREM", "chat:node:" .. entry.node, room .. "\n" .. ARGV[9])
+    entry.node, entry.holder = node, holder  -- the nickname keeps the form everyone has seen
+    redis.call("HSET", KEYS[1], ARGV[9], cjson.encode(entry))
+    redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[9])
     nick, takeover = entry.nick, 1
   end
 end
 if not nick then
-  for i = 8, #ARGV, 2 do
+  for i = 9, #ARGV, 2 do
     if redis.call("HEXISTS", KEYS[1], ARGV[i]) == 0 then
       nick = ARGV[i + 1]
-      local entry = {nick = nick, node = node, session = session, seq = redis.call("INCR", KEYS[6])}
+      local entry = {nick = nick, node = node, holder = holder, session = session,
+        seq = redis.call("INCR", KEYS[6])}
       redis.call("HSET", KEYS[1], ARGV[i], cjson.encode(entry))
       redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[i])
       redis.call("SADD", KEYS[4], room)
@@ -67,4 +71,4 @@ for i, name in ipairs(rooms) do
 end
 -- Lists go back as JSON text: one string for the node to parse, not thousands.
 return {nick, takeover, newest, "[" .. table.concat(oldest_first, ",") .. "]",
-  "[" .. table.concat(online, ",") .. "]", "[" .. table.concat(rooms, ",") .. "]"}
+  "[" .. table.concat(online, ",") .. "]", "[" .. table.concat(rooms, ",") .. "]", replaced}
