@@ -45,14 +45,14 @@ class RedisServer:
         """Return a plain client, as an operator (or an intruder) would use: text replies."""
         return redis.Redis.from_url(self.url, decode_responses=True)
 
-    def start(self) -> None:
-        """Start redis-server and return once it says it accepts connections."""
+    def start(self, *extra: str) -> None:
+        """Start redis-server (with `extra` options) and return once it accepts connections."""
         persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else [
             "--appendonly", "no"]
         self.folder.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--dir", str(self.folder), *persistence],
+             "--save", "", "--dir", str(self.folder), *persistence, *extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         assert self.process.stdout is not None

@@ -1,4 +1,4 @@
--- Shared by every script below (chat/cluster.py puts this text in front of each).
+-- Shared by every script below (chat/cluster/scripts.py puts this text in front of each).
 -- Keys: chat:{ROOM}:next (last id), chat:{ROOM}:history (sorted set, score = id),
 -- chat:{ROOM}:online (hash: nickname key -> entry JSON: nick, node, holder, session,
 -- seq), chat:rooms (set of rooms with people online), chat:nodes (sorted set:

@@ -10,7 +10,7 @@ channel and hands what it hears to its own sockets' broadcast loop, through a
 RoomStream per room that drops repeats and fetches anything lost in a gap.
 
 Redis gone while running: posts fail at once with `unavailable`, the sockets
-stay open, the subscription is retried with back-off, and once it is back every
+stay open, the listener starts again with back-off, and once it is back every
 room's stream catches up from the history. Each node beats a heartbeat; the
 people of a node silent for `presence_timeout` seconds are let go by the others.
 """
@@ -23,88 +23,24 @@ import secrets
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable
-from pathlib import Path
-
-import redis
-import redis.asyncio
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from chat import nicknames, protocol
 from chat.announcer import RoomsAnnouncer
+from chat.cluster import envelopes
+from chat.cluster.connection import FAILURES, command_client, subscription_client, unreachable
+from chat.cluster.scripts import (
+    ARRIVALS, CHANNEL, NODES, REF_SECONDS, ROOMS, Scripts, node_key, room_key,
+)
+from chat.cluster.supervision import Throttled, supervise
 from chat.hub import Audience, Entry, Unavailable
 from chat.protocol import Event, ProtocolError
 from chat.sequencer import RoomStream
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "chat:events"
-ROOMS = "chat:rooms"
-NODES = "chat:nodes"
-ARRIVALS = "chat:arrivals"
-REF_SECONDS = 10 * 60  # a ref re-sent within 10 minutes is the same message
-POOL_SIZE = 16  # Redis connections per node: the subscription, a batch of posts, joins...
-POOL_WAIT = 5.0  # seconds a call waits for a free connection before it is `unavailable`
-SCRIPTS = Path(__file__).with_name("lua")
-FAILURES = (redis.RedisError, OSError)  # what losing Redis looks like to redis-py
-
-
-def room_key(room: str, part: str) -> str:
-    """Return the key of one part of a room; the {braces} keep a room on one Redis Cluster slot."""
-    return f"chat:{{{room}}}:{part}"
-
-
-def unreachable(url: str, error: Exception) -> Unavailable:
-    """Return the one-line error an operator gets when Redis cannot be reached at start."""
-    return Unavailable(f"Cannot reach Redis at {url} ({error}); is redis-server running?")
-
-
-def check_redis(url: str) -> None:
-    """Ping Redis at `url` once, or raise Unavailable with a sentence an operator can act on."""
-    try:
-        with redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3) as client:
-            client.ping()
-    except (FAILURES + (ValueError,)) as error:
-        raise unreachable(url, error) from None
-
-
-class Scripts:
-    """The Lua scripts, loaded once by SHA and run by EVALSHA, loaded again if Redis forgot them."""
-
-    def __init__(self) -> None:
-        common = (SCRIPTS / "common.lua").read_text()
-        self.texts = {
-            path.stem: common + path.read_text()
-            for path in SCRIPTS.glob("*.lua")
-            if path.stem != "common"
-        }
-        self.shas: dict[str, str] = {}
-
-    async def load(self, client: redis.asyncio.Redis) -> None:
-        """Load every script into Redis (after a start, or a restart that emptied it)."""
-        for name, text in self.texts.items():
-            self.shas[name] = await client.script_load(text)
-
-    async def run(self, client: redis.asyncio.Redis, name: str, keys: list[str], args: list):
-        """Run one script and return its reply (or raise its error)."""
-        reply = (await self.run_batch(client, [(name, keys, args)]))[0]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
-    async def run_batch(self, client: redis.asyncio.Redis, calls: list[tuple[str, list, list]]):
-        """Run scripts in one round trip, in order; return each reply or the error it raised."""
-        for attempt in (1, 2):
-            pipe = client.pipeline(transaction=False)
-            for name, keys, args in calls:
-                pipe.evalsha(self.shas[name], len(keys), *keys, *args)
-            replies = await pipe.execute(raise_on_error=False)
-            if attempt == 1 and any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
-                await self.load(client)  # Redis restarted empty: nothing in this batch ran
-                continue
-            return replies
-        return replies
+BAD_PAYLOADS_EVERY = 60.0  # seconds between two warnings about payloads we did not send
 
 
 class RedisHub:
@@ -128,16 +64,9 @@ class RedisHub:
         self.history_cap = history_cap
         self.presence_timeout = presence_timeout
         self.node = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
-        self.node_key = f"chat:node:{self.node}"
-        # A bounded pool that makes a call wait for a free connection: 1000 people
-        # joining at once share a few connections instead of being refused past 100.
-        # One retry, at once: a pooled connection that died with a restarted Redis is
-        # replaced; a Redis that is down fails the call now, so the client hears why.
-        pool = redis.asyncio.BlockingConnectionPool.from_url(
-            url, max_connections=POOL_SIZE, timeout=POOL_WAIT, decode_responses=True,
-            socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1),
-        )
-        self.redis = redis.asyncio.Redis.from_pool(pool)  # closing the client closes the pool
+        self.node_key = node_key(self.node)
+        self.redis = command_client(url)
+        self.subscriber = subscription_client(url)
         self.scripts = Scripts()
         self.streams: dict[str, RoomStream] = {}  # rooms with people on this node
         self.joining: Counter[str] = Counter()  # sockets entering each room on this node
@@ -147,7 +76,9 @@ class RedisHub:
         self.filling: set[str] = set()  # rooms whose gap is being fetched
         self.tasks: set[asyncio.Task] = set()  # announcements under way
         self.unreleased: set[tuple[str, str, str]] = set()  # (room, nick, holder) to free later
-        self.pubsub: redis.asyncio.client.PubSub | None = None
+        self.pubsub: Any = None  # redis.asyncio PubSub, once subscribed
+        self.resubscribe = False  # the subscription failed: events may have been missed
+        self.bad_payloads = Throttled(log, BAD_PAYLOADS_EVERY)
         self.running: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -158,15 +89,19 @@ class RedisHub:
             await self.beat()
         except FAILURES as error:
             raise unreachable(self.url, error) from None
-        self.running = [asyncio.create_task(self.listen()), asyncio.create_task(self.beat_forever())]
+        self.running = [
+            asyncio.create_task(supervise("listener", self.listen, FAILURES)),
+            asyncio.create_task(supervise("heartbeat", self.beat_forever, FAILURES)),
+        ]
         log.info("Node %s joined the cluster at %s", self.node, self.url)
 
     async def close(self) -> None:
         """Finish the announcements under way, leave the cluster and disconnect."""
-        if self.tasks:
-            await asyncio.wait(self.tasks, timeout=2)
         for task in self.running:
             task.cancel()
+        await asyncio.gather(*self.running, return_exceptions=True)
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=2)
         try:
             await self.redis.zrem(NODES, self.node)
             await self.redis.delete(self.node_key)
@@ -174,6 +109,7 @@ class RedisHub:
             log.warning("Could not leave the cluster cleanly: %s", error)
         if self.pubsub is not None:
             await self.pubsub.aclose()
+        await self.subscriber.aclose()
         await self.redis.aclose()
 
     # What the chat socket asks -------------------------------------------------
@@ -186,20 +122,9 @@ class RedisHub:
         stream = self.streams.setdefault(room_name, RoomStream())
         self.joining[room_name] += 1  # keeps the stream (and its messages) while we wait
         try:
-            reply = await self.call(
-                "enter",
-                [room_key(room_name, "online"), room_key(room_name, "next"),
-                 room_key(room_name, "history"), ROOMS, self.node_key, ARRIVALS],
-                [self.node, session or "", -1 if since is None else since, self.history,
-                 self.resume_limit, room_name, CHANNEL, holder, *candidates(wanted)],
-            )
-            if not reply:
-                raise Unavailable("Every nickname like that is taken; choose another.")
-            nick, takeover, newest, history, online, rooms, replaced = reply
-            history = json.loads(history)
-            while (completed := stream.complete(history, newest)) is None:
-                history += await self.read_after(room_name, newest)  # rare: a burst meanwhile
-                newest = history[-1]["id"] if history else newest
+            nick, takeover, newest, history, online, rooms, replaced = await self.claim(
+                room_name, wanted, session, since, holder)
+            history, newest = await self.fit(room_name, stream, json.loads(history), newest)
         except FAILURES as error:
             raise Unavailable(f"The chat cannot reach its Redis: {error}. Try again soon.") from None
         else:
@@ -211,9 +136,39 @@ class RedisHub:
             self.forget_if_empty(room_name)
         reset = since is not None and since > newest
         truncated = since is not None and not reset and newest - since > self.resume_limit
-        welcome = protocol.welcome(room_name, nick, json.loads(online), json.loads(rooms),
-                                   completed, truncated=truncated, reset=reset)
+        welcome = protocol.welcome(room_name, nick, json.loads(online), json.loads(rooms), history,
+                                   truncated=truncated, reset=reset)
         return Entry(nick, bool(takeover), welcome)
+
+    async def claim(
+        self, room_name: str, wanted: str | None, session: str | None, since: int | None,
+        holder: str,
+    ) -> list:
+        """Run enter.lua: the nickname, whether it is a takeover, the newest id, the history,
+        who is online and the busy rooms (JSON), and the holder taken over from."""
+        reply = await self.call(
+            "enter",
+            [room_key(room_name, "online"), room_key(room_name, "next"),
+             room_key(room_name, "history"), ROOMS, self.node_key, ARRIVALS],
+            [self.node, session or "", -1 if since is None else since, self.history,
+             self.resume_limit, room_name, CHANNEL, holder, *candidates(wanted)],
+        )
+        if not reply:
+            raise Unavailable("Every nickname like that is taken; choose another.")
+        return reply
+
+    async def fit(
+        self, room_name: str, stream: RoomStream, history: list[Event], newest: int
+    ) -> tuple[list[Event], int]:
+        """Fit the welcome's history, read up to id `newest`, to the room's stream (see RoomStream).
+
+        Returns the history to send and the newest id read, which grows if
+        the stream has moved on too far to fill the difference from memory.
+        """
+        while (completed := stream.complete(history, newest)) is None:
+            history += await self.read_after(room_name, newest)  # rare: a burst meanwhile
+            newest = history[-1]["id"] if history else newest
+        return completed, newest
 
     def arrived(self, room_name: str, nick: str, takeover: bool) -> None:
         """Announce the newcomer to every node."""
@@ -256,7 +211,7 @@ class RedisHub:
         self.in_background(self.release(room_name, nick, holder))
 
     async def release(self, room_name: str, nick: str, holder: str) -> None:
-        """Run the leave script; if Redis is away, keep it for the next heartbeat to retry."""
+        """Run the leave script; if Redis refuses, keep it for the heartbeat to retry."""
         try:
             await self.call(
                 "leave", [room_key(room_name, "online"), ROOMS, self.node_key],
@@ -288,20 +243,23 @@ class RedisHub:
         try:
             while self.outbox:
                 batch, self.outbox = self.outbox, []
-                try:
-                    replies = await self.scripts.run_batch(
-                        self.redis, [(script, keys, args) for script, keys, args, *_ in batch]
-                    )
-                except FAILURES as error:
-                    replies = [error] * len(batch)
-                    log.warning("Redis refused a batch of %d calls: %s", len(batch), error)
+                replies = await self.send_batch([(script, keys, args)
+                                                 for script, keys, args, *_ in batch])
                 for (*_, convert, done), reply in zip(batch, replies):
-                    if isinstance(reply, Exception):
-                        done.set_exception(Unavailable(f"Redis is unreachable: {reply}"))
-                    else:
-                        done.set_result(convert(reply))
+                    settle(done, reply, convert)
         finally:
             self.sending = None
+
+    async def send_batch(self, calls: list[tuple[str, list, list]]) -> list:
+        """Run one batch; every call gets a reply or an error, whatever goes wrong."""
+        try:
+            return await self.scripts.run_batch(self.redis, calls)
+        except FAILURES as error:
+            log.warning("Redis refused a batch of %d calls: %s", len(calls), error)
+            return [error] * len(calls)
+        except Exception as error:  # a bug: its callers must still hear, or they wait for ever
+            log.exception("A batch of %d calls to Redis failed", len(calls))
+            return [error] * len(calls)
 
     # What the node hears ------------------------------------------------------------
 
@@ -309,52 +267,59 @@ class RedisHub:
         """Subscribe to the cluster's channel (a fresh connection each time)."""
         if self.pubsub is not None:
             await self.pubsub.aclose()
-        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.pubsub = self.subscriber.pubsub(ignore_subscribe_messages=True)
         await self.pubsub.subscribe(CHANNEL)
 
     async def listen(self) -> None:
-        """Hand every published event to this node's sockets; resubscribe with back-off if cut."""
-        delay = 0.1
-        while True:
-            try:
+        """Hear the channel until something fails; after a failure, resubscribe and catch up first.
+
+        Runs under `supervise`, which logs the failure and starts it again.
+        """
+        if self.resubscribe:
+            await self.subscribe()
+            await self.catch_up()
+            self.resubscribe = False
+            log.info("Resubscribed to %s and caught up", CHANNEL)
+        try:
+            while True:
                 message = await self.pubsub.get_message(timeout=None)  # until one comes
                 if message is not None:
                     self.hear(message["data"])
-                continue
-            except FAILURES as error:
-                log.warning("Lost Redis (%s); retrying in %.1f s", error, delay)
-            while True:
-                await asyncio.sleep(delay)  # back-off between attempts to reconnect
-                delay = min(delay * 2, 5.0)
-                try:
-                    await self.subscribe()
-                    await self.catch_up()
-                except FAILURES as error:
-                    log.warning("Redis still unreachable (%s); retrying in %.1f s", error, delay)
-                    continue
-                log.info("Redis is back: resubscribed and caught up")
-                delay = 0.1
-                break
+        except Exception:
+            self.resubscribe = True  # whatever broke, events may go unheard meanwhile
+            raise
 
-    def hear(self, data: str) -> None:
-        """Deliver one published event: messages through their room's stream, the rest at once."""
-        envelope = json.loads(data)
-        room, event = envelope["room"], envelope.get("event")
-        if "replaced" in envelope:  # a page came back through another node
-            if envelope["node"] == self.node:
-                self.present.get(room, set()).discard(envelope["holder"])
-                self.audience.close_replaced(room, envelope["replaced"])
-                self.forget_if_empty(room)
-        elif room is None:  # the busy rooms: coalesced to at most one event a second
-            self.announcer.update(event["rooms"])
-        elif room not in self.streams:
-            return  # nobody in that room on this node
-        elif event["type"] != "message":
-            self.audience.broadcast(room, event, skip_nick=envelope.get("skip"))
-        else:
-            self.deliver(room, self.streams[room].receive(event))
-            if self.streams[room].gap() is not None and room not in self.filling:
-                self.in_background(self.fill_gap(room))
+    def hear(self, data: bytes) -> None:
+        """Deliver one published payload; skip, and report briefly, one that no node sent."""
+        try:
+            envelope = envelopes.parse(data)
+        except envelopes.BadEnvelope as error:
+            self.bad_payloads.warn("Skipped a payload on %s that no node sent: %s", CHANNEL, error)
+            return
+        match envelope:
+            case envelopes.Rooms(rooms):
+                self.announcer.update(rooms)
+            case envelopes.Replaced():
+                self.replaced(envelope)
+            case envelopes.RoomEvent(room, event, skip) if room in self.streams:
+                if event["type"] == "message":
+                    self.receive(room, event)
+                    return
+                self.audience.broadcast(room, event, skip_nick=skip)
+
+    def replaced(self, envelope: envelopes.Replaced) -> None:
+        """Close the old connection of a page that came back through another node."""
+        if envelope.node != self.node:
+            return
+        self.present.get(envelope.room, set()).discard(envelope.holder)
+        self.audience.close_replaced(envelope.room, envelope.nick_key)
+        self.forget_if_empty(envelope.room)
+
+    def receive(self, room: str, message: Event) -> None:
+        """Pass a message through its room's stream; fetch what is missing before it."""
+        self.deliver(room, self.streams[room].receive(message))
+        if self.streams[room].gap() is not None and room not in self.filling:
+            self.in_background(self.fill_gap(room))
 
     def deliver(self, room: str, messages: list[Event]) -> None:
         """Broadcast messages the room's stream released, in order."""
@@ -388,7 +353,10 @@ class RedisHub:
         return [json.loads(message) for message in found]
 
     async def catch_up(self) -> None:
-        """After an outage: deliver what each room missed, or restart everyone if Redis lost it."""
+        """After an outage: deliver what each room missed, then free the leavers Redis missed.
+
+        If Redis lost the history, everyone reconnects instead.
+        """
         lost = False
         for room, stream in list(self.streams.items()):
             newest = int(await self.redis.get(room_key(room, "next")) or 0)
@@ -400,18 +368,24 @@ class RedisHub:
                     self.deliver(room, stream.receive(message))
         if lost:
             await self.rejoin_everyone("Redis lost the chat's history")
+            return
         await self.release_missed()
 
     # Presence ------------------------------------------------------------------------
 
     async def release_missed(self) -> None:
-        """Run again the leaves Redis missed while it was away."""
+        """Run again the leaves Redis refused; the ones it refuses again wait for the next time."""
         for missed in list(self.unreleased):
             self.unreleased.discard(missed)
-            await self.release(*missed)
+            try:
+                await self.release(*missed)
+            except Unavailable as error:  # kept in `unreleased` by release()
+                log.warning("Redis still refuses %d leaves (%s); retrying with the next "
+                            "heartbeat", len(self.unreleased), error)
+                return
 
     async def beat(self) -> bool:
-        """Tell Redis this node is alive and let silent nodes' people go; False if we were let go."""
+        """Tell Redis this node is alive and let silent nodes' people go; False if let go."""
         known = await self.scripts.run(
             self.redis, "heartbeat", [NODES, ROOMS],
             [CHANNEL, self.node, int(self.presence_timeout * 1000)],
@@ -419,15 +393,14 @@ class RedisHub:
         return known == 1
 
     async def beat_forever(self) -> None:
-        """Beat a few times per presence timeout; if this node was let go, everyone rejoins."""
+        """Beat a few times per presence timeout; if this node was let go, everyone rejoins.
+
+        Runs under `supervise`: a failed beat is logged and the loop starts again.
+        """
         while True:
             await asyncio.sleep(self.presence_timeout / 3)  # the heartbeat's period
-            try:
-                known = await self.beat()
-                await self.release_missed()
-            except FAILURES as error:
-                log.warning("Heartbeat failed: %s", error)
-                continue
+            known = await self.beat()
+            await self.release_missed()
             if not known:
                 await self.rejoin_everyone("this node was silent too long and was let go")
 
@@ -443,17 +416,30 @@ class RedisHub:
             self.present.pop(room, None)
             self.streams.pop(room, None)
 
-    def in_background(self, work) -> None:
+    def in_background(self, work: Coroutine | asyncio.Future) -> None:
         """Run an announcement without waiting for it; log it if Redis refuses."""
         task = asyncio.ensure_future(work)
         self.tasks.add(task)
         task.add_done_callback(self.finished)
 
-    def finished(self, task: asyncio.Task) -> None:
+    def finished(self, task: asyncio.Future) -> None:
         """Forget a finished announcement, logging the failure if it failed."""
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("Could not announce to the cluster: %s", task.exception())
+
+
+def settle(done: asyncio.Future, reply: object, convert: Callable) -> None:
+    """Give a queued call its converted reply, or Unavailable if Redis refused it."""
+    if done.done():  # its caller stopped waiting (a socket that closed meanwhile)
+        return
+    if isinstance(reply, Exception):
+        done.set_exception(Unavailable(f"Redis refused ({type(reply).__name__}: {reply})"))
+        return
+    try:
+        done.set_result(convert(reply))
+    except Exception as error:  # a reply of the wrong shape: the caller must hear of it
+        done.set_exception(error)
 
 
 def candidates(wanted: str | None) -> list[str]:

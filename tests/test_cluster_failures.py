@@ -1,0 +1,101 @@
+"""A cluster that keeps working through what goes wrong: garbage on the channel, a handler that
+raises, a Redis that comes back read-only.
+
+Real nodes, a real redis-server, real sockets; the faults are made the way they happen (a
+PUBLISH by anyone who can reach Redis, a Redis restarted as a replica).
+"""
+
+import json
+
+import pytest
+
+from cluster_nodes import (  # noqa: F401 (start_node is a fixture)
+    join, messages, next_event_of, start_node, wait_for_log,
+)
+from conftest import next_event, send
+from redis_server import RedisServer
+from servers import free_port
+
+CHANNEL = "chat:events"
+
+
+async def two_rooms_mates(start_node, *options: str, on_b: str = "bob"):
+    """Start nodes A and B; ada on A and someone on B, ada having seen them join."""
+    a, b = start_node(*options), start_node(*options)
+    ada, _ = await join(a, nick="ada")
+    mate, _ = await join(b, nick=on_b)
+    while (await next_event(ada, "join"))["nick"] != on_b:
+        pass
+    return a, b, ada, mate
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_garbage_on_the_channel_is_skipped_and_logged_briefly(start_node, redis_server):
+    """Payloads no node sent (not UTF-8, not JSON, wrong shape, unknown fields) are skipped with
+    one throttled warning that repeats none of them, and posts are still delivered everywhere."""
+    a, b, ada, bob = await two_rooms_mates(start_node)
+    garbage = [
+        b"MARKER not json", b"\xffMARKER\xfe", b"[1, 2, 3]", b'{"room": "general"}',
+        b'{"room": "general", "event": {"type": "message", "text": "MARKER"}}',
+        b'{"room": "general", "event": {"type": "typing", "nick": "x"}, "MARKER": 1}',
+        b'{"room": null, "event": {"type": "join", "nick": "MARKER", "online": 1}}',
+        b'{"room": "general", "replaced": "ada"}',
+    ]
+    with redis_server.client() as admin:
+        for data in garbage:
+            assert admin.publish(CHANNEL, data) == 2  # both nodes heard it
+    await send(ada, {"type": "message", "text": "still delivered"})
+    assert await messages(ada, 1) == [(1, "still delivered")]
+    assert await messages(bob, 1) == [(1, "still delivered")]
+    for node in (a, b):
+        log = node.log_path.read_text()
+        assert log.count("Skipped a payload on chat:events") == 1, log
+        assert "MARKER" not in log and "Traceback" not in log
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_handler_that_raises_is_logged_and_the_node_hears_again(start_node, redis_server):
+    """An event that passes every check but breaks the broadcast (a lone surrogate cannot be
+    sent as UTF-8) is logged with its traceback; the listener restarts and catches up."""
+    a, b, ada, bob = await two_rooms_mates(start_node)
+    poison = {"room": "general", "skip": "nobody", "event": {"type": "typing", "nick": "\ud800"}}
+    with redis_server.client() as admin:
+        admin.publish(CHANNEL, json.dumps(poison))  # json.dumps writes it as \ud800: valid JSON
+    await send(ada, {"type": "message", "text": "after the poison"})
+    assert await messages(ada, 1) == [(1, "after the poison")]
+    assert await messages(bob, 1) == [(1, "after the poison")]
+    for node in (a, b):
+        await wait_for_log(node, "Resubscribed to chat:events and caught up")
+        log = node.log_path.read_text()
+        assert "The listener failed; restarting it in 0.1 s" in log
+        assert "Traceback" in log and "UnicodeEncodeError" in log
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_a_redis_that_comes_back_read_only_leaves_no_node_deaf(tmp_path, start_node):
+    """Redis restarted as a replica (READONLY, its data loaded) while a leave waits to be run
+    again: the node resubscribes, keeps the leave for later, and once Redis takes writes again
+    the leave is announced and posts cross both ways."""
+    redis = RedisServer(tmp_path / "persistent", persist=True)
+    redis.start()
+    try:
+        a, b, ada, cy = await two_rooms_mates(
+            lambda *options: start_node(*options, redis=redis), "--presence-timeout", "20",
+            on_b="cy")
+        bob, _ = await join(a, nick="bob")
+        await next_event_of(cy, ("join",))
+        redis.stop()
+        bob.close()  # the leave waits in A's list of leaves to run again
+        await wait_for_log(a, "bob left #general")
+        redis.start("--replicaof", "127.0.0.1", str(free_port()))  # a primary nobody runs
+        await wait_for_log(a, "Redis still refuses 1 leaves .*ReadOnlyError")  # the listener's
+        await wait_for_log(a, "Resubscribed to chat:events and caught up")
+        with redis.client() as admin:
+            admin.replicaof("NO", "ONE")
+        assert await next_event(ada, "leave") == {"type": "leave", "nick": "bob", "online": 2}
+        await send(cy, {"type": "message", "text": "from B"})
+        assert await messages(ada, 1) == [(1, "from B")]
+        await send(ada, {"type": "message", "text": "from A"})
+        assert await messages(cy, 2) == [(1, "from B"), (2, "from A")]
+    finally:
+        redis.stop()
