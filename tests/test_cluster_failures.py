@@ -1,18 +1,20 @@
 """A cluster that keeps working through what goes wrong: garbage on the channel, a handler that
-raises, a Redis that comes back read-only.
+raises, a Redis that comes back read-only, a node that stops or vanishes.
 
 Real nodes, a real redis-server, real sockets; the faults are made the way they happen (a
-PUBLISH by anyone who can reach Redis, a Redis restarted as a replica).
+PUBLISH by anyone who can reach Redis, a Redis restarted as a replica, SIGTERM, SIGKILL).
 """
 
+import asyncio
 import json
+import signal
 
 import pytest
 
 from cluster_nodes import (  # noqa: F401 (start_node is a fixture)
     join, messages, next_event_of, start_node, wait_for_log,
 )
-from conftest import next_event, send
+from conftest import next_event, raw_websocket, send
 from redis_server import RedisServer
 from servers import free_port
 
@@ -99,3 +101,40 @@ async def test_a_redis_that_comes_back_read_only_leaves_no_node_deaf(tmp_path, s
         assert await messages(cy, 2) == [(1, "from B"), (2, "from A")]
     finally:
         redis.stop()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_node_that_stops_lets_go_of_clients_that_never_answered(start_node):
+    """SIGTERM to node A while a client there ignores the close: B's clients see it leave, and
+    its nickname is free."""
+    a, b = start_node(), start_node()
+    ada, _ = await join(b, nick="ada")
+    zed = await raw_websocket(a.port, "/ws?nick=zed")  # writes what it is told, reads nothing
+    while (await next_event(ada, "join"))["nick"] != "zed":
+        pass
+    assert await asyncio.get_running_loop().run_in_executor(None, a.stop) == 0
+    assert await next_event(ada, "leave") == {"type": "leave", "nick": "zed", "online": 1}
+    _, welcome = await join(b, nick="zed")
+    assert welcome["nick"] == "zed"
+    zed.close()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_the_people_of_a_node_gone_from_the_node_list_are_let_go(start_node, redis_server):
+    """A node killed and struck off chat:nodes by hand (as a stop used to, keeping its people):
+    the next heartbeat sweep lets its people go anyway."""
+    # Beats every 3 s: killed, A has been silent for less than the 9 s that would let
+    # its people go anyway by the time it is struck off.
+    a, b = start_node("--presence-timeout", "9"), start_node("--presence-timeout", "9")
+    ada, _ = await join(b, nick="ada")
+    zed, _ = await join(a, nick="zed")
+    while (await next_event(ada, "join"))["nick"] != "zed":
+        pass
+    a.process.send_signal(signal.SIGKILL)
+    a.process.wait()
+    with redis_server.client() as admin:
+        (node,) = [name for name in admin.zrange("chat:nodes", 0, -1)
+                   if admin.sismember(f"chat:node:{name}", "general\nzed")]
+        admin.zrem("chat:nodes", node)  # now only the set of its people remembers it
+    assert await next_event(ada, "leave") == {"type": "leave", "nick": "zed", "online": 1}
+    zed.close()

@@ -12,7 +12,8 @@ RoomStream per room that drops repeats and fetches anything lost in a gap.
 Redis gone while running: posts fail at once with `unavailable`, the sockets
 stay open, the listener starts again with back-off, and once it is back every
 room's stream catches up from the history. Each node beats a heartbeat; the
-people of a node silent for `presence_timeout` seconds are let go by the others.
+people of a node silent for `presence_timeout` seconds, or gone from the node
+list, are let go by the others, and a node that stops lets its own people go.
 """
 
 import asyncio
@@ -31,7 +32,7 @@ from chat.announcer import RoomsAnnouncer
 from chat.cluster import envelopes
 from chat.cluster.connection import FAILURES, command_client, subscription_client, unreachable
 from chat.cluster.scripts import (
-    ARRIVALS, CHANNEL, NODES, REF_SECONDS, ROOMS, Scripts, node_key, room_key,
+    ARRIVALS, CHANNEL, KNOWN, NODES, REF_SECONDS, ROOMS, Scripts, node_key, room_key,
 )
 from chat.cluster.supervision import Throttled, supervise
 from chat.hub import Audience, Entry, Unavailable
@@ -80,6 +81,7 @@ class RedisHub:
         self.resubscribe = False  # the subscription failed: events may have been missed
         self.bad_payloads = Throttled(log, BAD_PAYLOADS_EVERY)
         self.running: list[asyncio.Task] = []
+        self.closed = False
 
     async def start(self) -> None:
         """Load the scripts, subscribe and beat once, or raise Unavailable; then keep at it."""
@@ -96,17 +98,19 @@ class RedisHub:
         log.info("Node %s joined the cluster at %s", self.node, self.url)
 
     async def close(self) -> None:
-        """Finish the announcements under way, leave the cluster and disconnect."""
+        """Let go of every nickname this node holds, answered or not; leave and disconnect."""
         for task in self.running:
             task.cancel()
         await asyncio.gather(*self.running, return_exceptions=True)
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=2)
-        try:
-            await self.redis.zrem(NODES, self.node)
-            await self.redis.delete(self.node_key)
-        except FAILURES as error:
-            log.warning("Could not leave the cluster cleanly: %s", error)
+        try:  # queued behind the leaves of the clients that did answer the close
+            freed = await self.call("depart", [NODES, ROOMS, KNOWN], [CHANNEL, self.node])
+            log.info("Node %s left the cluster, letting %d nicknames go", self.node, freed)
+        except Unavailable as error:
+            log.warning("Could not leave the cluster (%s); the other nodes let this node's "
+                        "people go within %.0f s", error, self.presence_timeout)
+        self.closed = True
         if self.pubsub is not None:
             await self.pubsub.aclose()
         await self.subscriber.aclose()
@@ -149,7 +153,7 @@ class RedisHub:
         reply = await self.call(
             "enter",
             [room_key(room_name, "online"), room_key(room_name, "next"),
-             room_key(room_name, "history"), ROOMS, self.node_key, ARRIVALS],
+             room_key(room_name, "history"), ROOMS, self.node_key, ARRIVALS, KNOWN],
             [self.node, session or "", -1 if since is None else since, self.history,
              self.resume_limit, room_name, CHANNEL, holder, *candidates(wanted)],
         )
@@ -208,7 +212,8 @@ class RedisHub:
         """Free `holder`'s nickname across the cluster; nothing if another connection holds it."""
         self.present.get(room_name, set()).discard(holder)
         self.forget_if_empty(room_name)
-        self.in_background(self.release(room_name, nick, holder))
+        if not self.closed:  # once closed, the departure has let it go already
+            self.in_background(self.release(room_name, nick, holder))
 
     async def release(self, room_name: str, nick: str, holder: str) -> None:
         """Run the leave script; if Redis refuses, keep it for the heartbeat to retry."""
@@ -233,6 +238,9 @@ class RedisHub:
         person's messages keep their order.
         """
         done = asyncio.get_running_loop().create_future()
+        if self.closed:
+            done.set_exception(Unavailable("This node has left the cluster."))
+            return done
         self.outbox.append((script, keys, args, convert, done))
         if self.sending is None:
             self.sending = asyncio.create_task(self.send_batches())
@@ -385,9 +393,9 @@ class RedisHub:
                 return
 
     async def beat(self) -> bool:
-        """Tell Redis this node is alive and let silent nodes' people go; False if let go."""
+        """Tell Redis this node is alive and let gone nodes' people go; False if we were let go."""
         known = await self.scripts.run(
-            self.redis, "heartbeat", [NODES, ROOMS],
+            self.redis, "heartbeat", [NODES, ROOMS, KNOWN],
             [CHANNEL, self.node, int(self.presence_timeout * 1000)],
         )
         return known == 1

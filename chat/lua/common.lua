@@ -2,8 +2,8 @@
 -- Keys: chat:{ROOM}:next (last id), chat:{ROOM}:history (sorted set, score = id),
 -- chat:{ROOM}:online (hash: nickname key -> entry JSON: nick, node, holder, session,
 -- seq), chat:rooms (set of rooms with people online), chat:nodes (sorted set:
--- node -> last heartbeat, ms), chat:node:NODE (set of "ROOM\nNICK KEY" that node's
--- people hold).
+-- node -> last heartbeat, ms), chat:nodes:known (set of every node that may hold
+-- entries), chat:node:NODE (set of "ROOM\nNICK KEY" that node's people hold).
 -- Every event goes to one channel as {"room": ROOM or null, "event": {...}}.
 
 local function publish(channel, room_json, event_json)
@@ -31,4 +31,20 @@ local function remove_online(channel, rooms_key, room, folded, nick)
     redis.call("SREM", rooms_key, room)
     publish_rooms(channel, rooms_key)
   end
+end
+
+-- Let go of every nickname a node holds (it stopped, or went silent); return how many.
+local function free_node(channel, rooms_key, node)
+  local held = "chat:node:" .. node
+  local freed = 0
+  for _, member in ipairs(redis.call("SMEMBERS", held)) do
+    local room, folded = string.match(member, "^(.-)\n(.*)$")
+    local raw = redis.call("HGET", "chat:{" .. room .. "}:online", folded)
+    if raw and cjson.decode(raw).node == node then  -- not taken over through another node
+      remove_online(channel, rooms_key, room, folded, cjson.decode(raw).nick)
+      freed = freed + 1
+    end
+  end
+  redis.call("DEL", held)
+  return freed
 end

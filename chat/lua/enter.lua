@@ -2,7 +2,7 @@
 -- free nickname among the candidates (or the wanted one back, for the page that
 -- holds it under the same session), then the newest history or what came after
 -- `since`, who is online and which rooms are busy.
--- KEYS: online, next id, history, rooms, this node's set, arrival counter
+-- KEYS: online, next id, history, rooms, this node's set, arrival counter, known nodes
 -- ARGV: node, session ("" = none), since (-1 = none), history size, resume limit,
 --       room, channel, holder (the connection), then pairs of nickname key and
 --       nickname, wanted first
@@ -11,6 +11,7 @@
 -- holder this one took over from ("" if none)}, or {} when every candidate is taken.
 local node, session, since, room, holder = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[6], ARGV[8]
 local nick, takeover, replaced = nil, 0, ""
+redis.call("SADD", KEYS[7], node)  -- whatever this node holds, a sweep can find it
 local raw = redis.call("HGET", KEYS[1], ARGV[9])
 if raw and session ~= "" then
   local entry = cjson.decode(raw)
