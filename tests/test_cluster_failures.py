@@ -1,8 +1,10 @@
 """A cluster that keeps working through what goes wrong: garbage on the channel, a handler that
-raises, a Redis that comes back read-only, a node that stops or vanishes.
+raises, a Redis that comes back read-only, a node that stops or vanishes, an outage that hides
+presence events.
 
 Real nodes, a real redis-server, real sockets; the faults are made the way they happen (a
-PUBLISH by anyone who can reach Redis, a Redis restarted as a replica, SIGTERM, SIGKILL).
+PUBLISH by anyone who can reach Redis, a Redis restarted as a replica, SIGTERM, SIGKILL, a Redis
+stopped).
 """
 
 import asyncio
@@ -12,13 +14,14 @@ import signal
 import pytest
 
 from cluster_nodes import (  # noqa: F401 (start_node is a fixture)
-    join, messages, next_event_of, start_node, wait_for_log,
+    events_until_message, join, messages, next_event_of, start_node, wait_for_log,
 )
 from conftest import next_event, raw_websocket, send
 from redis_server import RedisServer
 from servers import free_port
 
 CHANNEL = "chat:events"
+LONG = "120"  # a --presence-timeout no test outlasts: no sweep, and a heartbeat every 40 s
 
 
 async def two_rooms_mates(start_node, *options: str, on_b: str = "bob"):
@@ -138,3 +141,29 @@ async def test_the_people_of_a_node_gone_from_the_node_list_are_let_go(start_nod
         admin.zrem("chat:nodes", node)  # now only the set of its people remembers it
     assert await next_event(ada, "leave") == {"type": "leave", "nick": "zed", "online": 1}
     zed.close()
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_the_online_list_converges_after_an_outage(tmp_path, start_node):
+    """Someone who joins while node A is still resubscribing after Redis came back: A never heard
+    the join, so it tells its pages once resubscribed; and the leave of someone who went during
+    the outage reaches them too."""
+    redis = RedisServer(tmp_path / "persistent", persist=True)
+    redis.start()
+    try:
+        a, b, ada, bob = await two_rooms_mates(
+            lambda *options: start_node(*options, redis=redis), "--presence-timeout", LONG)
+        redis.stop()
+        bob.close()  # B cannot tell Redis yet
+        await wait_for_log(a, r"The listener stopped .* trying again in 5\.0 s")
+        redis.start()  # A now waits up to 5 s before it subscribes again
+        cy, _ = await join(b, nick="cy")  # its join is published while A does not listen
+        await wait_for_log(a, "Resubscribed to chat:events and caught up")
+        await send(cy, {"type": "message", "text": "after the outage"})
+        seen = await events_until_message(ada, "after the outage")
+        assert ("join", "cy") in [(event["type"], event.get("nick")) for event in seen]
+        if not any(event["type"] == "leave" and event["nick"] == "bob" for event in seen):
+            assert (await next_event(ada, "leave"))["nick"] == "bob"
+        cy.close()
+    finally:
+        redis.stop()

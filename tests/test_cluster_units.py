@@ -1,4 +1,4 @@
-"""The cluster's parts that do no I/O: envelopes, back-off, throttling."""
+"""The cluster's parts that do no I/O: envelopes, shown online lists, back-off, throttling."""
 
 import asyncio
 import json
@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from chat.cluster import envelopes
+from chat.cluster.presence import ShownOnline
 from chat.cluster.supervision import FIRST_DELAY, MAX_DELAY, Throttled, supervise
 
 
@@ -49,6 +50,29 @@ def test_anything_else_is_refused_without_repeating_it(data):
     with pytest.raises(envelopes.BadEnvelope) as refused:
         envelopes.parse(data)
     assert "extra" not in str(refused.value) and "shout" not in str(refused.value)
+
+
+def test_a_shown_list_follows_events_as_a_page_does():
+    """Joins are added once, leaves removed, renames replaced in place."""
+    shown = ShownOnline(["ada", "bob"])
+    for event in ({"type": "join", "nick": "bob", "online": 2},
+                  {"type": "join", "nick": "cy", "online": 3},
+                  {"type": "nick", "old": "ada", "nick": "Ada"},
+                  {"type": "leave", "nick": "bob", "online": 2},
+                  {"type": "typing", "nick": "cy"}):
+        shown.apply(event)
+    assert shown.online == ["Ada", "cy"]
+
+
+def test_a_shown_list_is_corrected_with_leaves_then_joins():
+    """The correction is the leaves of who is gone and the joins of who came, with counts."""
+    shown = ShownOnline(["ada", "bob", "cy"])
+    assert shown.correct(["ada", "cy", "dan"]) == [
+        {"type": "leave", "nick": "bob", "online": 2},
+        {"type": "join", "nick": "dan", "online": 3},
+    ]
+    assert shown.online == ["ada", "cy", "dan"]
+    assert shown.correct(["ada", "cy", "dan"]) == []  # nothing to say twice
 
 
 def test_a_throttled_warning_is_logged_once_per_interval_with_a_count(caplog):

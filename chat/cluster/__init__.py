@@ -3,8 +3,9 @@
 `RedisHub` (hub.py) is the Hub of chat/hub.py for a cluster. Around it, one
 job per module: scripts.py (the keys in Redis and the Lua scripts of chat/lua/
 that change them), envelopes.py (what travels on the channel, checked on
-arrival), supervision.py (loops restarted after any failure, warnings that
-cannot flood the log), connection.py (the node's Redis clients and the check
+arrival), presence.py (the online lists a node's pages were told, corrected
+after an outage), supervision.py (loops restarted after any failure, warnings
+that cannot flood the log), connection.py (the node's Redis clients and the check
 at start). docs/scaling.md tells the whole story.
 """
 

@@ -11,7 +11,8 @@ RoomStream per room that drops repeats and fetches anything lost in a gap.
 
 Redis gone while running: posts fail at once with `unavailable`, the sockets
 stay open, the listener starts again with back-off, and once it is back every
-room's stream catches up from the history. Each node beats a heartbeat; the
+room's stream catches up from the history and every room's online list is
+corrected. Each node beats a heartbeat; the
 people of a node silent for `presence_timeout` seconds, or gone from the node
 list, are let go by the others, and a node that stops lets its own people go.
 """
@@ -31,6 +32,7 @@ from chat import nicknames, protocol
 from chat.announcer import RoomsAnnouncer
 from chat.cluster import envelopes
 from chat.cluster.connection import FAILURES, command_client, subscription_client, unreachable
+from chat.cluster.presence import ShownOnline
 from chat.cluster.scripts import (
     ARRIVALS, CHANNEL, KNOWN, NODES, REF_SECONDS, ROOMS, Scripts, node_key, room_key,
 )
@@ -70,6 +72,7 @@ class RedisHub:
         self.subscriber = subscription_client(url)
         self.scripts = Scripts()
         self.streams: dict[str, RoomStream] = {}  # rooms with people on this node
+        self.shown: dict[str, ShownOnline] = {}  # what this node's pages show as online
         self.joining: Counter[str] = Counter()  # sockets entering each room on this node
         self.present: dict[str, set[str]] = {}  # room -> holders of this node's nicknames
         self.outbox: list[tuple[str, list[str], list, Callable, asyncio.Future]] = []
@@ -138,9 +141,11 @@ class RedisHub:
         finally:
             self.joining[room_name] -= 1
             self.forget_if_empty(room_name)
+        online = json.loads(online)
+        self.shown.setdefault(room_name, ShownOnline(online))
         reset = since is not None and since > newest
         truncated = since is not None and not reset and newest - since > self.resume_limit
-        welcome = protocol.welcome(room_name, nick, json.loads(online), json.loads(rooms), history,
+        welcome = protocol.welcome(room_name, nick, online, json.loads(rooms), history,
                                    truncated=truncated, reset=reset)
         return Entry(nick, bool(takeover), welcome)
 
@@ -313,6 +318,8 @@ class RedisHub:
                 if event["type"] == "message":
                     self.receive(room, event)
                     return
+                if room in self.shown:
+                    self.shown[room].apply(event)
                 self.audience.broadcast(room, event, skip_nick=skip)
 
     def replaced(self, envelope: envelopes.Replaced) -> None:
@@ -361,7 +368,7 @@ class RedisHub:
         return [json.loads(message) for message in found]
 
     async def catch_up(self) -> None:
-        """After an outage: deliver what each room missed, then free the leavers Redis missed.
+        """After an outage: deliver what each room missed, correct who is online, free leavers.
 
         If Redis lost the history, everyone reconnects instead.
         """
@@ -377,7 +384,21 @@ class RedisHub:
         if lost:
             await self.rejoin_everyone("Redis lost the chat's history")
             return
-        await self.release_missed()
+        await self.correct_presence()
+        await self.release_missed()  # after the correction, so no page hears a leave twice
+
+    async def correct_presence(self) -> None:
+        """Send each room the joins and leaves its pages missed, and everyone the busy rooms."""
+        rooms = list(self.shown)
+        reads = [("online", [room_key(room, "online")], []) for room in rooms]
+        lists = await self.scripts.run_batch(self.redis, reads) if reads else []
+        for room, online in zip(rooms, lists):
+            if isinstance(online, Exception):
+                raise online
+            if room in self.shown:
+                for event in self.shown[room].correct(json.loads(online)):
+                    self.audience.broadcast(room, event)
+        self.announcer.update(sorted(await self.redis.smembers(ROOMS)))
 
     # Presence ------------------------------------------------------------------------
 
@@ -423,6 +444,7 @@ class RedisHub:
             self.joining.pop(room, None)
             self.present.pop(room, None)
             self.streams.pop(room, None)
+            self.shown.pop(room, None)
 
     def in_background(self, work: Coroutine | asyncio.Future) -> None:
         """Run an announcement without waiting for it; log it if Redis refuses."""

@@ -20,6 +20,20 @@ local function publish_rooms(channel, rooms_key)
   publish(channel, "null", '{"type":"rooms","rooms":[' .. table.concat(quoted, ",") .. ']}')
 end
 
+-- The nicknames online in a room, in the order they arrived, as a JSON array.
+local function online_json(online_key)
+  local entries = {}
+  for i, raw in ipairs(redis.call("HVALS", online_key)) do
+    entries[i] = cjson.decode(raw)
+  end
+  table.sort(entries, function(a, b) return a.seq < b.seq end)
+  local names = {}
+  for i, entry in ipairs(entries) do
+    names[i] = cjson.encode(entry.nick)
+  end
+  return "[" .. table.concat(names, ",") .. "]"
+end
+
 -- Take a nickname out of a room's online list; say so, and say if the room emptied.
 local function remove_online(channel, rooms_key, room, folded, nick)
   local online_key = "chat:{" .. room .. "}:online"

@@ -56,15 +56,6 @@ local oldest_first = {}
 for i = #history, 1, -1 do
   oldest_first[#oldest_first + 1] = history[i]
 end
-local entries = {}
-for i, raw in ipairs(redis.call("HVALS", KEYS[1])) do
-  entries[i] = cjson.decode(raw)
-end
-table.sort(entries, function(a, b) return a.seq < b.seq end)
-local online = {}
-for i, entry in ipairs(entries) do
-  online[i] = cjson.encode(entry.nick)
-end
 local rooms = redis.call("SMEMBERS", KEYS[4])
 table.sort(rooms)
 for i, name in ipairs(rooms) do
@@ -72,4 +63,4 @@ for i, name in ipairs(rooms) do
 end
 -- Lists go back as JSON text: one string for the node to parse, not thousands.
 return {nick, takeover, newest, "[" .. table.concat(oldest_first, ",") .. "]",
-  "[" .. table.concat(online, ",") .. "]", "[" .. table.concat(rooms, ",") .. "]", replaced}
+  online_json(KEYS[1]), "[" .. table.concat(rooms, ",") .. "]", replaced}
