@@ -12,9 +12,9 @@ RoomStream per room that drops repeats and fetches anything lost in a gap.
 Redis gone while running: posts fail at once with `unavailable`, the sockets
 stay open, the listener starts again with back-off, and once it is back every
 room's stream catches up from the history and every room's online list is
-corrected. Each node beats a heartbeat; the
-people of a node silent for `presence_timeout` seconds, or gone from the node
-list, are let go by the others, and a node that stops lets its own people go.
+corrected. Each node beats a heartbeat; the people of a node silent for
+`presence_timeout` seconds, or gone from the node list, are let go by the
+others, and a node that stops lets its own people go.
 """
 
 import asyncio
@@ -131,7 +131,11 @@ class RedisHub:
         try:
             nick, takeover, newest, history, online, rooms, replaced = await self.claim(
                 room_name, wanted, session, since, holder)
-            history, newest = await self.fit(room_name, stream, json.loads(history), newest)
+            try:
+                history, newest = await self.fit(room_name, stream, json.loads(history), newest)
+            except Exception:  # the nickname is claimed: free it, or nobody ever can
+                self.in_background(self.release(room_name, nick, holder))
+                raise
         except FAILURES as error:
             raise Unavailable(f"The chat cannot reach its Redis: {error}. Try again soon.") from None
         else:
@@ -180,10 +184,12 @@ class RedisHub:
         return completed, newest
 
     def arrived(self, room_name: str, nick: str, takeover: bool) -> None:
-        """Announce the newcomer to every node."""
+        """Announce the newcomer to every node (not the same page back: nobody saw it leave)."""
+        if takeover:
+            return
         self.in_background(self.call(
-            "arrived", [room_key(room_name, "online"), ROOMS],
-            [CHANNEL, as_json(room_name), as_json(nick), int(takeover)],
+            "arrived", [room_key(room_name, "online")],
+            [CHANNEL, as_json(room_name), as_json(nick)],
         ))
 
     def post(self, room_name: str, nick: str, text: str, ref: str | None) -> "asyncio.Future[int]":

@@ -4,7 +4,8 @@
 -- seq), chat:rooms (set of rooms with people online), chat:nodes (sorted set:
 -- node -> last heartbeat, ms), chat:nodes:known (set of every node that may hold
 -- entries), chat:node:NODE (set of "ROOM\nNICK KEY" that node's people hold).
--- Every event goes to one channel as {"room": ROOM or null, "event": {...}}.
+-- Every event goes to one channel as {"room": ROOM or null, "event": {...}}
+-- (chat/cluster/envelopes.py lists every shape and refuses any other).
 
 local function publish(channel, room_json, event_json)
   redis.call("PUBLISH", channel, '{"room":' .. room_json .. ',"event":' .. event_json .. '}')

@@ -37,7 +37,9 @@ if not nick then
         seq = redis.call("INCR", KEYS[6])}
       redis.call("HSET", KEYS[1], ARGV[i], cjson.encode(entry))
       redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[i])
-      redis.call("SADD", KEYS[4], room)
+      if redis.call("SADD", KEYS[4], room) == 1 then  -- this one opened the room
+        publish_rooms(ARGV[7], KEYS[4])
+      end
       break
     end
   end
