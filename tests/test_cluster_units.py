@@ -1,4 +1,4 @@
-"""The cluster's parts that do no I/O: envelopes, shown online lists, back-off, throttling."""
+"""The cluster's parts that do no I/O: envelopes, shown online lists, back-off, throttling, URLs."""
 
 import asyncio
 import json
@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from chat.cluster import envelopes
+from chat.cluster.connection import describe, redact
 from chat.cluster.presence import ShownOnline
 from chat.cluster.supervision import FIRST_DELAY, MAX_DELAY, Throttled, supervise
 
@@ -111,3 +112,21 @@ async def test_a_supervised_loop_restarts_with_back_off_and_logs_every_failure(c
     assert "The listener stopped (ConnectionError: gone); trying again in 0.1 s" in caplog.text
     tracebacks = [record for record in caplog.records if record.exc_info]
     assert len(tracebacks) == 4 and "KeyError: 'bug'" in caplog.text
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("redis://:s3cret@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+    ("redis://chat:s3cret@10.0.0.5:6379/2", "redis://chat:***@10.0.0.5:6379/2"),
+    ("rediss://h:6380/0?password=s3cret&ssl_cert_reqs=none",
+     "rediss://h:6380/0?password=***&ssl_cert_reqs=none"),
+    ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+])
+def test_a_redis_url_is_shown_without_its_password(url, shown):
+    """redact() hides the password in the address and in the query, and nothing else."""
+    assert redact(url) == shown
+
+
+def test_an_error_that_echoes_the_password_is_scrubbed():
+    """describe() hides a URL's password in any error text, even percent-decoded."""
+    url = "redis://:p%40ss@127.0.0.1:6379/0"
+    assert describe(ValueError("bad password p@ss"), url) == "bad password ***"

@@ -1,4 +1,12 @@
-"""Redis URLs: a node's clients, and the check at start."""
+"""Redis URLs: a node's clients, the check at start, and passwords kept out of every message.
+
+A URL may carry a password (`redis://:secret@host:6379/0`, or `?password=`)
+and TLS (`rediss://host:6380/0?ssl_ca_certs=/path/ca.pem`); redis-py reads
+both. Whatever this package logs or raises names the URL through `redact`.
+"""
+
+import re
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import redis
 import redis.asyncio
@@ -10,11 +18,46 @@ from chat.hub import Unavailable
 FAILURES = (redis.RedisError, OSError)  # what losing Redis looks like to redis-py
 POOL_SIZE = 16  # Redis connections per node for commands: a batch of posts, joins...
 POOL_WAIT = 5.0  # seconds a call waits for a free connection before it is `unavailable`
+SECRET_IN_QUERY = re.compile(r"(^|&)([^=&]*password)=[^&]*", re.IGNORECASE)
+
+
+def redact(url: str) -> str:
+    """Return `url` with its password, in the address or the query, shown as ***."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}:***@{host}"
+    query = SECRET_IN_QUERY.sub(r"\1\2=***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def secrets_of(url: str) -> list[str]:
+    """Return the passwords a URL carries, to scrub them from any text that might echo them."""
+    parts = urlsplit(url)
+    found = [parts.password] if parts.password else []
+    found += [match.group(0).split("=", 1)[1] for match in SECRET_IN_QUERY.finditer(parts.query)]
+    return [form for secret in found if secret for form in {secret, unquote(secret)}]
+
+
+def describe(error: Exception, url: str) -> str:
+    """Return an error's text with any password of `url` in it shown as ***."""
+    text = str(error)
+    for secret in secrets_of(url):
+        text = text.replace(secret, "***")
+    return text
 
 
 def unreachable(url: str, error: Exception) -> Unavailable:
-    """Return the one-line error an operator gets when Redis cannot be reached at start."""
-    return Unavailable(f"Cannot reach Redis at {url} ({error}); is redis-server running?")
+    """Return the one-line error an operator gets when Redis cannot be used at start."""
+    where, why = redact(url), describe(error, url)
+    if isinstance(error, redis.AuthenticationError):
+        return Unavailable(f"Redis at {where} refused to let us in ({why}); "
+                           "check the user name and password in the Redis URL.")
+    if "SSL" in why:
+        return Unavailable(f"Cannot reach Redis at {where} over TLS ({why}); does the URL "
+                           "trust its certificate (?ssl_ca_certs=PATH)?")
+    return Unavailable(f"Cannot reach Redis at {where} ({why}); is redis-server running?")
 
 
 def check_redis(url: str) -> None:

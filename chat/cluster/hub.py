@@ -31,7 +31,9 @@ from typing import Any
 from chat import nicknames, protocol
 from chat.announcer import RoomsAnnouncer
 from chat.cluster import envelopes
-from chat.cluster.connection import FAILURES, command_client, subscription_client, unreachable
+from chat.cluster.connection import (
+    FAILURES, command_client, describe, redact, subscription_client, unreachable,
+)
 from chat.cluster.presence import ShownOnline
 from chat.cluster.scripts import (
     ARRIVALS, CHANNEL, KNOWN, NODES, REF_SECONDS, ROOMS, Scripts, node_key, room_key,
@@ -59,7 +61,7 @@ class RedisHub:
         history_cap: int,
         presence_timeout: float,
     ) -> None:
-        self.url = url
+        self.url = url  # may hold a password: name it only through redact()
         self.audience = audience
         self.announcer = announcer  # the busy rooms, coalesced to one event a second
         self.history = history
@@ -98,7 +100,7 @@ class RedisHub:
             asyncio.create_task(supervise("listener", self.listen, FAILURES)),
             asyncio.create_task(supervise("heartbeat", self.beat_forever, FAILURES)),
         ]
-        log.info("Node %s joined the cluster at %s", self.node, self.url)
+        log.info("Node %s joined the cluster at %s", self.node, redact(self.url))
 
     async def close(self) -> None:
         """Let go of every nickname this node holds, answered or not; leave and disconnect."""
@@ -462,7 +464,8 @@ class RedisHub:
         """Forget a finished announcement, logging the failure if it failed."""
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.warning("Could not announce to the cluster: %s", task.exception())
+            log.warning("Could not announce to the cluster: %s",
+                        describe(task.exception(), self.url))
 
 
 def settle(done: asyncio.Future, reply: object, convert: Callable) -> None:
