@@ -75,9 +75,9 @@ class RedisServer:
             return f"rediss://{auth}127.0.0.1:{self.port}/0?ssl_ca_certs={self.certificate}"
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
-    def client(self) -> redis.Redis:
+    def client(self, **options: object) -> redis.Redis:
         """Return a plain client, as an operator (or an intruder) would use: text replies."""
-        return redis.Redis.from_url(self.url, decode_responses=True)
+        return redis.Redis.from_url(self.url, decode_responses=True, **options)
 
     def start(self, *extra: str) -> None:
         """Start redis-server (with `extra` options) and return once it accepts connections."""

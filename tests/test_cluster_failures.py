@@ -1,10 +1,10 @@
 """A cluster that keeps working through what goes wrong: garbage on the channel, a handler that
-raises, a Redis that comes back read-only, a node that stops or vanishes, an outage that hides
-presence events.
+raises, a Redis that comes back read-only or stalls, a node that stops or vanishes, an outage
+that hides presence events.
 
 Real nodes, a real redis-server, real sockets; the faults are made the way they happen (a
-PUBLISH by anyone who can reach Redis, a Redis restarted as a replica, SIGTERM, SIGKILL, a Redis
-stopped).
+PUBLISH by anyone who can reach Redis, a Redis restarted as a replica, DEBUG SLEEP, SIGTERM,
+SIGKILL, a Redis stopped).
 """
 
 import asyncio
@@ -12,9 +12,10 @@ import json
 import signal
 
 import pytest
+import redis.exceptions as redis_errors
 
 from cluster_nodes import (  # noqa: F401 (start_node is a fixture)
-    events_until_message, join, messages, next_event_of, start_node, wait_for_log,
+    events_until_message, join, messages, next_event_of, start_node, wait_for_log, wait_until,
 )
 from conftest import next_event, raw_websocket, send
 from redis_server import RedisServer
@@ -167,3 +168,37 @@ async def test_the_online_list_converges_after_an_outage(tmp_path, start_node):
         cy.close()
     finally:
         redis.stop()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_post_held_up_by_a_stalled_redis_is_stored_once(tmp_path, start_node):
+    """Redis stalls (DEBUG SLEEP) longer than a node's 5 s read timeout while a post waits: the
+    node must not send it again on a fresh connection, or Redis runs it twice once it wakes.
+    The sender hears `unavailable`; its re-send with the same ref gets the one id."""
+    redis = RedisServer(tmp_path / "stalling")
+    redis.start("--enable-debug-command", "local")
+    try:
+        node = start_node(redis=redis)
+        ada, _ = await join(node, nick="ada")
+        with redis.client(socket_timeout=30) as admin, redis.client(socket_timeout=0.2) as prober:
+            stall = asyncio.get_running_loop().run_in_executor(
+                None, admin.execute_command, "DEBUG", "SLEEP", "6")
+            await wait_until("Redis asleep", lambda: not answers(prober))
+            await send(ada, {"type": "message", "text": "once", "ref": "r1"})
+            refused = await next_event_of(ada, ("error", "message", "ack"))
+            assert (refused["type"], refused.get("ref")) == ("error", "r1")  # at the timeout
+            await stall
+            assert await messages(ada, 1) == [(1, "once")]  # Redis ran the first one on waking
+            await send(ada, {"type": "message", "text": "once", "ref": "r1"})
+            assert (await next_event(ada, "ack"))["id"] == 1
+            assert admin.zcard("chat:{general}:history") == 1
+    finally:
+        redis.stop()
+
+
+def answers(client) -> bool:
+    """Tell whether Redis answers a PING within the client's timeout."""
+    try:
+        return client.ping()
+    except redis_errors.TimeoutError:
+        return False

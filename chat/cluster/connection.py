@@ -76,10 +76,13 @@ def command_client(url: str) -> redis.asyncio.Redis:
     at once share a few connections instead of being refused past 100. One
     retry, at once: a pooled connection that died with a restarted Redis is
     replaced; a Redis that is down fails the call now, so the client hears why.
+    Never a retry after a timeout: the scripts sent may still run once a
+    stalled Redis wakes, and sending them again would post a message twice.
     """
+    retry = Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))
     pool = redis.asyncio.BlockingConnectionPool.from_url(
         url, max_connections=POOL_SIZE, timeout=POOL_WAIT, decode_responses=True,
-        socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1),
+        socket_connect_timeout=2, socket_timeout=5, retry=retry,
     )
     return redis.asyncio.Redis.from_pool(pool)  # closing the client closes the pool
 
