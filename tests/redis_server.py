@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 
 from servers import free_port
 
@@ -25,30 +26,75 @@ def redis_binary() -> str:
     return binary
 
 
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """Make a certificate for 127.0.0.1 and its key with the openssl command; return both paths."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (apt-get install openssl)")
+    folder.mkdir(parents=True, exist_ok=True)
+    certificate, key = folder / "redis.crt", folder / "redis.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(certificate), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    return certificate, key
+
+
 class RedisServer:
     """redis-server on 127.0.0.1 in a folder of its own; `persist` keeps an append-only file.
 
     With no persistence (the default) a restart empties it, as a fresh Redis
     would; with `persist=True` every write is fsynced before Redis answers, so
-    a restart keeps whatever a client was told is stored.
+    a restart keeps whatever a client was told is stored. `password` makes it
+    refuse clients that do not give it (`requirepass`); `tls=True` makes it
+    speak TLS only, with a self-signed certificate made in its folder, and
+    `url` then says `rediss://` and names that certificate as the one to trust.
     """
 
-    def __init__(self, folder: Path, persist: bool = False) -> None:
+    def __init__(
+        self, folder: Path, persist: bool = False, password: str | None = None,
+        tls: bool = False,
+    ) -> None:
         self.folder = folder
         self.persist = persist
+        self.password = password
+        self.tls = tls
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.certificate: Path | None = None
+        self.key: Path | None = None
+        if tls:
+            self.certificate, self.key = self_signed_certificate(folder / "tls")
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
-        """Start redis-server and return once it says it accepts connections."""
-        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else [
+    @property
+    def url(self) -> str:
+        """Return the URL a node joins this Redis with (its password and CA included)."""
+        auth = f":{self.password}@" if self.password else ""
+        if self.tls:
+            return f"rediss://{auth}127.0.0.1:{self.port}/0?ssl_ca_certs={self.certificate}"
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def client(self, **options: object) -> redis.Redis:
+        """Return a plain client, as an operator (or an intruder) would use: text replies."""
+        return redis.Redis.from_url(self.url, decode_responses=True, **options)
+
+    def start(self, *extra: str) -> None:
+        """Start redis-server (with `extra` options) and return once it accepts connections."""
+        options = ["--bind", "127.0.0.1", "--save", "", "--dir", str(self.folder), *extra]
+        options += ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else [
             "--appendonly", "no"]
+        if self.password:
+            options += ["--requirepass", self.password]
+        if self.tls:
+            options += ["--port", "0", "--tls-port", str(self.port),
+                        "--tls-cert-file", str(self.certificate), "--tls-key-file", str(self.key),
+                        "--tls-ca-cert-file", str(self.certificate), "--tls-auth-clients", "no"]
+        else:
+            options += ["--port", str(self.port)]
         self.folder.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--dir", str(self.folder), *persistence],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [redis_binary(), *options], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         assert self.process.stdout is not None
         output = b""

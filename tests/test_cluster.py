@@ -6,59 +6,14 @@ meet through Redis.
 """
 
 import asyncio
-import json
 import re
 import signal
-from urllib.parse import urlencode
 
 import pytest
-from tornado.websocket import websocket_connect
 
+from cluster_nodes import join, messages, next_event_of, start_node  # noqa: F401 (a fixture)
 from conftest import next_event, send
 from redis_server import RedisServer
-from servers import ChatServer, free_port
-
-
-@pytest.fixture
-def start_node(tmp_path, redis_server):
-    """Return a function that starts one more node on the test's Redis; all stop at the end."""
-    nodes = []
-
-    def start(*options: str, redis: RedisServer = redis_server) -> ChatServer:
-        node = ChatServer(free_port(), tmp_path / f"node{len(nodes)}.log", "--redis", redis.url,
-                          *options)
-        node.start()
-        nodes.append(node)
-        return node
-
-    yield start
-    for node in nodes:
-        node.stop()
-
-
-async def join(node: ChatServer, **query: str):
-    """Connect to `node`'s chat socket; return the socket and its welcome."""
-    ws = await websocket_connect(f"ws://127.0.0.1:{node.port}/ws?{urlencode(query)}")
-    return ws, await next_event(ws, "welcome")
-
-
-async def next_event_of(ws, kinds: tuple[str, ...]) -> dict:
-    """Read until an event of one of these types arrives; fail if the server closed."""
-    while True:
-        raw = await ws.read_message()
-        assert raw is not None, f"closed before one of {kinds}"
-        event = json.loads(raw)
-        if event["type"] in kinds:
-            return event
-
-
-async def messages(ws, count: int) -> list[tuple[int, str]]:
-    """Read until `count` chat messages have arrived; return their (id, text)."""
-    seen = []
-    while len(seen) < count:
-        event = await next_event(ws, "message")
-        seen.append((event["id"], event["text"]))
-    return seen
 
 
 @pytest.mark.gen_test(timeout=30)

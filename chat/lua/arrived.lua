@@ -1,12 +1,7 @@
--- Announce a newcomer who has had its welcome: a join (not when the same page
--- came back: nobody saw it leave), and the busy rooms when this room just opened.
--- KEYS: online, rooms
--- ARGV: channel, room as JSON, nickname as JSON, takeover ("1" or "0")
+-- Announce a newcomer who has had its welcome (not the same page coming back:
+-- nobody saw it leave, so the node does not call this).
+-- KEYS: online
+-- ARGV: channel, room as JSON, nickname as JSON
 local online = redis.call("HLEN", KEYS[1])
-if ARGV[4] == "0" then
-  publish(ARGV[1], ARGV[2], '{"type":"join","nick":' .. ARGV[3] .. ',"online":' .. online .. '}')
-end
-if online == 1 then
-  publish_rooms(ARGV[1], KEYS[2])
-end
+publish(ARGV[1], ARGV[2], '{"type":"join","nick":' .. ARGV[3] .. ',"online":' .. online .. '}')
 return online

@@ -2,37 +2,44 @@
 -- free nickname among the candidates (or the wanted one back, for the page that
 -- holds it under the same session), then the newest history or what came after
 -- `since`, who is online and which rooms are busy.
--- KEYS: online, next id, history, rooms, this node's set, arrival counter
+-- KEYS: online, next id, history, rooms, this node's set, arrival counter, known nodes
 -- ARGV: node, session ("" = none), since (-1 = none), history size, resume limit,
---       room, channel, then pairs of nickname key and nickname, wanted first
+--       room, channel, holder (the connection), then pairs of nickname key and
+--       nickname, wanted first
 -- Returns {nick, takeover 0/1, newest id, then as JSON arrays: the history oldest
--- first, who is online in the order they came, the busy rooms sorted},
--- or {} when every candidate is taken.
-local node, session, since, room = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[6]
-local nick, takeover = nil, 0
-local holder = redis.call("HGET", KEYS[1], ARGV[8])
-if holder and session ~= "" then
-  local entry = cjson.decode(holder)
+-- first, who is online in the order they came, the busy rooms sorted; then the
+-- holder this one took over from ("" if none)}, or {} when every candidate is taken.
+local node, session, since, room, holder = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[6], ARGV[8]
+local nick, takeover, replaced = nil, 0, ""
+redis.call("SADD", KEYS[7], node)  -- whatever this node holds, a sweep can find it
+local raw = redis.call("HGET", KEYS[1], ARGV[9])
+if raw and session ~= "" then
+  local entry = cjson.decode(raw)
   if entry.session == session then  -- the same page, back through any node
+    replaced = entry.holder or ""  -- "": an entry from before holders were recorded
     if entry.node ~= node then  -- that node closes the page's old connection (4001)
       redis.call("PUBLISH", ARGV[7], '{"room":' .. cjson.encode(room) .. ',"replaced":'
-        .. cjson.encode(ARGV[8]) .. ',"node":' .. cjson.encode(entry.node) .. '}')
+        .. cjson.encode(ARGV[9]) .. ',"node":' .. cjson.encode(entry.node)
+        .. ',"holder":' .. cjson.encode(replaced) .. '}')
     end
-    redis.call("SREM", "chat:node:" .. entry.node, room .. "\n" .. ARGV[8])
-    entry.node = node  -- the nickname keeps the form everyone has seen ("Ada", not "ada")
-    redis.call("HSET", KEYS[1], ARGV[8], cjson.encode(entry))
-    redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[8])
+    redis.call("SREM", "chat:node:" .. entry.node, room .. "\n" .. ARGV[9])
+    entry.node, entry.holder = node, holder  -- the nickname keeps the form everyone has seen
+    redis.call("HSET", KEYS[1], ARGV[9], cjson.encode(entry))
+    redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[9])
     nick, takeover = entry.nick, 1
   end
 end
 if not nick then
-  for i = 8, #ARGV, 2 do
+  for i = 9, #ARGV, 2 do
     if redis.call("HEXISTS", KEYS[1], ARGV[i]) == 0 then
       nick = ARGV[i + 1]
-      local entry = {nick = nick, node = node, session = session, seq = redis.call("INCR", KEYS[6])}
+      local entry = {nick = nick, node = node, holder = holder, session = session,
+        seq = redis.call("INCR", KEYS[6])}
       redis.call("HSET", KEYS[1], ARGV[i], cjson.encode(entry))
       redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[i])
-      redis.call("SADD", KEYS[4], room)
+      if redis.call("SADD", KEYS[4], room) == 1 then  -- this one opened the room
+        publish_rooms(ARGV[7], KEYS[4])
+      end
       break
     end
   end
@@ -51,15 +58,6 @@ local oldest_first = {}
 for i = #history, 1, -1 do
   oldest_first[#oldest_first + 1] = history[i]
 end
-local entries = {}
-for i, raw in ipairs(redis.call("HVALS", KEYS[1])) do
-  entries[i] = cjson.decode(raw)
-end
-table.sort(entries, function(a, b) return a.seq < b.seq end)
-local online = {}
-for i, entry in ipairs(entries) do
-  online[i] = cjson.encode(entry.nick)
-end
 local rooms = redis.call("SMEMBERS", KEYS[4])
 table.sort(rooms)
 for i, name in ipairs(rooms) do
@@ -67,4 +65,4 @@ for i, name in ipairs(rooms) do
 end
 -- Lists go back as JSON text: one string for the node to parse, not thousands.
 return {nick, takeover, newest, "[" .. table.concat(oldest_first, ",") .. "]",
-  "[" .. table.concat(online, ",") .. "]", "[" .. table.concat(rooms, ",") .. "]"}
+  online_json(KEYS[1]), "[" .. table.concat(rooms, ",") .. "]", replaced}

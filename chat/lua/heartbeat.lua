@@ -1,5 +1,6 @@
--- Mark this node alive; let the people of nodes silent for too long leave.
--- KEYS: nodes, rooms
+-- Mark this node alive; let go of the people of nodes that are gone: silent for
+-- too long, or no longer listed at all (a node that stopped without freeing them).
+-- KEYS: nodes, rooms, known nodes
 -- ARGV: channel, node, timeout in ms
 -- Returns 1, or 0 when this node was not listed (its first beat, or it was
 -- silent so long that its people were let go: they must join again).
@@ -7,17 +8,16 @@ local time = redis.call("TIME")
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local known = redis.call("ZSCORE", KEYS[1], ARGV[2])
 redis.call("ZADD", KEYS[1], now, ARGV[2])
+redis.call("SADD", KEYS[3], ARGV[2])
 for _, dead in ipairs(redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now - tonumber(ARGV[3]))) do
-  local held = "chat:node:" .. dead
-  for _, member in ipairs(redis.call("SMEMBERS", held)) do
-    local room, folded = string.match(member, "^(.-)\n(.*)$")
-    local holder = redis.call("HGET", "chat:{" .. room .. "}:online", folded)
-    if holder and cjson.decode(holder).node == dead then
-      remove_online(ARGV[1], KEYS[2], room, folded, cjson.decode(holder).nick)
-    end
-  end
-  redis.call("DEL", held)
+  redis.call("SADD", KEYS[3], dead)  -- so the loop below frees its people
   redis.call("ZREM", KEYS[1], dead)
+end
+for _, node in ipairs(redis.call("SMEMBERS", KEYS[3])) do
+  if not redis.call("ZSCORE", KEYS[1], node) then
+    free_node(ARGV[1], KEYS[2], node)
+    redis.call("SREM", KEYS[3], node)
+  end
 end
 if known then
   return 1

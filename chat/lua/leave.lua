@@ -1,13 +1,14 @@
--- Free a nickname when its connection closes, unless the page took it over
--- through another node meanwhile.
+-- Free a nickname when its connection closes, unless another connection holds
+-- it now (the same page took it over, through this node or another).
 -- KEYS: online, rooms, this node's set
--- ARGV: channel, room, nickname key, node
-local holder = redis.call("HGET", KEYS[1], ARGV[3])
-if not holder then
+-- ARGV: channel, room, nickname key, holder (the connection)
+-- Returns 1, or 0 when this connection holds nothing there.
+local raw = redis.call("HGET", KEYS[1], ARGV[3])
+if not raw then
   return 0
 end
-local entry = cjson.decode(holder)
-if entry.node ~= ARGV[4] then
+local entry = cjson.decode(raw)
+if entry.holder ~= ARGV[4] then
   return 0
 end
 redis.call("SREM", KEYS[3], ARGV[2] .. "\n" .. ARGV[3])

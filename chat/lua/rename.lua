@@ -1,16 +1,21 @@
--- Change a nickname unless someone anywhere in the cluster holds the new one.
+-- Change a connection's nickname unless someone anywhere in the cluster holds
+-- the new one.
 -- KEYS: online, this node's set
--- ARGV: channel, room, old key, new key, new nickname
--- Returns 1, 0 when the new one is taken, -1 when the old one is no longer held.
+-- ARGV: channel, room, old key, new key, new nickname, holder (the connection)
+-- Returns 1; 0 when the new one is taken; -1 when the old one is held by nobody
+-- (let go while Redis was away); -2 when another connection holds it now.
 local room = ARGV[2]
+local raw = redis.call("HGET", KEYS[1], ARGV[3])
+if not raw then
+  return -1
+end
+local entry = cjson.decode(raw)
+if entry.holder ~= ARGV[6] then
+  return -2
+end
 if ARGV[3] ~= ARGV[4] and redis.call("HEXISTS", KEYS[1], ARGV[4]) == 1 then
   return 0
 end
-local holder = redis.call("HGET", KEYS[1], ARGV[3])
-if not holder then
-  return -1
-end
-local entry = cjson.decode(holder)
 local old = entry.nick
 entry.nick = ARGV[5]
 redis.call("HDEL", KEYS[1], ARGV[3])

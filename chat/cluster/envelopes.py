@@ -1,0 +1,113 @@
+"""What travels on the cluster's channel, checked on arrival before any handler sees it.
+
+The Lua scripts (chat/lua/) and RedisHub.typing publish these shapes:
+
+    {"room": ROOM, "event": EVENT}                  an event for one room's sockets
+    {"room": ROOM, "skip": NICK, "event": EVENT}    the same, for all but NICK (typing)
+    {"room": null, "event": {"type": "rooms", ...}} the busy rooms, for everyone
+    {"room": ROOM, "replaced": KEY, "node": NODE, "holder": HOLDER}
+                                                    a page came back through another node
+
+Anyone who can reach Redis can PUBLISH there too. Whatever is not exactly one
+of these (not UTF-8, not JSON, a missing, extra or mistyped field, an unknown
+event type) raises BadEnvelope, whose text says what was wrong and never
+repeats the payload. No I/O here.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chat.protocol import Event
+
+# The fields of each event a node may hear, with their types (bool is no int here).
+EVENTS: dict[str, dict[str, type]] = {
+    "message": {"type": str, "room": str, "id": int, "nick": str, "text": str, "ts": int},
+    "join": {"type": str, "nick": str, "online": int},
+    "leave": {"type": str, "nick": str, "online": int},
+    "nick": {"type": str, "old": str, "nick": str},
+    "typing": {"type": str, "nick": str},
+    "rooms": {"type": str, "rooms": list},
+}
+
+
+class BadEnvelope(ValueError):
+    """A payload on the channel that the cluster did not send; the text says why, briefly."""
+
+
+@dataclass(frozen=True)
+class RoomEvent:
+    """An event for the sockets of one room (all of them, or all but `skip`)."""
+
+    room: str
+    event: Event
+    skip: str | None = None
+
+
+@dataclass(frozen=True)
+class Rooms:
+    """The rooms with people in them, for every socket of every room."""
+
+    rooms: list[str]
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """A page took its nickname back through another node: `node` closes `holder`'s socket."""
+
+    room: str
+    nick_key: str
+    node: str
+    holder: str
+
+
+Envelope = RoomEvent | Rooms | Replaced
+
+
+def parse(data: bytes | str) -> Envelope:
+    """Return the envelope in one published payload, or raise BadEnvelope."""
+    try:
+        envelope = json.loads(data.decode() if isinstance(data, bytes) else data)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise BadEnvelope(f"not UTF-8 JSON ({len(data)} bytes)") from None
+    if not isinstance(envelope, dict):
+        raise BadEnvelope(f"a JSON {type(envelope).__name__}, not an object")
+    if "replaced" in envelope:
+        fields = check(envelope, {"room": str, "replaced": str, "node": str, "holder": str})
+        return Replaced(fields["room"], fields["replaced"], fields["node"], fields["holder"])
+    if envelope.get("room", "") is None:
+        check(envelope, {"room": type(None), "event": dict})
+        event = check_event(envelope["event"])
+        if event["type"] != "rooms":
+            raise BadEnvelope(f"a {event['type']!r} event for no room")
+        return Rooms(event["rooms"])
+    shape: dict[str, type] = {"room": str, "event": dict}
+    if "skip" in envelope:
+        shape["skip"] = str
+    fields = check(envelope, shape)
+    event = check_event(fields["event"])
+    if event["type"] == "rooms" or event.get("room", fields["room"]) != fields["room"]:
+        raise BadEnvelope(f"a {event['type']!r} event in the wrong envelope")
+    return RoomEvent(fields["room"], event, fields.get("skip"))
+
+
+def check_event(event: dict[str, Any]) -> Event:
+    """Return `event` if it has exactly the fields of its type, else raise BadEnvelope."""
+    kind = event.get("type")
+    if kind not in EVENTS:
+        raise BadEnvelope("an event of no known type")
+    check(event, EVENTS[kind])
+    if kind == "rooms" and not all(isinstance(name, str) for name in event["rooms"]):
+        raise BadEnvelope("a rooms event whose rooms are not all names")
+    return event
+
+
+def check(value: dict[str, Any], shape: dict[str, type]) -> dict[str, Any]:
+    """Return `value` if it has exactly the fields of `shape`, of those types; else raise."""
+    if value.keys() != shape.keys():
+        missing, extra = sorted(shape.keys() - value.keys()), sorted(value.keys() - shape.keys())
+        raise BadEnvelope(f"fields missing {missing[:5]}, unknown {len(extra)}")
+    for name, kind in shape.items():
+        if type(value[name]) is not kind:  # `type is`, so True is not an id
+            raise BadEnvelope(f"{name!r} is a {type(value[name]).__name__}, not a {kind.__name__}")
+    return value

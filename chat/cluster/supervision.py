@@ -1,0 +1,78 @@
+"""Loops that never die quietly, and warnings that cannot flood the log.
+
+A node's long-running work (hearing the channel, the heartbeat) runs under
+`supervise`: whatever ends it is logged, a lost Redis as one line and
+anything else with its traceback, and it starts again after a back-off. A
+node that stopped hearing the channel while it still acknowledged posts
+would be worse than one that crashed: nobody would know.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+FIRST_DELAY = 0.1  # seconds before the first restart
+MAX_DELAY = 5.0  # the back-off doubles up to this
+
+
+async def supervise(
+    name: str,
+    body: Callable[[], Awaitable[None]],
+    expected: tuple[type[BaseException], ...],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Run `body` until cancelled, starting it again after each failure, with back-off.
+
+    `expected` failures (Redis gone) get one WARNING line; any other gets
+    its traceback. A body that ran longer than MAX_DELAY before failing was
+    healthy, so the next outage starts again from FIRST_DELAY.
+    """
+    delay = FIRST_DELAY
+    while True:
+        started = clock()
+        try:
+            await body()
+            raise RuntimeError(f"the {name} returned")  # bodies run for ever: a bug
+        except expected as error:
+            delay = after(delay, clock() - started)
+            log.warning("The %s stopped (%s: %s); trying again in %.1f s", name,
+                        type(error).__name__, error, delay)
+        except Exception:
+            delay = after(delay, clock() - started)
+            log.exception("The %s failed; restarting it in %.1f s", name, delay)
+        await sleep(delay)
+        delay = min(delay * 2, MAX_DELAY)
+
+
+def after(delay: float, ran: float) -> float:
+    """Return the back-off before the next start: the first one again after a healthy run."""
+    return FIRST_DELAY if ran > MAX_DELAY else delay
+
+
+class Throttled:
+    """A warning logged at most once per `every` seconds; the next line counts the ones skipped."""
+
+    def __init__(
+        self, logger: logging.Logger, every: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.logger = logger
+        self.every = every
+        self.clock = clock
+        self.logged_at: float | None = None
+        self.skipped = 0
+
+    def warn(self, message: str, *args: object) -> None:
+        """Log `message % args` as a WARNING, unless one was logged less than `every` ago."""
+        now = self.clock()
+        if self.logged_at is not None and now - self.logged_at < self.every:
+            self.skipped += 1
+            return
+        if self.skipped:
+            message += " (and %d more like it in the last %.0f s)"
+            args += (self.skipped, now - self.logged_at)
+        self.logger.warning(message, *args)
+        self.logged_at, self.skipped = now, 0
