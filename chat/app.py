@@ -90,17 +90,18 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
 def make_hub(settings: Settings) -> Hub:
     """Return the hub the settings ask for: Redis for a cluster, else this process and SQLite."""
     announcer = RoomsAnnouncer(ChatSocket.broadcast_everywhere)
+    # Below the slow-reader limit, so a welcome alone never closes the one it greets.
+    welcome_bytes = min(settings.welcome_bytes, settings.max_unsent // 2)
     if settings.redis:
         return RedisHub(
             settings.redis, ChatSocket, announcer, history=settings.history,
             resume_limit=settings.resume_limit, history_cap=settings.history_cap,
-            presence_timeout=settings.presence_timeout,
+            presence_timeout=settings.presence_timeout, welcome_bytes=welcome_bytes,
         )
     store = SQLiteStore(settings.db, cap=settings.history_cap)
     rooms = Rooms(partial(
         Room, store=store, history=settings.history, resume_limit=settings.resume_limit,
-        # Below the slow-reader limit, so a welcome alone never closes the one it greets.
-        welcome_bytes=min(settings.welcome_bytes, settings.max_unsent // 2),
+        welcome_bytes=welcome_bytes,
     ))
     return LocalHub(rooms, store, audience=ChatSocket, announcer=announcer)
 

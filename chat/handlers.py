@@ -206,8 +206,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         return command.run(self, arguments)
 
     def gone(self) -> bool:
-        """Tell whether the connection has closed (a command that awaited may find it so)."""
-        return self.ws_connection is None
+        """Tell whether the connection is closed or closing (an awaiting command may find it so)."""
+        return self.closing()
 
     def on_close(self) -> None:
         if self.nick is None or self.replaced:  # never joined, or its nickname lives on

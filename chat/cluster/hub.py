@@ -60,6 +60,7 @@ class RedisHub:
         resume_limit: int,
         history_cap: int,
         presence_timeout: float,
+        welcome_bytes: int,
     ) -> None:
         self.url = url  # may hold a password: name it only through redact()
         self.audience = audience
@@ -68,6 +69,7 @@ class RedisHub:
         self.resume_limit = resume_limit
         self.history_cap = history_cap
         self.presence_timeout = presence_timeout
+        self.welcome_bytes = welcome_bytes  # the most history JSON one welcome carries
         self.node = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.node_key = node_key(self.node)
         self.redis = command_client(url)
@@ -151,8 +153,9 @@ class RedisHub:
         self.shown.setdefault(room_name, ShownOnline(online))
         reset = since is not None and since > newest
         truncated = since is not None and not reset and newest - since > self.resume_limit
+        history, cut = protocol.fit_history(history, self.welcome_bytes)
         welcome = protocol.welcome(room_name, nick, online, json.loads(rooms), history,
-                                   truncated=truncated, reset=reset)
+                                   truncated=since is not None and (truncated or cut), reset=reset)
         return Entry(nick, bool(takeover), welcome)
 
     async def claim(

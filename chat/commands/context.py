@@ -19,4 +19,4 @@ class Context(Protocol):
         """Send one event to this client only."""
 
     def gone(self) -> bool:
-        """Tell whether the connection has closed (a command that awaited may find it so)."""
+        """Tell whether the connection is closed or closing (an awaiting command may find it so)."""

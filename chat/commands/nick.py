@@ -42,7 +42,7 @@ async def run(ctx: Context, rename: Rename) -> None:
             ctx.send_event(error.event())
         return
     ctx.nick = rename.nick
-    if ctx.gone():  # it closed while the hub renamed, and left as `old`: free the new one too
+    if ctx.gone():  # closing while the hub renamed: its leave may name `old`, so free `new` too
         ctx.hub.leave(ctx.room, rename.nick, ctx.holder)
         return
     log.info("%s is now %s in #%s", old, rename.nick, ctx.room)
