@@ -94,10 +94,12 @@ def parse_settings(argv: list[str]) -> Settings:
     parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                         help="let pages from this other site connect, e.g. "
                              "http://teacher.local:3000 (repeatable; exact match)")
-    parser.add_argument("--redis", metavar="URL",
+    parser.add_argument("--redis", metavar="URL", default=os.environ.get("CHAT_REDIS") or None,
                         help="join a cluster through this Redis, e.g. redis://127.0.0.1:6379/0: "
                              "history, nicknames and messages are shared by every process "
-                             "and host that points at it (default: none, this process alone)")
+                             "and host that points at it (default: the CHAT_REDIS environment "
+                             "variable, which ps does not show others, else none: this "
+                             "process alone)")
     parser.add_argument("--processes", type=in_range(int, 0), default=defaults.processes,
                         help="worker processes sharing the port, 0 = one per core; more "
                              "than 1 needs --redis (default: %(default)s)")

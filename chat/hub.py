@@ -4,7 +4,7 @@ The chat socket never touches rooms, nicknames or history directly: it asks a
 hub to let someone in, post, rename or leave, and the hub tells the room by
 calling back the `Audience` (the socket class's broadcast loop). `LocalHub`
 does this at once, in this process, with the history in SQLite; `RedisHub`
-(chat/cluster.py) does it through Redis, for every process of a cluster.
+(chat/cluster/) does it through Redis, for every process of a cluster.
 """
 
 import asyncio

@@ -127,3 +127,14 @@ def test_redis_unreachable_at_start_is_one_clear_line():
     assert server.returncode == 1
     [line] = errors.strip().splitlines()
     assert line.startswith(f"Cannot reach Redis at {url} (") and "redis-server" in line
+
+
+def test_the_redis_url_can_come_from_the_environment_out_of_ps(monkeypatch):
+    """CHAT_REDIS gives the URL (and its password) without putting it on the command line."""
+    from run import parse_settings
+
+    monkeypatch.setenv("CHAT_REDIS", "redis://:s3cret@127.0.0.1:6379/0")
+    assert parse_settings([]).redis == "redis://:s3cret@127.0.0.1:6379/0"
+    assert parse_settings(["--redis", "redis://10.0.0.5/0"]).redis == "redis://10.0.0.5/0"
+    monkeypatch.delenv("CHAT_REDIS")
+    assert parse_settings([]).redis is None
