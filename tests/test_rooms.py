@@ -86,6 +86,21 @@ async def test_the_rooms_event_follows_rooms_opening_and_emptying(connect):
     assert (await next_event(ada, "rooms"))["rooms"] == ["general"]
 
 
+@pytest.mark.gen_test
+async def test_a_room_opened_and_emptied_in_a_loop_costs_bystanders_little(connect):
+    """Ten rounds of "open a room, leave it" reach a bystander as one rooms event a second at most."""
+    bystander, _ = await connect(nick="bystander")
+    assert (await next_event(bystander, "rooms"))["rooms"] == ["general"]
+    for number in range(10):
+        flooder, _ = await connect(path=f"/ws?nick=f{number}&room=flood", source="127.0.0.2")
+        flooder.close()
+        while await flooder.read_message() is not None:  # until closed: the room emptied
+            pass
+    seen = await events_until_marker(bystander, "marker")
+    rooms_events = [event for event in seen if event["type"] == "rooms"]
+    assert len(rooms_events) <= 1, rooms_events  # without coalescing: 20, two per round
+
+
 async def events_until_marker(ws, text: str) -> list[dict]:
     """Send a message and return every event received before it came back."""
     await send(ws, {"type": "message", "text": text})
