@@ -15,7 +15,6 @@ import tornado.netutil
 
 from chat.addresses import banner, lan_addresses, share_urls
 from chat.app import make_app, shutdown
-from chat.cluster import check_redis
 from chat.config import Settings
 from chat.gate import make_server, raise_file_limit
 from chat.hub import Unavailable
@@ -176,6 +175,8 @@ def main(argv: list[str]) -> None:
     raise_file_limit()  # before the workers fork, so each inherits it
     sockets = listen(settings)
     if settings.redis:
+        from chat.cluster import check_redis  # only a cluster needs redis-py loaded
+
         try:
             check_redis(settings.redis)
         except Unavailable as error:

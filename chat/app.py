@@ -16,10 +16,10 @@ from tornado.log import access_log
 from tornado.routing import PathMatches, Rule
 
 from chat.announcer import RoomsAnnouncer
-from chat.cluster import RedisHub
 from chat.config import ROOT, Settings
 from chat.handlers import ChatSocket, InviteHandler, PageHandler, StaticFiles
-from chat.hub import Hub, LocalHub
+from chat.hub import Hub
+from chat.local import LocalHub
 from chat.occasional import OccasionalWarning
 from chat.pinger import Pinger
 from chat.qrcodes import QRCodes
@@ -93,6 +93,8 @@ def make_hub(settings: Settings) -> Hub:
     # Below the slow-reader limit, so a welcome alone never closes the one it greets.
     welcome_bytes = min(settings.welcome_bytes, settings.max_unsent // 2)
     if settings.redis:
+        from chat.cluster import RedisHub  # only a cluster needs redis-py loaded
+
         return RedisHub(
             settings.redis, ChatSocket, announcer, history=settings.history,
             resume_limit=settings.resume_limit, history_cap=settings.history_cap,

@@ -138,3 +138,21 @@ def test_the_redis_url_can_come_from_the_environment_out_of_ps(monkeypatch):
     assert parse_settings(["--redis", "redis://10.0.0.5/0"]).redis == "redis://10.0.0.5/0"
     monkeypatch.delenv("CHAT_REDIS")
     assert parse_settings([]).redis is None
+
+
+def test_a_server_without_redis_never_loads_redis_py():
+    """`import chat.app` and a default app leave redis-py unloaded: only --redis needs it."""
+    script = (
+        "import asyncio, sys\n"
+        "import run\n"
+        "from chat.app import make_app, shutdown\n"
+        "async def main():\n"
+        "    app = make_app(run.parse_settings(['--db', ':memory:']))\n"
+        "    await shutdown(app)\n"
+        "asyncio.run(main())\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'redis'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
