@@ -17,7 +17,8 @@ from tornado.routing import PathMatches, Rule
 
 from chat.announcer import RoomsAnnouncer
 from chat.config import ROOT, Settings
-from chat.handlers import ChatSocket, InviteHandler, PageHandler, StaticFiles
+from chat.handlers import ChatSocket
+from chat.pages import InviteHandler, PageHandler, StaticFiles
 from chat.hub import Hub
 from chat.local import LocalHub
 from chat.occasional import OccasionalWarning
