@@ -29,7 +29,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loadgen import process_tree
+if __package__ in (None, ""):  # run as a script: import bench.* from this checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.procfs import process_tree  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent

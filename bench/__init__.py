@@ -1,0 +1,18 @@
+"""The broadcast benchmark (bench/README.md): our chat server and reference servers, under load.
+
+Its scripts run from anywhere (`python bench/run.py`, `python bench/loadgen.py`):
+they put the repository root on sys.path and import these modules as `bench.<name>`.
+Each module imports only modules below it, never the command line above it:
+
+    run.py        the runner's command line: every server through every shape
+
+    loadgen.py    the load generator's command line, and its one JSON report
+      swarm.py      the N clients: connect, run phases
+      measure.py    what a phase measured
+      client.py     one connection
+      phase.py      a phase's tokens, the bench messages, counting them
+      frames.py     the WebSocket handshake and frames
+      procfs.py     /proc readers: CPU, memory and sockets of a process tree
+
+redis_cost.py and store_cost.py measure other things and stand alone.
+"""
