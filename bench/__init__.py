@@ -20,5 +20,6 @@ Each module imports only modules below it, never the command line above it:
       frames.py     the WebSocket handshake and frames
       procfs.py     /proc readers: CPU, memory and sockets of a process tree
 
-redis_cost.py and store_cost.py measure other things and stand alone.
+redis_cost.py (the cost of a post to Redis) and store_cost.py (the cost of storing one)
+measure other things, each a script of its own.
 """
