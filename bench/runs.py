@@ -67,7 +67,7 @@ def run_once(server: Server, shape: Shape, repetition: int, pin: bool = True,
 
 def start_contender(server: Server, port: int, folder: Path, core: set[int] | None,
                     chat_root: Path) -> tuple[subprocess.Popen, RedisServer | None]:
-    """Start the server, and first its redis-server if it is a cluster; raise RuntimeError if not."""
+    """Start the server, after its redis-server if it is a cluster; raise RuntimeError if not."""
     redis = None
     try:
         if server.processes:

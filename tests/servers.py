@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.ports import free_port  # noqa: F401 (shared with bench/; the tests import it from here)
+from harness.ports import free_port  # noqa: F401 (shared with bench/; tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 15.0  # seconds for run.py to print its URL
