@@ -15,10 +15,7 @@ matters for sizing, the CPU time redis-server spent per post, read from
 import argparse
 import asyncio
 import json
-import os
-import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,23 +25,18 @@ from pathlib import Path
 import redis.asyncio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.procfs import tick_seconds  # noqa: E402
 from chat.cluster import CHANNEL, REF_SECONDS, Scripts, room_key  # noqa: E402
+from harness.redis_server import MissingProgram, RedisServer, redis_binary  # noqa: E402
 
 END = b"end-of-benchmark"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def cpu_seconds(pid: int) -> float:
-    """Return the user + system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    """Return the user + system CPU time redis-server has used so far (it is running)."""
+    seconds = tick_seconds(pid)
+    assert seconds is not None, f"redis-server {pid} has exited"
+    return seconds
 
 
 def subscriber(port: int, ready: threading.Event, done: threading.Event) -> None:
@@ -81,17 +73,14 @@ async def post_all(port: int, posts: int, batch: int) -> None:
     await client.aclose()
 
 
-def measure(binary: str, nodes: int, posts: int, batch: int) -> dict[str, float]:
+def measure(nodes: int, posts: int, batch: int) -> dict[str, float]:
     """Run one measurement on a fresh redis-server with `nodes` subscribers."""
-    port = free_port()
     with tempfile.TemporaryDirectory() as folder:
-        server = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", folder], stdout=subprocess.PIPE, text=True)
+        server = RedisServer(Path(folder))  # no persistence
+        server.start()
+        assert server.process is not None
+        port, pid = server.port, server.process.pid
         try:
-            for line in server.stdout:  # wait for its ready line
-                if "Ready to accept connections" in line:
-                    break
             threads = []
             for _ in range(nodes):
                 ready, done = threading.Event(), threading.Event()
@@ -99,16 +88,15 @@ def measure(binary: str, nodes: int, posts: int, batch: int) -> dict[str, float]
                 thread.start()
                 ready.wait(10)
                 threads.append((thread, done))
-            cpu_before, started = cpu_seconds(server.pid), time.perf_counter()
+            cpu_before, started = cpu_seconds(pid), time.perf_counter()
             asyncio.run(post_all(port, posts, batch))
             for thread, done in threads:
                 if not done.wait(60):
                     raise RuntimeError("a subscriber never saw the end marker")
             elapsed = time.perf_counter() - started
-            redis_cpu = cpu_seconds(server.pid) - cpu_before
+            redis_cpu = cpu_seconds(pid) - cpu_before
         finally:
-            server.terminate()
-            server.wait(10)
+            server.stop()
     return {"nodes": nodes, "posts_per_s": posts / elapsed,
             "redis_us_per_post": redis_cpu / posts * 1e6,
             "redis_cpu_share": redis_cpu / elapsed}
@@ -120,14 +108,15 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=100)
     args = parser.parse_args()
-    binary = shutil.which("redis-server")
-    if binary is None:
-        sys.exit("redis-server is not installed: apt-get install redis-server")
+    try:
+        redis_binary()
+    except MissingProgram as missing:
+        sys.exit(str(missing))
     print(f"{args.posts} posts of 100 characters, {args.batch} per pipeline, one room\n")
     print("| nodes subscribed | posts/s (this client) | Redis CPU µs per post | Redis busy |")
     print("|---:|---:|---:|---:|")
     for nodes in (1, 4, 16, 64):
-        row = measure(binary, nodes, args.posts, args.batch)
+        row = measure(nodes, args.posts, args.batch)
         print(f"| {nodes} | {row['posts_per_s']:,.0f} | {row['redis_us_per_post']:.1f} "
               f"| {row['redis_cpu_share']:.0%} |", flush=True)
 

@@ -1,123 +1,52 @@
-"""A real redis-server for the cluster tests: Debian's binary on a free port, stopped by PID."""
+"""The cluster tests' redis-server: harness.redis_server's, with pytest's verdicts.
+
+The server itself (its options, its URL, start and stop by PID) lives in
+harness/, shared with the benchmark, which must not need pytest. Here a
+missing redis-server skips the test, or fails it under CI=true, where .ci/run
+must have installed it; a missing openssl skips a TLS test; a redis-server
+that does not start fails the test with what it printed.
+"""
 
 import os
-import shutil
-import select
-import subprocess
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import redis
 
-from servers import free_port
+from harness import redis_server as shared
 
-START_TIMEOUT = 10.0  # seconds for redis-server to say it is ready
+
+@contextmanager
+def verdicts() -> Iterator[None]:
+    """Turn the shared helper's exceptions into a skipped or failed test."""
+    try:
+        yield
+    except shared.MissingProgram as missing:
+        if missing.program == "redis-server" and os.environ.get("CI") == "true":
+            pytest.fail(f"{missing}; .ci/run must install it")
+        pytest.skip(str(missing))
+    except shared.StartFailed as failure:
+        pytest.fail(str(failure))
 
 
 def redis_binary() -> str:
     """Return the path of redis-server, or skip the test (fail it under CI=true) without one."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        reason = "redis-server is not installed (apt-get install redis-server)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; .ci/run must install it")
-        pytest.skip(reason)
-    return binary
+    with verdicts():
+        return shared.redis_binary()
 
 
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """Make a certificate for 127.0.0.1 and its key with the openssl command; return both paths."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed (apt-get install openssl)")
-    folder.mkdir(parents=True, exist_ok=True)
-    certificate, key = folder / "redis.crt", folder / "redis.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(certificate), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )
-    return certificate, key
-
-
-class RedisServer:
-    """redis-server on 127.0.0.1 in a folder of its own; `persist` keeps an append-only file.
-
-    With no persistence (the default) a restart empties it, as a fresh Redis
-    would; with `persist=True` every write is fsynced before Redis answers, so
-    a restart keeps whatever a client was told is stored. `password` makes it
-    refuse clients that do not give it (`requirepass`); `tls=True` makes it
-    speak TLS only, with a self-signed certificate made in its folder, and
-    `url` then says `rediss://` and names that certificate as the one to trust.
-    """
+class RedisServer(shared.RedisServer):
+    """The shared RedisServer, whose missing programs skip the test and failures fail it."""
 
     def __init__(
         self, folder: Path, persist: bool = False, password: str | None = None,
         tls: bool = False,
     ) -> None:
-        self.folder = folder
-        self.persist = persist
-        self.password = password
-        self.tls = tls
-        self.port = free_port()
-        self.certificate: Path | None = None
-        self.key: Path | None = None
-        if tls:
-            self.certificate, self.key = self_signed_certificate(folder / "tls")
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        """Return the URL a node joins this Redis with (its password and CA included)."""
-        auth = f":{self.password}@" if self.password else ""
-        if self.tls:
-            return f"rediss://{auth}127.0.0.1:{self.port}/0?ssl_ca_certs={self.certificate}"
-        return f"redis://{auth}127.0.0.1:{self.port}/0"
-
-    def client(self, **options: object) -> redis.Redis:
-        """Return a plain client, as an operator (or an intruder) would use: text replies."""
-        return redis.Redis.from_url(self.url, decode_responses=True, **options)
+        with verdicts():  # tls=True makes its certificate with openssl
+            super().__init__(folder, persist=persist, password=password, tls=tls)
 
     def start(self, *extra: str) -> None:
         """Start redis-server (with `extra` options) and return once it accepts connections."""
-        options = ["--bind", "127.0.0.1", "--save", "", "--dir", str(self.folder), *extra]
-        options += ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else [
-            "--appendonly", "no"]
-        if self.password:
-            options += ["--requirepass", self.password]
-        if self.tls:
-            options += ["--port", "0", "--tls-port", str(self.port),
-                        "--tls-cert-file", str(self.certificate), "--tls-key-file", str(self.key),
-                        "--tls-ca-cert-file", str(self.certificate), "--tls-auth-clients", "no"]
-        else:
-            options += ["--port", str(self.port)]
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [redis_binary(), *options], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )
-        assert self.process.stdout is not None
-        output = b""
-        deadline = time.monotonic() + START_TIMEOUT
-        while b"Ready to accept connections" not in output:
-            readable, _, _ = select.select(
-                [self.process.stdout], [], [], max(deadline - time.monotonic(), 0))
-            chunk = os.read(self.process.stdout.fileno(), 4096) if readable else b""
-            if not chunk:
-                self.stop()
-                pytest.fail(f"redis-server did not start:\n{output.decode(errors='replace')}")
-            output += chunk
-
-    def stop(self) -> None:
-        """Stop redis-server by its PID (SIGTERM, then SIGKILL) and wait for it to exit."""
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self.process = None
+        with verdicts():
+            super().start(*extra)

@@ -2,7 +2,6 @@
 
 import os
 import select
-import socket
 import subprocess
 import sys
 import time
@@ -10,16 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.ports import free_port  # noqa: F401 (shared with bench/; tests import it from here)
+
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 15.0  # seconds for run.py to print its URL
 STOP_TIMEOUT = 10.0  # seconds for run.py to exit after SIGTERM
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ChatServer:

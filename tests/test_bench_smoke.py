@@ -5,30 +5,21 @@ benchmark relies on is measured and consistent.
 """
 
 import asyncio
-import importlib.util
 import json
 import subprocess
 import sys
 
 import pytest
 
+from bench.client import Client
+from bench.frames import ping_frames, split_frames
+from bench.phase import Phase, TokenCounter
 from redis_server import RedisServer
 from servers import ROOT, ChatServer, free_port
 
 LOADGEN = ROOT / "bench" / "loadgen.py"
 CLIENTS, SENDERS, MESSAGES = 20, 2, 20
 RATE, DURATION = 20, 1.0
-
-
-def load_generator_module():
-    """Import bench/loadgen.py, which is a script, not a package module."""
-    spec = importlib.util.spec_from_file_location("loadgen", LOADGEN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-loadgen = load_generator_module()
 
 
 @pytest.fixture
@@ -117,9 +108,8 @@ def test_a_parsing_client_counts_every_message_and_end_marker_in_one_frame():
 
     async def receive_late_welcome():
         finished = []
-        senders = [loadgen.Client(index, True, False, None) for index in (0, 1)]
-        client = loadgen.Client(5, True, True, None)
-        phase = loadgen.Phase(senders, lambda: finished.append(True))
+        client = Client(5, True, True, None)
+        phase = Phase([0, 1], lambda: finished.append(True))
         client.reset(phase)
         texts = [phase.payload(0, 0), phase.payload(1, 0), phase.end_marker(0),
                  phase.end_marker(1)]
@@ -141,7 +131,7 @@ def test_token_counter_counts_tokens_cut_by_any_chunk_boundary():
     stream = b"".join(b'{"text":"%s %d 0 1 xx"}' % (token, n) for n in range(5)) + end + end
     for cut in range(1, len(stream)):
         for size in (1, 3, cut):
-            counter = loadgen.TokenCounter(token, end)
+            counter = TokenCounter(token, end)
             pieces = [stream[:cut]] + [stream[i:i + size] for i in range(cut, len(stream), size)]
             totals = [sum(parts) for parts in zip(*(counter.feed(piece) for piece in pieces))]
             assert totals == [5, 2], (cut, size)
@@ -150,9 +140,9 @@ def test_token_counter_counts_tokens_cut_by_any_chunk_boundary():
 def test_ping_frames_are_found_even_when_cut_off():
     """A ping's payload is returned; a ping cut by the chunk's end is kept for the next chunk."""
     text = b"\x81\x05hello"
-    pings, rest = loadgen.ping_frames(text + b"\x89\x04ab")
+    pings, rest = ping_frames(text + b"\x89\x04ab")
     assert pings == [] and rest == b"\x89\x04ab"
-    pings, rest = loadgen.ping_frames(rest + b"cd" + text + b"\x89\x00")
+    pings, rest = ping_frames(rest + b"cd" + text + b"\x89\x00")
     assert pings == [b"abcd", b""] and rest == b""
 
 
@@ -160,6 +150,6 @@ def test_split_frames_keeps_an_incomplete_frame():
     """Whole frames come out with their opcodes; a partial one stays in the buffer."""
     long_payload = b"x" * 300
     data = b"\x81\x02hi" + b"\x82\x7e\x01\x2c" + long_payload + b"\x81\x05hel"
-    frames, rest = loadgen.split_frames(data)
+    frames, rest = split_frames(data)
     assert frames == [(0x1, b"hi"), (0x2, long_payload)]
     assert rest == b"\x81\x05hel"

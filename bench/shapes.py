@@ -1,0 +1,71 @@
+"""The load shapes: how many clients, who sends what, how long each may take, and how often.
+
+bench/README.md ("The shapes") says what each measures. FULL is the real run;
+QUICK is the same shapes shrunk to about a minute in all, to check the harness.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A load shape: how many clients, who sends what, and how long it may take."""
+
+    name: str
+    what: str
+    clients: int
+    senders: int = 1
+    messages: int = 0  # closed loop, per sender
+    rates: tuple[float, ...] = ()  # open loop, messages/s in all, climbing
+    duration: float = 10.0
+    cap: float = 30.0  # closed loop: seconds before the run counts as failed
+    drain: float = 5.0  # open loop: seconds to deliver what is in flight
+    repetitions: int = 3
+    sample: int = 20  # clients that parse frames to time latency (besides the senders)
+    # The name of a climbing shape whose first step is this shape (same clients,
+    # senders, rate and duration, on a fresh server): in a repetition where that
+    # shape runs, its first step counts as this shape's run instead of a new one.
+    first_step_of: str = ""
+
+    def arguments(self) -> list[str]:
+        """Return the load generator's options for this shape."""
+        arguments = ["--clients", str(self.clients), "--senders", str(self.senders),
+                     "--sample", str(self.sample)]
+        if self.messages:
+            arguments += ["--messages", str(self.messages), "--cap", str(self.cap)]
+        if self.rates:
+            arguments += ["--rate", ",".join(f"{rate:g}" for rate in self.rates),
+                          "--duration", str(self.duration), "--drain", str(self.drain)]
+        return arguments
+
+    def worst_case(self) -> float:
+        """Return the longest a run of this shape may take, in seconds, connecting included."""
+        connect = 10 + self.clients / 50  # a slow server greets 1000 clients in ~20 s
+        if self.messages:
+            return connect + self.cap
+        return connect + len(self.rates) * (self.duration + self.drain)
+
+
+# In the order they run within a repetition; capacity before latency, whose first run it gives.
+FULL = [
+    Shape("classroom", "30 clients, 5 senders x 2000 messages, closed loop", 30, 5, messages=2000,
+          cap=20, sample=5),
+    Shape("hall", "1000 clients, 10 senders x 300 messages, closed loop", 1000, 10, messages=300,
+          cap=25),
+    Shape("capacity", "1000 clients, 10 senders, 50..1600 messages/s, 10 s each", 1000, 10,
+          rates=(50, 100, 200, 400, 800, 1600), repetitions=1),
+    Shape("latency", "1000 clients, 10 senders, 50 messages/s for 10 s", 1000, 10, rates=(50,),
+          first_step_of="capacity"),
+    Shape("idle", "2000 idle clients", 2000, repetitions=1),
+]
+QUICK = [
+    Shape("classroom", "10 clients, 2 senders x 100 messages, closed loop", 10, 2, messages=100,
+          cap=10, repetitions=1, sample=3),
+    Shape("hall", "100 clients, 4 senders x 30 messages, closed loop", 100, 4, messages=30,
+          cap=10, repetitions=1),
+    Shape("capacity", "100 clients, 4 senders, 20..80 messages/s, 1 s each", 100, 4,
+          rates=(20, 40, 80), duration=1, drain=2, repetitions=1),
+    Shape("latency", "100 clients, 4 senders, 20 messages/s for 1 s", 100, 4, rates=(20,),
+          duration=1, drain=2, repetitions=2, first_step_of="capacity"),
+    Shape("idle", "200 idle clients", 200, repetitions=1),
+]
