@@ -151,7 +151,9 @@ def start_server(server: Server, port: int, folder: Path, core: set[int] | None,
             if process.poll() is not None or time.monotonic() > deadline:
                 stop_server(process)
                 log_text = (folder / f"{server.name}.log").read_text(errors="replace")
-                raise RuntimeError(f"{server.label} did not start on port {port}:\n{log_text}")
+                raise RuntimeError(
+                    f"{server.label} did not start on port {port}:\n{log_text}"
+                ) from None
             time.sleep(0.05)  # polling a port that is about to open
 
 

@@ -28,7 +28,7 @@ def plot(outcomes: list[Outcome], shapes: list[Shape], path: Path) -> None:
     rows = (panels + COLUMNS - 1) // COLUMNS
     figure, axes = pyplot.subplots(rows, COLUMNS, figsize=(4.2 * COLUMNS, 3.4 * rows))
     axes = list(axes.flat)
-    for axis, (shape, metric, title, up) in zip(axes, headline):
+    for axis, (shape, metric, title, up) in zip(axes, headline, strict=False):  # a grid: spare axes
         values = [summary.get((server.name, shape), {}).get(metric, 0) or 0 for server in servers]
         bars(axis, servers, values, f"{title}\n({'higher' if up else 'lower'} is better)")
     used = len(headline)

@@ -90,7 +90,7 @@ def measure(nodes: int, posts: int, batch: int) -> dict[str, float]:
                 threads.append((thread, done))
             cpu_before, started = cpu_seconds(pid), time.perf_counter()
             asyncio.run(post_all(port, posts, batch))
-            for thread, done in threads:
+            for _, done in threads:
                 if not done.wait(60):
                     raise RuntimeError("a subscriber never saw the end marker")
             elapsed = time.perf_counter() - started

@@ -14,8 +14,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.contenders import (BENCH, ROOT, Server, cores, pinned, start_redis, start_server,
-                              stop_server)
+from bench.contenders import (
+    BENCH,
+    ROOT,
+    Server,
+    cores,
+    pinned,
+    start_redis,
+    start_server,
+    stop_server,
+)
 from bench.shapes import Shape
 from harness.ports import free_port
 from harness.redis_server import RedisServer

@@ -11,11 +11,12 @@ EVERY_INTERFACE = ("", "0.0.0.0")
 
 def lan_addresses() -> list[str]:
     """Return this machine's non-loopback IPv4 addresses, in interface order."""
-    found = []
+    found: list[str] = []
     for adapter in ifaddr.get_adapters():
         for address in adapter.ips:
-            if address.is_IPv4 and not ipaddress.ip_address(address.ip).is_loopback:
-                found.append(address.ip)
+            ip = address.ip
+            if isinstance(ip, str) and not ipaddress.ip_address(ip).is_loopback:  # IPv4 is a str
+                found.append(ip)
     return list(dict.fromkeys(found))
 
 

@@ -18,16 +18,15 @@ from tornado.routing import PathMatches, Rule
 from chat.announcer import RoomsAnnouncer
 from chat.config import ROOT, Settings
 from chat.handlers import ChatSocket
-from chat.pages import InviteHandler, PageHandler, StaticFiles
 from chat.hub import Hub
 from chat.local import LocalHub
 from chat.occasional import OccasionalWarning
+from chat.pages import InviteHandler, PageHandler, StaticFiles
 from chat.pinger import Pinger
 from chat.qrcodes import QRCodes
 from chat.ratelimit import AddressBuckets
 from chat.room import Room, Rooms
 from chat.store import SQLiteStore
-
 
 JOIN_RATE = 1.0  # new connections a second from one address, past twice --max-per-ip at once
 

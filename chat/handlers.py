@@ -67,7 +67,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         except ProtocolError as error:
             raise tornado.web.HTTPError(400, reason=error.message) from None
         cap = self.limits.max_per_ip
-        address = self.request.remote_ip
+        address = self.request.remote_ip or ""  # Tornado types it Optional; a socket has one
         if cap and sum(waiter.request.remote_ip == address for waiter in self.everyone()) >= cap:
             self.refusals.warn("Refused a connection from %s: already %d open", address, cap)
             raise tornado.web.HTTPError(
@@ -123,7 +123,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     def close_replaced(cls, room: str, nick_key: str) -> None:
         """Close the page's previous connection in `room`, which still holds its nickname."""
         for waiter in list(cls.waiters.get(room, ())):
-            if nicknames.key(waiter.nick) == nick_key:
+            if waiter.nick is not None and nicknames.key(waiter.nick) == nick_key:
                 waiter.replaced = True  # so its on_close does not free the nickname
                 cls.forget(waiter)
                 waiter.close(4001, "Replaced by a newer connection from the same page.")
@@ -133,7 +133,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             return None  # closing, or replaced by a newer connection: its frames change nothing
         try:
             command, arguments = commands.parse(frame, self.limits.max_text)
-            if command.COUNTED and (retry_after := self.frames.take(self.request.remote_ip)):
+            if command.COUNTED and (retry_after := self.frames.take(self.request.remote_ip or "")):
                 raise protocol.rate_limited(retry_after, getattr(arguments, "ref", None))
         except ProtocolError as error:
             self.send_event(error.event())

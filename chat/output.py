@@ -72,6 +72,7 @@ class Outgoing:
             return
         assert self.owner.ws_connection is not None
         stream = self.owner.ws_connection.stream
+        assert stream is not None  # an open WebSocket connection has its stream
         if not stream.writing():
             try:
                 data = data[stream.socket.send(data) :]

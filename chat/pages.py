@@ -74,7 +74,7 @@ class InviteHandler(tornado.web.RequestHandler):
             url += f"/#{room}"
         svg = self.qr_codes.cached(url)
         if svg is None:
-            retry_after = math.ceil(self.joins.take(self.request.remote_ip))
+            retry_after = math.ceil(self.joins.take(self.request.remote_ip or ""))
             if retry_after:
                 too_many(self, retry_after, f"Too many new QR codes; try again in {retry_after} s")
                 return

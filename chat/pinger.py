@@ -9,7 +9,7 @@ sends pongs unasked is still found silent.
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import tornado.websocket
@@ -40,7 +40,7 @@ class Pinger:
     """
 
     def __init__(
-        self, sockets: Callable[[], list[Pingable]], interval: float, timeout: float
+        self, sockets: Callable[[], Sequence[Pingable]], interval: float, timeout: float
     ) -> None:
         self.sockets = sockets
         self.interval = interval

@@ -143,7 +143,7 @@ def welcome(
     reset: bool = False,
 ) -> Event:
     """Build the event a new client gets first, and only it."""
-    event = {
+    event: Event = {
         "type": "welcome", "room": room, "nick": nick, "online": online, "rooms": rooms,
         "history": history,
     }

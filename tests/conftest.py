@@ -6,6 +6,7 @@ import struct
 from urllib.parse import urlencode
 
 import pytest
+from redis_server import RedisServer
 from tornado.httpclient import HTTPRequest
 from tornado.iostream import IOStream
 from tornado.tcpclient import TCPClient
@@ -14,7 +15,6 @@ from tornado.websocket import websocket_connect
 from chat.app import make_app
 from chat.config import Settings
 from chat.handlers import ChatSocket
-from redis_server import RedisServer
 
 
 @pytest.fixture

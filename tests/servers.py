@@ -71,7 +71,7 @@ class ChatServer:
         pytest.fail(f"{reason}; its log:\n{self.log_path.read_text(errors='replace')}")
 
     def stop(self) -> int | None:
-        """Stop the server by its PID: SIGTERM, then SIGKILL if it does not exit; return its exit code."""
+        """Stop the server by its PID (SIGTERM, then SIGKILL if it stays); return its exit code."""
         if self.process is None:
             return None
         self.process.terminate()

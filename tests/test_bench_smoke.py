@@ -10,12 +10,12 @@ import subprocess
 import sys
 
 import pytest
+from redis_server import RedisServer
+from servers import ROOT, ChatServer, free_port
 
 from bench.client import Client
 from bench.frames import ping_frames, split_frames
 from bench.phase import Phase, TokenCounter
-from redis_server import RedisServer
-from servers import ROOT, ChatServer, free_port
 
 LOADGEN = ROOT / "bench" / "loadgen.py"
 CLIENTS, SENDERS, MESSAGES = 20, 2, 20
@@ -133,7 +133,8 @@ def test_token_counter_counts_tokens_cut_by_any_chunk_boundary():
         for size in (1, 3, cut):
             counter = TokenCounter(token, end)
             pieces = [stream[:cut]] + [stream[i:i + size] for i in range(cut, len(stream), size)]
-            totals = [sum(parts) for parts in zip(*(counter.feed(piece) for piece in pieces))]
+            counts = [counter.feed(piece) for piece in pieces]
+            totals = [sum(parts) for parts in zip(*counts, strict=True)]
             assert totals == [5, 2], (cut, size)
 
 

@@ -7,11 +7,11 @@ import struct
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from chat.config import ROOT
 from conftest import client_frame, next_event, raw_websocket, send
 from tornado.httpclient import AsyncHTTPClient
 from tornado.tcpclient import TCPClient
 
+from chat.config import ROOT
 
 # What a page names from static/, and what a module imports: `import ... from "./x.js"`.
 ASSET = re.compile(r'(?:src|href)="(/static/[^"]+)"')
@@ -50,7 +50,7 @@ async def test_page_renders_with_its_assets(http_server, http_port):
 
 @pytest.mark.gen_test
 async def test_static_files_are_cached_for_good_only_when_versioned(http_server, http_port):
-    """A `?v=` URL may be cached for years; a plain one (a module's import) is asked for each time."""
+    """A `?v=` URL may be cached for years; a plain one (a module's import) is checked each time."""
     client = AsyncHTTPClient()
     url = f"http://127.0.0.1:{http_port}/static/chat.css"
     plain = await client.fetch(url)

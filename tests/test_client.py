@@ -19,6 +19,9 @@ from datetime import datetime
 
 import pyte
 import pytest
+from conftest import next_event, send
+from redis_server import RedisServer
+from servers import ROOT, ChatServer, free_port
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.netutil import bind_sockets
@@ -31,9 +34,6 @@ from chat.client.connection import TerminalChat
 from chat.client.format import CONTINUATION, message_lines
 from chat.client.outbox import STORE_FIRST_DELAY, STORE_LONGEST_DELAY, Outbox, back_off
 from chat.config import Settings
-from conftest import next_event, send
-from redis_server import RedisServer
-from servers import ROOT, ChatServer, free_port
 
 CLOCK = r"\d\d:\d\d"
 BOB = "\u2068bob\u2069"  # someone else's nickname as printed: isolated between FSI and PDI
@@ -487,7 +487,7 @@ async def test_on_a_terminal_the_command_cuts_messages_to_its_width(connect, htt
         await read_until(leader, "\r\n")  # the welcome
         bob, _ = await connect("bob")
         await read_until(leader, "joined\r\n")
-        padding = width - len(f"00:00 bob: ")  # unwrapped, FAKE would start the next row
+        padding = width - len("00:00 bob: ")  # unwrapped, FAKE would start the next row
         await send(bob, {"type": "message", "text": " " * padding + FAKE})
         shown = (await read_until(leader, "password\r\n")).split("\r\n")[:-1]
         screen = on_screen(shown, width)
@@ -552,7 +552,9 @@ class Emulator:
         deadline = time.monotonic() + seconds
         while not shown():
             remaining = max(deadline - time.monotonic(), 0)
-            if not await in_thread(lambda: select.select([self.leader], [], [], remaining)[0]):
+            if not await in_thread(
+                lambda wait=remaining: select.select([self.leader], [], [], wait)[0]
+            ):
                 pytest.fail("the screen never showed it:\n" + "\n".join(self.rows()))
             try:
                 self.stream.feed(os.read(self.leader, 65536))

@@ -7,6 +7,8 @@ import socket
 import time
 
 import pytest
+from conftest import next_event
+from servers import ChatServer, LimitedChatServer, free_port
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.iostream import IOStream
 from tornado.netutil import bind_sockets
@@ -14,13 +16,14 @@ from tornado.websocket import websocket_connect
 
 from chat.config import Settings
 from chat.gate import (
-    PAGE_CONNECTIONS, Gate, Refusal, connection_cap,
+    PAGE_CONNECTIONS,
+    Gate,
+    Refusal,
+    connection_cap,
     make_server,
 )
 from chat.handlers import ChatSocket
 from chat.occasional import REPORT_EVERY, OccasionalWarning
-from conftest import next_event
-from servers import ChatServer, LimitedChatServer, free_port
 
 HALF_SENT = b"GET / HTTP/1.1\r\nHost: x\r\n"  # a request whose headers never end
 REST = b"Connection: close\r\n\r\n"  # what ends them, so the server answers and closes

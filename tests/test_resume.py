@@ -4,9 +4,9 @@ import json
 import sqlite3
 
 import pytest
+from conftest import next_event, send
 
 from chat.config import Settings
-from conftest import next_event, send
 
 
 @pytest.fixture

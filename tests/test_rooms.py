@@ -6,11 +6,11 @@ from urllib.parse import quote
 
 import pytest
 import segno
+from conftest import next_event, send
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from tornado.websocket import websocket_connect
 
 from chat.config import Settings
-from conftest import next_event, send
 
 INVITE = "http://192.0.2.7:3000"
 
@@ -88,7 +88,7 @@ async def test_the_rooms_event_follows_rooms_opening_and_emptying(connect):
 
 @pytest.mark.gen_test
 async def test_a_room_opened_and_emptied_in_a_loop_costs_bystanders_little(connect):
-    """Ten rounds of "open a room, leave it" reach a bystander as one rooms event a second at most."""
+    """Ten rounds of "open a room, leave it" cost a bystander one rooms event a second at most."""
     bystander, _ = await connect(nick="bystander")
     assert (await next_event(bystander, "rooms"))["rooms"] == ["general"]
     for number in range(10):

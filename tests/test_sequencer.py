@@ -45,7 +45,7 @@ def test_a_gap_the_history_lost_is_skipped():
 
 
 def test_a_welcome_in_a_new_stream_sets_where_it_starts():
-    """The first welcome's read decides the stream's start: older messages are not delivered again."""
+    """The first welcome's read decides the stream's start: older messages are not sent again."""
     stream = RoomStream()
     history = [message(1), message(2)]
     assert stream.complete(history, 2) == history
@@ -62,7 +62,7 @@ def test_a_welcome_read_before_delivered_messages_is_completed_from_recent():
 
 
 def test_a_welcome_read_ahead_of_the_stream_is_cut_back():
-    """Messages the stream has yet to deliver are left out of the welcome, so nobody gets them twice."""
+    """Messages the stream has yet to deliver stay out of the welcome: nobody gets them twice."""
     stream = RoomStream()
     stream.receive(message(1))
     assert ids(stream.complete([message(1), message(2), message(3)], 3)) == [1]

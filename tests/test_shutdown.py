@@ -1,10 +1,9 @@
 """Shutdown and restart of a real `python run.py`: goodbye with 1001, nothing stored is lost."""
 
 import pytest
-from tornado.websocket import websocket_connect
-
 from conftest import next_event, send
 from servers import ChatServer, free_port
+from tornado.websocket import websocket_connect
 
 
 @pytest.fixture
@@ -18,7 +17,7 @@ def server(tmp_path):
 
 @pytest.mark.gen_test(timeout=30)
 async def test_sigterm_says_going_away_and_a_restart_keeps_history_and_ids(server):
-    """SIGTERM closes sockets with 1001 and exits 0; after a restart, since=0 finds every message."""
+    """SIGTERM closes sockets with 1001 and exits 0; after a restart since=0 finds every message."""
     socket_url = f"ws://127.0.0.1:{server.port}/ws?nick=ada"
     ada = await websocket_connect(socket_url)
     await next_event(ada, "welcome")

@@ -38,7 +38,9 @@ def test_the_tutorial_names_the_whole_journey():
     assert len([name for _, name in REFERENCES if name]) >= 25
 
 
-@pytest.mark.parametrize("path, name", REFERENCES, ids=[":".join(r).rstrip(":") for r in REFERENCES])
+@pytest.mark.parametrize(
+    "path, name", REFERENCES, ids=[":".join(reference).rstrip(":") for reference in REFERENCES]
+)
 def test_every_file_and_function_the_tutorial_names_exists(path, name):
     """A renamed or removed function makes this fail: mend the tutorial with the code."""
     file = ROOT / path
