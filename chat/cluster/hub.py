@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from chat import nicknames, protocol
+from chat import nicknames, protocol, rules
 from chat.announcer import RoomsAnnouncer
 from chat.cluster import envelopes
 from chat.cluster.connection import (
@@ -36,11 +36,11 @@ from chat.cluster.connection import (
 )
 from chat.cluster.presence import ShownOnline
 from chat.cluster.scripts import (
-    ARRIVALS, CHANNEL, KNOWN, NODES, REF_SECONDS, ROOMS, Scripts, node_key, room_key,
+    ARRIVALS, CHANNEL, KNOWN, NODES, ROOMS, Scripts, node_key, room_key,
 )
 from chat.cluster.supervision import Throttled, supervise
 from chat.hub import Audience, Entry, Unavailable
-from chat.protocol import Event, ProtocolError
+from chat.protocol import Event
 from chat.sequencer import RoomStream
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class RedisHub:
         stream = self.streams.setdefault(room_name, RoomStream())
         self.joining[room_name] += 1  # keeps the stream (and its messages) while we wait
         try:
-            nick, takeover, newest, history, online, rooms, replaced = await self.claim(
+            nick, takeover, newest, history, online, rooms, replaced, oldest = await self.claim(
                 room_name, wanted, session, since, holder)
             try:
                 history, newest = await self.fit(room_name, stream, json.loads(history), newest)
@@ -151,11 +151,11 @@ class RedisHub:
             self.forget_if_empty(room_name)
         online = json.loads(online)
         self.shown.setdefault(room_name, ShownOnline(online))
-        reset = since is not None and since > newest
-        truncated = since is not None and not reset and newest - since > self.resume_limit
         history, cut = protocol.fit_history(history, self.welcome_bytes)
-        welcome = protocol.welcome(room_name, nick, online, json.loads(rooms), history,
-                                   truncated=since is not None and (truncated or cut), reset=reset)
+        missing = since is not None and rules.missed(
+            since, newest, oldest if oldest >= 0 else None, self.resume_limit)
+        flags = rules.welcome_flags(since, newest, missing, cut)
+        welcome = protocol.welcome(room_name, nick, online, json.loads(rooms), history, **flags)
         return Entry(nick, bool(takeover), welcome)
 
     async def claim(
@@ -163,7 +163,7 @@ class RedisHub:
         holder: str,
     ) -> list:
         """Run enter.lua: the nickname, whether it is a takeover, the newest id, the history,
-        who is online and the busy rooms (JSON), and the holder taken over from."""
+        who is online and the busy rooms (JSON), the holder taken over from, the oldest id kept."""
         reply = await self.call(
             "enter",
             [room_key(room_name, "online"), room_key(room_name, "next"),
@@ -172,7 +172,7 @@ class RedisHub:
              self.resume_limit, room_name, CHANNEL, holder, *candidates(wanted)],
         )
         if not reply:
-            raise Unavailable("Every nickname like that is taken; choose another.")
+            raise rules.every_name_taken()
         return reply
 
     async def fit(
@@ -203,7 +203,8 @@ class RedisHub:
         keys = [room_key(room_name, "next"), room_key(room_name, "history"),
                 room_key(room_name, f"ref:{len(nick)}:{nick}:{ref}") if ref else
                 room_key(room_name, "next")]
-        args = [CHANNEL, as_json(room_name), fields[1:], ref or "", self.history_cap, REF_SECONDS]
+        args = [CHANNEL, as_json(room_name), fields[1:], ref or "", self.history_cap,
+                rules.REF_SECONDS]
         return self.call("post", keys, args, reply_to_id)
 
     def typing(self, room_name: str, nick: str) -> None:
@@ -218,11 +219,11 @@ class RedisHub:
             [CHANNEL, room_name, nicknames.key(old), nicknames.key(new), new, holder],
         )
         if status == 0:
-            raise ProtocolError("nick_taken", f"{new!r} is taken by someone online.")
+            raise rules.nick_taken(new)
         if status == -1:
             raise Unavailable("Your nickname was let go while Redis was away; reconnect.")
         if status == -2:
-            raise ProtocolError("replaced", "This connection no longer holds a nickname.")
+            raise rules.replaced()
 
     def leave(self, room_name: str, nick: str, holder: str) -> None:
         """Free `holder`'s nickname across the cluster; nothing if another connection holds it."""
@@ -485,15 +486,8 @@ def settle(done: asyncio.Future, reply: object, convert: Callable) -> None:
 
 
 def candidates(wanted: str | None) -> list[str]:
-    """Return (key, nickname) pairs, flattened: the wanted one, its -2, -3... or guests."""
-    try:
-        nick = protocol.check_nick(wanted) if wanted is not None else None
-    except ProtocolError:
-        nick = None
-    if nick:
-        names = [nick] + [protocol.numbered(nick, number) for number in range(2, 100)]
-    else:
-        names = [f"guest-{secrets.token_hex(2)}" for _ in range(20)]
+    """Return (key, nickname) pairs, flattened: the candidates of chat.rules, best first."""
+    names = rules.candidates(rules.wanted_nick(wanted))
     return [part for name in names for part in (nicknames.key(name), name)]
 
 

@@ -8,7 +8,8 @@
 --       nickname, wanted first
 -- Returns {nick, takeover 0/1, newest id, then as JSON arrays: the history oldest
 -- first, who is online in the order they came, the busy rooms sorted; then the
--- holder this one took over from ("" if none)}, or {} when every candidate is taken.
+-- holder this one took over from ("" if none), and, resuming, the oldest id the
+-- history keeps (-1 if not resuming or none)}, or {} when every candidate is taken.
 local node, session, since, room, holder = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[6], ARGV[8]
 local nick, takeover, replaced = nil, 0, ""
 redis.call("SADD", KEYS[7], node)  -- whatever this node holds, a sweep can find it
@@ -48,9 +49,15 @@ if not nick then
   end
 end
 local newest = tonumber(redis.call("GET", KEYS[2]) or "0")
-local history = {}
+local history, oldest = {}, -1
+-- Resume after `since` unless it is beyond the newest id (chat.rules.resumes: the
+-- history was lost, the welcome says reset). The node decides the flags.
 if since >= 0 and since <= newest then
   history = redis.call("ZREVRANGEBYSCORE", KEYS[3], "+inf", "(" .. since, "LIMIT", 0, ARGV[5])
+  local first = redis.call("ZRANGE", KEYS[3], 0, 0, "WITHSCORES")
+  if first[2] then
+    oldest = tonumber(first[2])
+  end
 elseif tonumber(ARGV[4]) > 0 then
   history = redis.call("ZREVRANGE", KEYS[3], 0, tonumber(ARGV[4]) - 1)
 end
@@ -65,4 +72,4 @@ for i, name in ipairs(rooms) do
 end
 -- Lists go back as JSON text: one string for the node to parse, not thousands.
 return {nick, takeover, newest, "[" .. table.concat(oldest_first, ",") .. "]",
-  online_json(KEYS[1]), "[" .. table.concat(rooms, ",") .. "]", replaced}
+  online_json(KEYS[1]), "[" .. table.concat(rooms, ",") .. "]", replaced, oldest}
