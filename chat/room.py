@@ -84,8 +84,12 @@ class Room:
         old_key, new_key = nicknames.key(old), nicknames.key(new)
         if new_key != old_key and new_key in self._online:
             raise rules.nick_taken(new)
-        del self._online[old_key], self._holders[old_key]
-        self._online[new_key] = new
+        # In its place in the arrival order, as the pages (and a cluster's welcome) keep it.
+        self._online = {
+            (new_key if key == old_key else key): (new if key == old_key else nick)
+            for key, nick in self._online.items()
+        }
+        del self._holders[old_key]
         self._holders[new_key] = holder
         session = self._sessions.pop(old_key, None)
         if session:
