@@ -188,7 +188,7 @@ async def play(driver: Driver) -> None:
     await driver.enter("resumes", "general", "resumes", since=8)  # 9 alone: no flag
     await driver.enter("cut", "general", "cut", since=6)  # 7 to 9 cut: truncated
     await driver.enter("lost", "general", "lost", since=100)  # reset (cut too: no truncated)
-    await driver.enter("hal", "maths", "hal")  # a room opens
+    await driver.enter("hal", "числа", "hal")  # a room opens (sorted by code point)
     for label in ("capped", "limited", "plain", "resumes", "cut", "lost", "hal", "bob"):
         await driver.leave(label)
     await driver.leave("ada again")  # general empties

@@ -30,7 +30,7 @@ from typing import Any
 
 from chat import nicknames, protocol, rules
 from chat.announcer import RoomsAnnouncer
-from chat.cluster import envelopes
+from chat.cluster import envelopes, templates
 from chat.cluster.connection import (
     FAILURES, command_client, describe, redact, subscription_client, unreachable,
 )
@@ -112,7 +112,8 @@ class RedisHub:
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=2)
         try:  # queued behind the leaves of the clients that did answer the close
-            freed = await self.call("depart", [NODES, ROOMS, KNOWN], [CHANNEL, self.node])
+            freed = await self.call("depart", [NODES, ROOMS, KNOWN],
+                                    [CHANNEL, self.node, templates.LEAVE, templates.ROOMS])
             log.info("Node %s left the cluster, letting %d nicknames go", self.node, freed)
         except Unavailable as error:
             log.warning("Could not leave the cluster (%s); the other nodes let this node's "
@@ -169,7 +170,8 @@ class RedisHub:
             [room_key(room_name, "online"), room_key(room_name, "next"),
              room_key(room_name, "history"), ROOMS, self.node_key, ARRIVALS, KNOWN],
             [self.node, session or "", -1 if since is None else since, self.history,
-             self.resume_limit, room_name, CHANNEL, holder, *candidates(wanted)],
+             self.resume_limit, room_name, CHANNEL, holder, templates.ROOMS,
+             *candidates(wanted)],
         )
         if not reply:
             raise rules.every_name_taken()
@@ -194,29 +196,30 @@ class RedisHub:
             return
         self.in_background(self.call(
             "arrived", [room_key(room_name, "online")],
-            [CHANNEL, as_json(room_name), as_json(nick)],
+            [CHANNEL, templates.encoded(room_name), templates.join(nick)],
         ))
 
     def post(self, room_name: str, nick: str, text: str, ref: str | None) -> "asyncio.Future[int]":
         """Queue a message for the next batch to Redis; every node broadcasts it when published."""
-        fields = as_json({"nick": nick, "text": text, "ts": int(time.time() * 1000)})
+        message = templates.message(room_name, nick, text, int(time.time() * 1000))
         keys = [room_key(room_name, "next"), room_key(room_name, "history"),
                 room_key(room_name, f"ref:{len(nick)}:{nick}:{ref}") if ref else
                 room_key(room_name, "next")]
-        args = [CHANNEL, as_json(room_name), fields[1:], ref or "", self.history_cap,
+        args = [CHANNEL, templates.encoded(room_name), *message, ref or "", self.history_cap,
                 rules.REF_SECONDS]
         return self.call("post", keys, args, reply_to_id)
 
     def typing(self, room_name: str, nick: str) -> None:
         """Publish a typing hint; nodes relay it to everyone in the room but `nick`."""
         envelope = {"room": room_name, "skip": nick, "event": protocol.typing(nick)}
-        self.in_background(self.call("publish", [], [CHANNEL, as_json(envelope)]))
+        self.in_background(self.call("publish", [], [CHANNEL, templates.encoded(envelope)]))
 
     async def rename(self, room_name: str, old: str, new: str, holder: str) -> None:
         """Change `holder`'s nickname across the cluster (every node announces it), or raise."""
         status = await self.call(
             "rename", [room_key(room_name, "online"), self.node_key],
-            [CHANNEL, room_name, nicknames.key(old), nicknames.key(new), new, holder],
+            [CHANNEL, room_name, nicknames.key(old), nicknames.key(new), new, holder,
+             templates.encoded(protocol.renamed(old, new))],
         )
         if status == 0:
             raise rules.nick_taken(new)
@@ -237,7 +240,8 @@ class RedisHub:
         try:
             await self.call(
                 "leave", [room_key(room_name, "online"), ROOMS, self.node_key],
-                [CHANNEL, room_name, nicknames.key(nick), holder],
+                [CHANNEL, room_name, nicknames.key(nick), holder, templates.LEAVE,
+                 templates.ROOMS],
             )
         except Unavailable:
             self.unreleased.add((room_name, nick, holder))
@@ -429,7 +433,8 @@ class RedisHub:
         """Tell Redis this node is alive and let gone nodes' people go; False if we were let go."""
         known = await self.scripts.run(
             self.redis, "heartbeat", [NODES, ROOMS, KNOWN],
-            [CHANNEL, self.node, int(self.presence_timeout * 1000)],
+            [CHANNEL, self.node, int(self.presence_timeout * 1000), templates.LEAVE,
+             templates.ROOMS],
         )
         return known == 1
 
@@ -495,7 +500,3 @@ def reply_to_id(reply: list[int]) -> int:
     """Return the message id from the post script's reply (id, whether it is new)."""
     return int(reply[0])
 
-
-def as_json(value: object) -> str:
-    """Serialise a value as compact JSON, keeping non-ASCII text as it is."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
