@@ -32,7 +32,11 @@ class Audience(Protocol):
 
 
 class Unavailable(ProtocolError):
-    """The hub cannot reach what it needs (Redis): the client is told to try again later."""
+    """The hub cannot do it now (Redis is unreachable, every nickname like that is taken).
+
+    A newcomer's socket is closed with 1013 (try again later) and this as the
+    reason; anything else is answered with an `unavailable` error.
+    """
 
     def __init__(self, message: str) -> None:
         super().__init__("unavailable", message)

@@ -109,12 +109,6 @@ def check_nick(nick: str) -> str:
     return nick
 
 
-def numbered(nick: str, number: int) -> str:
-    """Return `nick` with `-number` after it, cut short to stay within MAX_NICK."""
-    suffix = f"-{number}"
-    return nick[: MAX_NICK - len(suffix)] + suffix
-
-
 def check_room(name: str) -> str:
     """Return the room's canonical (lowercase) name; empty means the default room."""
     name = name.strip().lower() or DEFAULT_ROOM

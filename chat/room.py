@@ -4,13 +4,12 @@ No I/O: the socket handler asks the room what happened and broadcasts the
 events it returns.
 """
 
-import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from chat import nicknames, protocol
-from chat.protocol import Event, ProtocolError
+from chat import nicknames, protocol, rules
+from chat.protocol import Event
 from chat.store import SQLiteStore
 
 
@@ -48,18 +47,16 @@ class Room:
         Returns the nickname and whether it is a takeover: the holder of the
         wanted nickname joined with the same `session`, so this is the same
         page reconnecting while its old connection has not been noticed dead;
-        the nickname is the new holder's from now on.
+        the nickname is the new holder's from now on. Raises Unavailable when
+        every candidate (chat.rules) is taken.
         """
-        try:
-            nick = protocol.check_nick(wanted) if wanted is not None else None
-        except ProtocolError:
-            nick = None
+        nick = rules.wanted_nick(wanted)
         if nick and session and self._sessions.get(nicknames.key(nick)) == session:
             # The same page is back: it keeps the nickname as everyone has seen it ("Ada"
             # coming back as "ada" stays "Ada"), so no page is left showing a ghost.
             self._holders[nicknames.key(nick)] = holder
             return self._online[nicknames.key(nick)], True
-        nick = self._free_variant(nick) if nick else self._guest_name()
+        nick = self._first_free(nick)
         key = nicknames.key(nick)
         self._online[key] = nick
         self._holders[key] = holder
@@ -83,12 +80,16 @@ class Room:
     def rename(self, old: str, new: str, holder: str = "") -> None:
         """Change `holder`'s nickname, unless someone else online holds the new one."""
         if not self.holds(old, holder):
-            raise ProtocolError("replaced", "This connection no longer holds a nickname.")
+            raise rules.replaced()
         old_key, new_key = nicknames.key(old), nicknames.key(new)
         if new_key != old_key and new_key in self._online:
-            raise ProtocolError("nick_taken", f"{new!r} is taken by someone online.")
-        del self._online[old_key], self._holders[old_key]
-        self._online[new_key] = new
+            raise rules.nick_taken(new)
+        # In its place in the arrival order, as the pages (and a cluster's welcome) keep it.
+        self._online = {
+            (new_key if key == old_key else key): (new if key == old_key else nick)
+            for key, nick in self._online.items()
+        }
+        del self._holders[old_key]
         self._holders[new_key] = holder
         session = self._sessions.pop(old_key, None)
         if session:
@@ -106,33 +107,21 @@ class Room:
 
     def welcome(self, nick: str, rooms: list[str], since: int | None = None) -> Event:
         """Build the welcome for `nick`: who is here, which rooms are busy, what was said."""
-        if since is None or since > self.store.last_id(self.name):
-            history, _ = protocol.fit_history(
-                self.store.recent(self.name, self.history), self.welcome_bytes
-            )
-            # A `since` beyond the newest id means the history was lost: ids start again.
-            reset = since is not None
-            return protocol.welcome(self.name, nick, self.online(), rooms, history, reset=reset)
-        history, truncated = self.store.since(self.name, since, self.resume_limit)
+        newest, missing = self.store.last_id(self.name), False
+        if since is not None and rules.resumes(since, newest):
+            history, missing = self.store.since(self.name, since, self.resume_limit)
+        else:
+            history = self.store.recent(self.name, self.history)
         history, cut = protocol.fit_history(history, self.welcome_bytes)
-        return protocol.welcome(
-            self.name, nick, self.online(), rooms, history, truncated=truncated or cut
-        )
+        flags = rules.welcome_flags(since, newest, missing, cut)
+        return protocol.welcome(self.name, nick, self.online(), rooms, history, **flags)
 
-    def _free_variant(self, nick: str) -> str:
-        """Return `nick`, or `nick-2`, `nick-3`... whichever nobody online holds."""
-        candidate, number = nick, 1
-        while nicknames.key(candidate) in self._online:
-            number += 1
-            candidate = protocol.numbered(nick, number)
-        return candidate
-
-    def _guest_name(self) -> str:
-        """Return an unused `guest-XXXX` nickname."""
-        while True:
-            nick = f"guest-{secrets.token_hex(2)}"
-            if nicknames.key(nick) not in self._online:
-                return nick
+    def _first_free(self, nick: str | None) -> str:
+        """Return the first of the candidates for `nick` (chat.rules) that nobody online holds."""
+        for candidate in rules.candidates(nick):
+            if nicknames.key(candidate) not in self._online:
+                return candidate
+        raise rules.every_name_taken()
 
 
 class Rooms:

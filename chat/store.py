@@ -21,7 +21,7 @@ from collections import deque
 from concurrent.futures import Future
 from pathlib import Path
 
-from chat import protocol
+from chat import protocol, rules
 from chat.protocol import Event
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 """
 
-DEDUPLICATE_MS = 10 * 60 * 1000  # a ref re-sent within 10 minutes is the same message
+REF_MS = rules.REF_SECONDS * 1000  # how long a ref is remembered, in the ts unit
 MAX_REFS = 10_000  # refs remembered at most: each is a key and an id, ~300 bytes
 
 Row = tuple[str, int, str, str, int, str | None]  # room, id, nick, text, ts, ref
@@ -102,7 +102,7 @@ class SQLiteStore:
     ) -> tuple[Event | None, "Future[int]", bool]:
         """Queue a message under the next id; return it, a future of its id once stored, and True.
 
-        A `ref` this nickname used within 10 minutes returns None, a future of
+        A `ref` this nickname used within REF_MS returns None, a future of
         the first copy's id, and False: the client re-sent it after a reconnect.
         """
         if ref is not None:
@@ -133,9 +133,8 @@ class SQLiteStore:
         Cut means: more than `limit` came after it, or the cap deleted some of them.
         """
         oldest = self._reads.execute("SELECT MIN(id) FROM messages WHERE room = ?", (room,))
-        first = oldest.fetchone()[0]
-        trimmed = first is not None and first > after + 1
-        return self._newest(room, after, limit), trimmed or self.last_id(room) - after > limit
+        missing = rules.missed(after, self.last_id(room), oldest.fetchone()[0], limit)
+        return self._newest(room, after, limit), missing
 
     def close(self) -> None:
         """Store everything appended so far, then close the database."""
@@ -213,9 +212,9 @@ class SQLiteStore:
             self._refs.pop((room, nick, ref), None)
 
     def _first_copy(self, key: RefKey, now: int) -> "Future[int] | None":
-        """Return a future of the id `key` was first stored under, if within 10 minutes."""
+        """Return a future of the id `key` was first stored under, if within REF_MS."""
         with self._lock:
-            while self._ref_expiry and self._ref_expiry[0][0] < now - DEDUPLICATE_MS:
+            while self._ref_expiry and self._ref_expiry[0][0] < now - REF_MS:
                 self._refs.pop(self._ref_expiry.popleft()[1], None)
             earlier = self._refs.get(key)
         if isinstance(earlier, int):
@@ -225,7 +224,7 @@ class SQLiteStore:
         return earlier
 
     def _remember_ref(self, key: RefKey, ts: int, first: "int | Future[int]") -> None:
-        """Keep a message's ref for 10 minutes, and at most MAX_REFS refs, oldest out first."""
+        """Keep a message's ref for REF_MS, and at most MAX_REFS refs, oldest out first."""
         with self._lock:
             self._refs[key] = first
             self._ref_expiry.append((ts, key))
@@ -233,11 +232,11 @@ class SQLiteStore:
                 self._refs.pop(self._ref_expiry.popleft()[1], None)
 
     def _load_recent_refs(self) -> None:
-        """After a restart, remember the refs stored in the last 10 minutes."""
+        """After a restart, remember the refs stored in the last REF_MS."""
         rows = self._reads.execute(
             "SELECT room, nick, ref, id, ts FROM messages"
             " WHERE ref IS NOT NULL AND ts >= (SELECT MAX(ts) FROM messages) - ? ORDER BY ts",
-            (DEDUPLICATE_MS,),
+            (REF_MS,),
         )
         for room, nick, ref, message_id, ts in rows:
             self._remember_ref((room, nick, ref), ts, message_id)

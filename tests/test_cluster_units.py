@@ -1,4 +1,4 @@
-"""The cluster's parts that do no I/O: envelopes, shown online lists, back-off, throttling, URLs."""
+"""The cluster's parts that do no I/O: templates, envelopes, shown lists, back-off, throttling, URLs."""
 
 import asyncio
 import json
@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from chat.cluster import envelopes
+from chat import protocol
+from chat.cluster import envelopes, templates
 from chat.cluster.connection import describe, redact
 from chat.cluster.presence import ShownOnline
 from chat.cluster.supervision import FIRST_DELAY, MAX_DELAY, Throttled, supervise
@@ -15,6 +16,35 @@ from chat.cluster.supervision import FIRST_DELAY, MAX_DELAY, Throttled, supervis
 def payload(value: object) -> bytes:
     """Return `value` as a published payload."""
     return json.dumps(value).encode()
+
+
+def fill(pieces: list[str], *values: str) -> str:
+    """Join pieces with a value between each two, as `fill` in chat/lua/common.lua does."""
+    return "".join(piece + value for piece, value in zip(pieces, [*values, ""]))
+
+
+@pytest.mark.parametrize("event, holes", [
+    (protocol.message("maths", 42, "Zoë/🙂", 'a/b "q" \\ \u2028\n 日本語 </script>', 1764100000123),
+     ("id",)),
+    (protocol.presence("join", "Zoë/🙂", 3), ("online",)),
+    (protocol.presence("leave", "a\\b", 0), ("nick", "online")),
+    (protocol.rooms([]), ("rooms",)),
+    (protocol.rooms(["general", "числа"]), ("rooms",)),
+])
+def test_a_template_filled_in_is_the_event_as_protocol_encodes_it(event, holes):
+    """The pieces of an event with its own values put back are protocol.encode's bytes."""
+    pieces = templates.cut(event, *holes)
+    assert len(pieces) == len(holes) + 1
+    assert fill(pieces, *(templates.encoded(event[hole]) for hole in holes)).encode() == (
+        protocol.encode(event))
+
+
+def test_a_template_names_its_holes_in_order():
+    """Holes that are not fields, or out of order, are a mistake caught at once."""
+    with pytest.raises(ValueError):
+        templates.cut(protocol.presence("leave", "ada", 1), "online", "nick")
+    with pytest.raises(ValueError):
+        templates.cut(protocol.typing("ada"), "id")
 
 
 def test_the_shapes_the_scripts_publish_are_understood():

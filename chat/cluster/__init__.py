@@ -2,16 +2,20 @@
 
 `RedisHub` (hub.py) is the Hub of chat/hub.py for a cluster. Around it, one
 job per module: scripts.py (the keys in Redis and the Lua scripts of chat/lua/
-that change them), envelopes.py (what travels on the channel, checked on
-arrival), presence.py (the online lists a node's pages were told, corrected
-after an outage), supervision.py (loops restarted after any failure, warnings
-that cannot flood the log), connection.py (Redis URLs with passwords and TLS,
-the check at start, and passwords kept out of every message). docs/scaling.md
-tells the whole story.
+that change them), batches.py (the queue of scripts a node sends, one
+pipeline at a time), templates.py (the events the scripts publish, built by
+chat/protocol.py, in pieces around what only Redis knows), envelopes.py (what
+travels on the channel, checked on arrival), presence.py (the online lists a
+node's pages were told, corrected after an outage), supervision.py (loops
+restarted after any failure, warnings that cannot flood the log),
+connection.py (Redis URLs with passwords and TLS, the check at start, and
+passwords kept out of every message). The rules a cluster shares with one
+process are chat/rules.py. docs/scaling.md tells the whole story.
 """
 
 from chat.cluster.connection import check_redis, redact
 from chat.cluster.hub import RedisHub
-from chat.cluster.scripts import CHANNEL, REF_SECONDS, Scripts, room_key
+from chat.cluster.scripts import CHANNEL, Scripts, room_key
+from chat.rules import REF_SECONDS  # bench/redis_cost.py passes it to post.lua
 
 __all__ = ["CHANNEL", "REF_SECONDS", "RedisHub", "Scripts", "check_redis", "redact", "room_key"]

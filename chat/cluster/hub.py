@@ -5,9 +5,11 @@ changes only inside Lua scripts (chat/lua/), one atomic step each: a post takes
 the next id, joins the capped history and is PUBLISHed in the same step, so
 every node hears a room's messages in id order; nicknames are unique across the
 cluster because they are claimed in a script, and each entry names the
-connection (`holder`) that may rename or free it. Every node subscribes to one
-channel and hands what it hears to its own sockets' broadcast loop, through a
-RoomStream per room that drops repeats and fetches anything lost in a gap.
+connection (`holder`) that may rename or free it. The scripts publish events
+built here in Python (chat/cluster/templates.py), filling in only what Redis
+assigns. Every node subscribes to one channel and hands what it hears to its
+own sockets' broadcast loop, through a RoomStream per room that drops repeats
+and fetches anything lost in a gap.
 
 Redis gone while running: posts fail at once with `unavailable`, the sockets
 stay open, the listener starts again with back-off, and once it is back every
@@ -25,22 +27,23 @@ import secrets
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
-from chat import nicknames, protocol
+from chat import nicknames, protocol, rules
 from chat.announcer import RoomsAnnouncer
-from chat.cluster import envelopes
+from chat.cluster import envelopes, templates
+from chat.cluster.batches import Batches
 from chat.cluster.connection import (
     FAILURES, command_client, describe, redact, subscription_client, unreachable,
 )
 from chat.cluster.presence import ShownOnline
 from chat.cluster.scripts import (
-    ARRIVALS, CHANNEL, KNOWN, NODES, REF_SECONDS, ROOMS, Scripts, node_key, room_key,
+    ARRIVALS, CHANNEL, KNOWN, NODES, ROOMS, Scripts, node_key, room_key,
 )
 from chat.cluster.supervision import Throttled, supervise
 from chat.hub import Audience, Entry, Unavailable
-from chat.protocol import Event, ProtocolError
+from chat.protocol import Event
 from chat.sequencer import RoomStream
 
 log = logging.getLogger(__name__)
@@ -79,8 +82,7 @@ class RedisHub:
         self.shown: dict[str, ShownOnline] = {}  # what this node's pages show as online
         self.joining: Counter[str] = Counter()  # sockets entering each room on this node
         self.present: dict[str, set[str]] = {}  # room -> holders of this node's nicknames
-        self.outbox: list[tuple[str, list[str], list, Callable, asyncio.Future]] = []
-        self.sending: asyncio.Task | None = None
+        self.batches = Batches(self.redis, self.scripts)  # everything it changes in Redis
         self.filling: set[str] = set()  # rooms whose gap is being fetched
         self.tasks: set[asyncio.Task] = set()  # announcements under way
         self.unreleased: set[tuple[str, str, str]] = set()  # (room, nick, holder) to free later
@@ -88,7 +90,6 @@ class RedisHub:
         self.resubscribe = False  # the subscription failed: events may have been missed
         self.bad_payloads = Throttled(log, BAD_PAYLOADS_EVERY)
         self.running: list[asyncio.Task] = []
-        self.closed = False
 
     async def start(self) -> None:
         """Load the scripts, subscribe and beat once, or raise Unavailable; then keep at it."""
@@ -112,12 +113,13 @@ class RedisHub:
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=2)
         try:  # queued behind the leaves of the clients that did answer the close
-            freed = await self.call("depart", [NODES, ROOMS, KNOWN], [CHANNEL, self.node])
+            freed = await self.batches.call("depart", [NODES, ROOMS, KNOWN],
+                                    [CHANNEL, self.node, templates.LEAVE, templates.ROOMS])
             log.info("Node %s left the cluster, letting %d nicknames go", self.node, freed)
         except Unavailable as error:
             log.warning("Could not leave the cluster (%s); the other nodes let this node's "
                         "people go within %.0f s", error, self.presence_timeout)
-        self.closed = True
+        self.batches.closed = True
         if self.pubsub is not None:
             await self.pubsub.aclose()
         await self.subscriber.aclose()
@@ -133,7 +135,7 @@ class RedisHub:
         stream = self.streams.setdefault(room_name, RoomStream())
         self.joining[room_name] += 1  # keeps the stream (and its messages) while we wait
         try:
-            nick, takeover, newest, history, online, rooms, replaced = await self.claim(
+            nick, takeover, newest, history, online, rooms, replaced, oldest = await self.claim(
                 room_name, wanted, session, since, holder)
             try:
                 history, newest = await self.fit(room_name, stream, json.loads(history), newest)
@@ -151,11 +153,11 @@ class RedisHub:
             self.forget_if_empty(room_name)
         online = json.loads(online)
         self.shown.setdefault(room_name, ShownOnline(online))
-        reset = since is not None and since > newest
-        truncated = since is not None and not reset and newest - since > self.resume_limit
         history, cut = protocol.fit_history(history, self.welcome_bytes)
-        welcome = protocol.welcome(room_name, nick, online, json.loads(rooms), history,
-                                   truncated=since is not None and (truncated or cut), reset=reset)
+        missing = since is not None and rules.missed(
+            since, newest, oldest if oldest >= 0 else None, self.resume_limit)
+        flags = rules.welcome_flags(since, newest, missing, cut)
+        welcome = protocol.welcome(room_name, nick, online, json.loads(rooms), history, **flags)
         return Entry(nick, bool(takeover), welcome)
 
     async def claim(
@@ -163,16 +165,17 @@ class RedisHub:
         holder: str,
     ) -> list:
         """Run enter.lua: the nickname, whether it is a takeover, the newest id, the history,
-        who is online and the busy rooms (JSON), and the holder taken over from."""
-        reply = await self.call(
+        who is online and the busy rooms (JSON), the holder taken over from, the oldest id kept."""
+        reply = await self.batches.call(
             "enter",
             [room_key(room_name, "online"), room_key(room_name, "next"),
              room_key(room_name, "history"), ROOMS, self.node_key, ARRIVALS, KNOWN],
             [self.node, session or "", -1 if since is None else since, self.history,
-             self.resume_limit, room_name, CHANNEL, holder, *candidates(wanted)],
+             self.resume_limit, room_name, CHANNEL, holder, templates.ROOMS,
+             *candidates(wanted)],
         )
         if not reply:
-            raise Unavailable("Every nickname like that is taken; choose another.")
+            raise rules.every_name_taken()
         return reply
 
     async def fit(
@@ -192,98 +195,58 @@ class RedisHub:
         """Announce the newcomer to every node (not the same page back: nobody saw it leave)."""
         if takeover:
             return
-        self.in_background(self.call(
+        self.in_background(self.batches.call(
             "arrived", [room_key(room_name, "online")],
-            [CHANNEL, as_json(room_name), as_json(nick)],
+            [CHANNEL, templates.encoded(room_name), templates.join(nick)],
         ))
 
     def post(self, room_name: str, nick: str, text: str, ref: str | None) -> "asyncio.Future[int]":
         """Queue a message for the next batch to Redis; every node broadcasts it when published."""
-        fields = as_json({"nick": nick, "text": text, "ts": int(time.time() * 1000)})
+        message = templates.message(room_name, nick, text, int(time.time() * 1000))
         keys = [room_key(room_name, "next"), room_key(room_name, "history"),
                 room_key(room_name, f"ref:{len(nick)}:{nick}:{ref}") if ref else
                 room_key(room_name, "next")]
-        args = [CHANNEL, as_json(room_name), fields[1:], ref or "", self.history_cap, REF_SECONDS]
-        return self.call("post", keys, args, reply_to_id)
+        args = [CHANNEL, templates.encoded(room_name), *message, ref or "", self.history_cap,
+                rules.REF_SECONDS]
+        return self.batches.call("post", keys, args, reply_to_id)
 
     def typing(self, room_name: str, nick: str) -> None:
         """Publish a typing hint; nodes relay it to everyone in the room but `nick`."""
         envelope = {"room": room_name, "skip": nick, "event": protocol.typing(nick)}
-        self.in_background(self.call("publish", [], [CHANNEL, as_json(envelope)]))
+        self.in_background(self.batches.call("publish", [], [CHANNEL, templates.encoded(envelope)]))
 
     async def rename(self, room_name: str, old: str, new: str, holder: str) -> None:
         """Change `holder`'s nickname across the cluster (every node announces it), or raise."""
-        status = await self.call(
+        status = await self.batches.call(
             "rename", [room_key(room_name, "online"), self.node_key],
-            [CHANNEL, room_name, nicknames.key(old), nicknames.key(new), new, holder],
+            [CHANNEL, room_name, nicknames.key(old), nicknames.key(new), new, holder,
+             templates.encoded(protocol.renamed(old, new))],
         )
         if status == 0:
-            raise ProtocolError("nick_taken", f"{new!r} is taken by someone online.")
+            raise rules.nick_taken(new)
         if status == -1:
             raise Unavailable("Your nickname was let go while Redis was away; reconnect.")
         if status == -2:
-            raise ProtocolError("replaced", "This connection no longer holds a nickname.")
+            raise rules.replaced()
 
     def leave(self, room_name: str, nick: str, holder: str) -> None:
         """Free `holder`'s nickname across the cluster; nothing if another connection holds it."""
         self.present.get(room_name, set()).discard(holder)
         self.forget_if_empty(room_name)
-        if not self.closed:  # once closed, the departure has let it go already
+        if not self.batches.closed:  # once closed, the departure has let it go already
             self.in_background(self.release(room_name, nick, holder))
 
     async def release(self, room_name: str, nick: str, holder: str) -> None:
         """Run the leave script; if Redis refuses, keep it for the heartbeat to retry."""
         try:
-            await self.call(
+            await self.batches.call(
                 "leave", [room_key(room_name, "online"), ROOMS, self.node_key],
-                [CHANNEL, room_name, nicknames.key(nick), holder],
+                [CHANNEL, room_name, nicknames.key(nick), holder, templates.LEAVE,
+                 templates.ROOMS],
             )
         except Unavailable:
             self.unreleased.add((room_name, nick, holder))
             raise
-
-    # Everything the node changes in Redis: in order, in batches -------------------------
-
-    def call(
-        self, script: str, keys: list[str], args: list, convert: Callable = lambda reply: reply
-    ) -> asyncio.Future:
-        """Queue a script for the next batch; the future is its converted reply, or Unavailable.
-
-        One batch at a time goes to Redis as one pipeline, so a crowd joining or
-        a burst of posts costs a few round trips on one connection, and each
-        person's messages keep their order.
-        """
-        done = asyncio.get_running_loop().create_future()
-        if self.closed:
-            done.set_exception(Unavailable("This node has left the cluster."))
-            return done
-        self.outbox.append((script, keys, args, convert, done))
-        if self.sending is None:
-            self.sending = asyncio.create_task(self.send_batches())
-        return done
-
-    async def send_batches(self) -> None:
-        """Send the queued scripts in batches, one batch at a time, until none is left."""
-        try:
-            while self.outbox:
-                batch, self.outbox = self.outbox, []
-                replies = await self.send_batch([(script, keys, args)
-                                                 for script, keys, args, *_ in batch])
-                for (*_, convert, done), reply in zip(batch, replies):
-                    settle(done, reply, convert)
-        finally:
-            self.sending = None
-
-    async def send_batch(self, calls: list[tuple[str, list, list]]) -> list:
-        """Run one batch; every call gets a reply or an error, whatever goes wrong."""
-        try:
-            return await self.scripts.run_batch(self.redis, calls)
-        except FAILURES as error:
-            log.warning("Redis refused a batch of %d calls: %s", len(calls), error)
-            return [error] * len(calls)
-        except Exception as error:  # a bug: its callers must still hear, or they wait for ever
-            log.exception("A batch of %d calls to Redis failed", len(calls))
-            return [error] * len(calls)
 
     # What the node hears ------------------------------------------------------------
 
@@ -428,7 +391,8 @@ class RedisHub:
         """Tell Redis this node is alive and let gone nodes' people go; False if we were let go."""
         known = await self.scripts.run(
             self.redis, "heartbeat", [NODES, ROOMS, KNOWN],
-            [CHANNEL, self.node, int(self.presence_timeout * 1000)],
+            [CHANNEL, self.node, int(self.presence_timeout * 1000), templates.LEAVE,
+             templates.ROOMS],
         )
         return known == 1
 
@@ -471,29 +435,9 @@ class RedisHub:
                         describe(task.exception(), self.url))
 
 
-def settle(done: asyncio.Future, reply: object, convert: Callable) -> None:
-    """Give a queued call its converted reply, or Unavailable if Redis refused it."""
-    if done.done():  # its caller stopped waiting (a socket that closed meanwhile)
-        return
-    if isinstance(reply, Exception):
-        done.set_exception(Unavailable(f"Redis refused ({type(reply).__name__}: {reply})"))
-        return
-    try:
-        done.set_result(convert(reply))
-    except Exception as error:  # a reply of the wrong shape: the caller must hear of it
-        done.set_exception(error)
-
-
 def candidates(wanted: str | None) -> list[str]:
-    """Return (key, nickname) pairs, flattened: the wanted one, its -2, -3... or guests."""
-    try:
-        nick = protocol.check_nick(wanted) if wanted is not None else None
-    except ProtocolError:
-        nick = None
-    if nick:
-        names = [nick] + [protocol.numbered(nick, number) for number in range(2, 100)]
-    else:
-        names = [f"guest-{secrets.token_hex(2)}" for _ in range(20)]
+    """Return (key, nickname) pairs, flattened: the candidates of chat.rules, best first."""
+    names = rules.candidates(rules.wanted_nick(wanted))
     return [part for name in names for part in (nicknames.key(name), name)]
 
 
@@ -501,7 +445,3 @@ def reply_to_id(reply: list[int]) -> int:
     """Return the message id from the post script's reply (id, whether it is new)."""
     return int(reply[0])
 
-
-def as_json(value: object) -> str:
-    """Serialise a value as compact JSON, keeping non-ASCII text as it is."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -14,7 +14,6 @@ ROOMS = "chat:rooms"  # set: the rooms with people online
 NODES = "chat:nodes"  # sorted set: node -> its last heartbeat (ms)
 KNOWN = "chat:nodes:known"  # set: every node that may hold nicknames, listed or not
 ARRIVALS = "chat:arrivals"  # counter: the order people arrived in, across rooms
-REF_SECONDS = 10 * 60  # a ref re-sent within 10 minutes is the same message
 LUA = Path(__file__).resolve().parent.parent / "lua"
 
 

@@ -6,19 +6,43 @@
 -- entries), chat:node:NODE (set of "ROOM\nNICK KEY" that node's people hold).
 -- Every event goes to one channel as {"room": ROOM or null, "event": {...}}
 -- (chat/cluster/envelopes.py lists every shape and refuses any other).
+--
+-- No script writes an event of its own: the node sends each one built by
+-- chat/protocol.py, whole or in pieces cut where a value only the script knows
+-- goes (chat/cluster/templates.py), and the script fills in just that value.
 
 local function publish(channel, room_json, event_json)
   redis.call("PUBLISH", channel, '{"room":' .. room_json .. ',"event":' .. event_json .. '}')
 end
 
-local function publish_rooms(channel, rooms_key)
-  local names = redis.call("SMEMBERS", rooms_key)
-  table.sort(names)
+-- An event from its pieces with a value between each two: a number, or JSON text.
+local function fill(pieces, ...)
+  local values, parts = {...}, {}
+  for i, piece in ipairs(pieces) do
+    parts[#parts + 1] = piece
+    local value = values[i]
+    if type(value) == "number" then
+      value = string.format("%d", value)  -- never 1e+14: tostring keeps 14 digits
+    end
+    parts[#parts + 1] = value
+  end
+  return table.concat(parts)
+end
+
+-- Names as a JSON list, written by hand: cjson writes an empty table as {}.
+local function json_list(names)
   local quoted = {}
   for i, name in ipairs(names) do
     quoted[i] = cjson.encode(name)
   end
-  publish(channel, "null", '{"type":"rooms","rooms":[' .. table.concat(quoted, ",") .. ']}')
+  return "[" .. table.concat(quoted, ",") .. "]"
+end
+
+-- `templates` holds the pieces of the leave and rooms events (cjson-decoded lists).
+local function publish_rooms(channel, rooms_key, templates)
+  local names = redis.call("SMEMBERS", rooms_key)
+  table.sort(names)
+  publish(channel, "null", fill(templates.rooms, json_list(names)))
 end
 
 -- The nicknames online in a room, in the order they arrived, as a JSON array.
@@ -30,36 +54,40 @@ local function online_json(online_key)
   table.sort(entries, function(a, b) return a.seq < b.seq end)
   local names = {}
   for i, entry in ipairs(entries) do
-    names[i] = cjson.encode(entry.nick)
+    names[i] = entry.nick
   end
-  return "[" .. table.concat(names, ",") .. "]"
+  return json_list(names)
 end
 
 -- Take a nickname out of a room's online list; say so, and say if the room emptied.
-local function remove_online(channel, rooms_key, room, folded, nick)
+local function remove_online(channel, rooms_key, room, folded, nick, templates)
   local online_key = "chat:{" .. room .. "}:online"
   redis.call("HDEL", online_key, folded)
   local online = redis.call("HLEN", online_key)
-  publish(channel, cjson.encode(room),
-    '{"type":"leave","nick":' .. cjson.encode(nick) .. ',"online":' .. online .. '}')
+  publish(channel, cjson.encode(room), fill(templates.leave, cjson.encode(nick), online))
   if online == 0 then
     redis.call("SREM", rooms_key, room)
-    publish_rooms(channel, rooms_key)
+    publish_rooms(channel, rooms_key, templates)
   end
 end
 
 -- Let go of every nickname a node holds (it stopped, or went silent); return how many.
-local function free_node(channel, rooms_key, node)
+local function free_node(channel, rooms_key, node, templates)
   local held = "chat:node:" .. node
   local freed = 0
   for _, member in ipairs(redis.call("SMEMBERS", held)) do
     local room, folded = string.match(member, "^(.-)\n(.*)$")
     local raw = redis.call("HGET", "chat:{" .. room .. "}:online", folded)
     if raw and cjson.decode(raw).node == node then  -- not taken over through another node
-      remove_online(channel, rooms_key, room, folded, cjson.decode(raw).nick)
+      remove_online(channel, rooms_key, room, folded, cjson.decode(raw).nick, templates)
       freed = freed + 1
     end
   end
   redis.call("DEL", held)
   return freed
+end
+
+-- The leave and rooms templates, from two arguments (JSON lists of pieces).
+local function presence_templates(leave_json, rooms_json)
+  return {leave = cjson.decode(leave_json), rooms = cjson.decode(rooms_json)}
 end

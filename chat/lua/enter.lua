@@ -4,33 +4,34 @@
 -- `since`, who is online and which rooms are busy.
 -- KEYS: online, next id, history, rooms, this node's set, arrival counter, known nodes
 -- ARGV: node, session ("" = none), since (-1 = none), history size, resume limit,
---       room, channel, holder (the connection), then pairs of nickname key and
---       nickname, wanted first
+--       room, channel, holder (the connection), the rooms event in pieces (JSON
+--       list), then pairs of nickname key and nickname, wanted first
 -- Returns {nick, takeover 0/1, newest id, then as JSON arrays: the history oldest
 -- first, who is online in the order they came, the busy rooms sorted; then the
--- holder this one took over from ("" if none)}, or {} when every candidate is taken.
+-- holder this one took over from ("" if none), and, resuming, the oldest id the
+-- history keeps (-1 if not resuming or none)}, or {} when every candidate is taken.
 local node, session, since, room, holder = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[6], ARGV[8]
 local nick, takeover, replaced = nil, 0, ""
 redis.call("SADD", KEYS[7], node)  -- whatever this node holds, a sweep can find it
-local raw = redis.call("HGET", KEYS[1], ARGV[9])
+local raw = redis.call("HGET", KEYS[1], ARGV[10])
 if raw and session ~= "" then
   local entry = cjson.decode(raw)
   if entry.session == session then  -- the same page, back through any node
     replaced = entry.holder or ""  -- "": an entry from before holders were recorded
     if entry.node ~= node then  -- that node closes the page's old connection (4001)
       redis.call("PUBLISH", ARGV[7], '{"room":' .. cjson.encode(room) .. ',"replaced":'
-        .. cjson.encode(ARGV[9]) .. ',"node":' .. cjson.encode(entry.node)
+        .. cjson.encode(ARGV[10]) .. ',"node":' .. cjson.encode(entry.node)
         .. ',"holder":' .. cjson.encode(replaced) .. '}')
     end
-    redis.call("SREM", "chat:node:" .. entry.node, room .. "\n" .. ARGV[9])
+    redis.call("SREM", "chat:node:" .. entry.node, room .. "\n" .. ARGV[10])
     entry.node, entry.holder = node, holder  -- the nickname keeps the form everyone has seen
-    redis.call("HSET", KEYS[1], ARGV[9], cjson.encode(entry))
-    redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[9])
+    redis.call("HSET", KEYS[1], ARGV[10], cjson.encode(entry))
+    redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[10])
     nick, takeover = entry.nick, 1
   end
 end
 if not nick then
-  for i = 9, #ARGV, 2 do
+  for i = 10, #ARGV, 2 do
     if redis.call("HEXISTS", KEYS[1], ARGV[i]) == 0 then
       nick = ARGV[i + 1]
       local entry = {nick = nick, node = node, holder = holder, session = session,
@@ -38,7 +39,7 @@ if not nick then
       redis.call("HSET", KEYS[1], ARGV[i], cjson.encode(entry))
       redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[i])
       if redis.call("SADD", KEYS[4], room) == 1 then  -- this one opened the room
-        publish_rooms(ARGV[7], KEYS[4])
+        publish_rooms(ARGV[7], KEYS[4], {rooms = cjson.decode(ARGV[9])})
       end
       break
     end
@@ -48,9 +49,15 @@ if not nick then
   end
 end
 local newest = tonumber(redis.call("GET", KEYS[2]) or "0")
-local history = {}
+local history, oldest = {}, -1
+-- Resume after `since` unless it is beyond the newest id (chat.rules.resumes: the
+-- history was lost, the welcome says reset). The node decides the flags.
 if since >= 0 and since <= newest then
   history = redis.call("ZREVRANGEBYSCORE", KEYS[3], "+inf", "(" .. since, "LIMIT", 0, ARGV[5])
+  local first = redis.call("ZRANGE", KEYS[3], 0, 0, "WITHSCORES")
+  if first[2] then
+    oldest = tonumber(first[2])
+  end
 elseif tonumber(ARGV[4]) > 0 then
   history = redis.call("ZREVRANGE", KEYS[3], 0, tonumber(ARGV[4]) - 1)
 end
@@ -60,9 +67,6 @@ for i = #history, 1, -1 do
 end
 local rooms = redis.call("SMEMBERS", KEYS[4])
 table.sort(rooms)
-for i, name in ipairs(rooms) do
-  rooms[i] = cjson.encode(name)
-end
 -- Lists go back as JSON text: one string for the node to parse, not thousands.
 return {nick, takeover, newest, "[" .. table.concat(oldest_first, ",") .. "]",
-  online_json(KEYS[1]), "[" .. table.concat(rooms, ",") .. "]", replaced}
+  online_json(KEYS[1]), json_list(rooms), replaced, oldest}

@@ -2,10 +2,11 @@
 -- history, the ref (for de-duplication), then PUBLISH. So ids increase by one
 -- across the cluster and every node hears messages in id order.
 -- KEYS: next id, history, ref key (the next-id key again when there is no ref)
--- ARGV: channel, room as JSON, the message's JSON after its id ('"nick":...}'),
---       ref ("" = none), history cap, seconds a ref is remembered
+-- ARGV: channel, room as JSON, the message's JSON before its id and after it (the
+--       node builds it all but the id: chat/cluster/templates.py says why), ref
+--       ("" = none), history cap, seconds a ref is remembered
 -- Returns {id, 1}, or {first id, 0} for a ref already stored.
-local ref = ARGV[4]
+local ref = ARGV[5]
 if ref ~= "" then
   local first = redis.call("GET", KEYS[3])
   if first then
@@ -13,11 +14,11 @@ if ref ~= "" then
   end
 end
 local id = redis.call("INCR", KEYS[1])
-local message = '{"type":"message","room":' .. ARGV[2] .. ',"id":' .. id .. ',' .. ARGV[3]
+local message = fill({ARGV[3], ARGV[4]}, id)
 redis.call("ZADD", KEYS[2], id, message)
-redis.call("ZREMRANGEBYRANK", KEYS[2], 0, -tonumber(ARGV[5]) - 1)
+redis.call("ZREMRANGEBYRANK", KEYS[2], 0, -tonumber(ARGV[6]) - 1)
 if ref ~= "" then
-  redis.call("SET", KEYS[3], id, "EX", ARGV[6])
+  redis.call("SET", KEYS[3], id, "EX", ARGV[7])
 end
 publish(ARGV[1], ARGV[2], message)
 return {id, 1}
