@@ -14,7 +14,6 @@ matters for sizing, the CPU time redis-server spent per post, read from
 
 import argparse
 import asyncio
-import json
 import socket
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import redis.asyncio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.procfs import tick_seconds  # noqa: E402
-from chat.cluster import CHANNEL, REF_SECONDS, Scripts, room_key  # noqa: E402
+from chat.cluster import CHANNEL, REF_SECONDS, Scripts, room_key, templates  # noqa: E402
 from harness.redis_server import MissingProgram, RedisServer, redis_binary  # noqa: E402
 
 END = b"end-of-benchmark"
@@ -59,10 +58,10 @@ async def post_all(port: int, posts: int, batch: int) -> None:
     client = redis.asyncio.Redis(port=port, decode_responses=True)
     scripts = Scripts()
     await scripts.load(client)
-    fields = json.dumps({"nick": "ada", "text": "x" * 100, "ts": int(time.time() * 1000)})[1:]
+    before, after = templates.message("general", "ada", "x" * 100, int(time.time() * 1000))
     keys = [room_key("general", "next"), room_key("general", "history"),
             room_key("general", "next")]
-    args = [CHANNEL, '"general"', fields, "", 10_000, REF_SECONDS]
+    args = [CHANNEL, '"general"', before, after, "", 10_000, REF_SECONDS]
     for start in range(0, posts, batch):
         replies = await scripts.run_batch(
             client, [("post", keys, args)] * min(batch, posts - start))
