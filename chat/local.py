@@ -50,8 +50,8 @@ class LocalHub:
     ) -> "asyncio.Future[int] | None":
         """Broadcast a message at once; with a ref, return a future of its id once stored."""
         room = self.rooms.enter(room_name)
-        message, stored_in_thread, new = room.post(nick, text, ref)
-        if new:  # a re-sent ref was broadcast the first time
+        message, stored_in_thread, _ = room.post(nick, text, ref)
+        if message is not None:  # None: a re-sent ref, broadcast the first time
             self.audience.broadcast(room_name, message)
         if ref is None:  # already broadcast, no ack: spare the writer thread a wake-up call
             return None

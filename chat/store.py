@@ -198,7 +198,7 @@ class SQLiteStore:
                 queued = self._queued.get(room)
                 if queued:
                     queued.popleft()
-                if failure is None and (room, nick, ref) in self._refs:
+                if failure is None and ref is not None and (room, nick, ref) in self._refs:
                     self._refs[(room, nick, ref)] = message_id  # the id, not the heavy future
         for (_, message_id, *_), stored in batch:
             if failure is None:

@@ -15,11 +15,10 @@ from urllib.parse import urlencode
 
 import pytest
 import redis
-from tornado.websocket import websocket_connect
-
 from conftest import next_event
 from redis_server import RedisServer
 from servers import ChatServer, free_port
+from tornado.websocket import websocket_connect
 
 DEADLINE = 20.0  # seconds a poll waits for what nothing lets us await
 opened: list = []  # every client socket a test opened, closed when its nodes stop

@@ -10,7 +10,6 @@ import re
 import signal
 
 import pytest
-
 from cluster_nodes import join, messages, next_event_of, start_node  # noqa: F401 (a fixture)
 from conftest import next_event, send
 from redis_server import RedisServer
@@ -35,7 +34,7 @@ async def test_messages_cross_nodes_in_one_order_with_consecutive_ids(start_node
 
 @pytest.mark.gen_test(timeout=30)
 async def test_presence_and_nicknames_span_the_cluster(start_node):
-    """B's welcome lists A's people; joins and leaves cross nodes; a nick taken on A is refused on B."""
+    """B's welcome lists A's people; joins and leaves cross nodes; A's nicknames are taken on B."""
     a, b = start_node(), start_node()
     ada, _ = await join(a, nick="ada")
     bob, welcome = await join(b, nick="bob")
@@ -53,7 +52,7 @@ async def test_presence_and_nicknames_span_the_cluster(start_node):
 
 @pytest.mark.gen_test(timeout=30)
 async def test_a_client_resumes_on_another_node_with_exactly_what_it_missed(start_node):
-    """Seen up to id 2 on A, back through B with since=2: the welcome holds 3 and 4, nothing else."""
+    """Seen up to id 2 on A, back through B with since=2: the welcome holds 3 and 4, no more."""
     a, b = start_node(), start_node()
     ada, _ = await join(a, nick="ada")
     cy, _ = await join(a, nick="cy")

@@ -13,9 +13,14 @@ import signal
 
 import pytest
 import redis.exceptions as redis_errors
-
 from cluster_nodes import (  # noqa: F401 (start_node is a fixture)
-    events_until_message, join, messages, next_event_of, start_node, wait_for_log, wait_until,
+    events_until_message,
+    join,
+    messages,
+    next_event_of,
+    start_node,
+    wait_for_log,
+    wait_until,
 )
 from conftest import next_event, raw_websocket, send
 from redis_server import RedisServer

@@ -9,10 +9,16 @@ Redis, in arrival order, until the test lets them run.
 import json
 
 import pytest
-
 from cluster_nodes import (  # noqa: F401 (start_node is a fixture)
-    blocked_scripts, connect, events_until_message, join, next_event_of, start_node, wait_for_log,
-    wait_until, writes_paused,
+    blocked_scripts,
+    connect,
+    events_until_message,
+    join,
+    next_event_of,
+    start_node,
+    wait_for_log,
+    wait_until,
+    writes_paused,
 )
 from conftest import client_frame, next_event, raw_websocket, send
 from redis_server import RedisServer

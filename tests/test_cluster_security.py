@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from cluster_nodes import join, messages, start_node, wait_for_log  # noqa: F401 (a fixture)
 from conftest import send
 from redis_server import RedisServer

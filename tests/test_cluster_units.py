@@ -1,4 +1,4 @@
-"""The cluster's parts that do no I/O: templates, envelopes, shown lists, back-off, throttling, URLs."""
+"""The cluster's parts that do no I/O: templates, envelopes, shown lists, back-off, URLs."""
 
 import asyncio
 import json
@@ -10,7 +10,7 @@ from chat import protocol
 from chat.cluster import envelopes, templates
 from chat.cluster.connection import describe, redact
 from chat.cluster.presence import ShownOnline
-from chat.cluster.supervision import FIRST_DELAY, MAX_DELAY, Throttled, supervise
+from chat.cluster.supervision import FIRST_DELAY, MAX_DELAY, supervise
 
 
 def payload(value: object) -> bytes:
@@ -20,7 +20,7 @@ def payload(value: object) -> bytes:
 
 def fill(pieces: list[str], *values: str) -> str:
     """Join pieces with a value between each two, as `fill` in chat/lua/common.lua does."""
-    return "".join(piece + value for piece, value in zip(pieces, [*values, ""]))
+    return "".join(piece + value for piece, value in zip(pieces, [*values, ""], strict=True))
 
 
 @pytest.mark.parametrize("event, holes", [
@@ -104,19 +104,6 @@ def test_a_shown_list_is_corrected_with_leaves_then_joins():
     ]
     assert shown.online == ["ada", "cy", "dan"]
     assert shown.correct(["ada", "cy", "dan"]) == []  # nothing to say twice
-
-
-def test_a_throttled_warning_is_logged_once_per_interval_with_a_count(caplog):
-    """Five warnings in one interval give one line; the next interval's line counts the four."""
-    now = [0.0]
-    throttled = Throttled(logging.getLogger("test"), every=60, clock=lambda: now[0])
-    with caplog.at_level(logging.WARNING):
-        for _ in range(5):
-            throttled.warn("Skipped %s", "a payload")
-        now[0] = 61
-        throttled.warn("Skipped %s", "a payload")
-    assert [record.getMessage() for record in caplog.records] == [
-        "Skipped a payload", "Skipped a payload (and 4 more like it in the last 61 s)"]
 
 
 @pytest.mark.gen_test

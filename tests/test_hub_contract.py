@@ -236,7 +236,7 @@ async def transcript(script, hub_kind: str, redis_url: str) -> list[str]:
 
 def assert_same(local: list[str], cluster: list[str]) -> None:
     """Compare two transcripts line by line, naming the first line that differs."""
-    for number, (one, other) in enumerate(zip(local, cluster)):
+    for number, (one, other) in enumerate(zip(local, cluster, strict=False)):  # lengths last
         assert one == other, f"line {number} differs after {local[max(number - 3, 0):number]}"
     assert len(local) == len(cluster)
 

@@ -52,7 +52,7 @@ class Batches:
                 batch, self.outbox = self.outbox, []
                 replies = await self.send([(script, keys, args)
                                            for script, keys, args, *_ in batch])
-                for (*_, convert, done), reply in zip(batch, replies):
+                for (*_, convert, done), reply in zip(batch, replies, strict=True):
                     settle(done, reply, convert)
         finally:
             self.sending = None

@@ -28,21 +28,34 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, cast
 
 from chat import nicknames, protocol, rules
 from chat.announcer import RoomsAnnouncer
 from chat.cluster import envelopes, templates
 from chat.cluster.batches import Batches
 from chat.cluster.connection import (
-    FAILURES, command_client, describe, redact, subscription_client, unreachable,
+    FAILURES,
+    command_client,
+    describe,
+    redact,
+    subscription_client,
+    unreachable,
 )
 from chat.cluster.presence import ShownOnline
 from chat.cluster.scripts import (
-    ARRIVALS, CHANNEL, KNOWN, NODES, ROOMS, Scripts, node_key, room_key,
+    ARRIVALS,
+    CHANNEL,
+    KNOWN,
+    NODES,
+    ROOMS,
+    Scripts,
+    node_key,
+    room_key,
 )
-from chat.cluster.supervision import Throttled, supervise
+from chat.cluster.supervision import supervise
 from chat.hub import Audience, Entry, Unavailable
+from chat.occasional import OccasionalWarning
 from chat.protocol import Event
 from chat.sequencer import RoomStream
 
@@ -88,7 +101,7 @@ class RedisHub:
         self.unreleased: set[tuple[str, str, str]] = set()  # (room, nick, holder) to free later
         self.pubsub: Any = None  # redis.asyncio PubSub, once subscribed
         self.resubscribe = False  # the subscription failed: events may have been missed
-        self.bad_payloads = Throttled(log, BAD_PAYLOADS_EVERY)
+        self.bad_payloads = OccasionalWarning(log, BAD_PAYLOADS_EVERY)
         self.running: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -143,7 +156,9 @@ class RedisHub:
                 self.in_background(self.release(room_name, nick, holder))
                 raise
         except FAILURES as error:
-            raise Unavailable(f"The chat cannot reach its Redis: {error}. Try again soon.") from None
+            raise Unavailable(
+                f"The chat cannot reach its Redis: {error}. Try again soon."
+            ) from None
         else:
             here = self.present.setdefault(room_name, set())
             here.discard(replaced)  # the page's old connection here, if it was here
@@ -339,7 +354,7 @@ class RedisHub:
         found = await self.redis.zrangebyscore(
             room_key(room, "history"), f"({after}", "+inf" if up_to is None else up_to
         )
-        return [json.loads(message) for message in found]
+        return [json.loads(cast(str, message)) for message in found]  # decode_responses: text
 
     async def catch_up(self) -> None:
         """After an outage: deliver what each room missed, correct who is online, free leavers.
@@ -364,15 +379,18 @@ class RedisHub:
     async def correct_presence(self) -> None:
         """Send each room the joins and leaves its pages missed, and everyone the busy rooms."""
         rooms = list(self.shown)
-        reads = [("online", [room_key(room, "online")], []) for room in rooms]
+        reads: list[tuple[str, list, list]] = [
+            ("online", [room_key(room, "online")], []) for room in rooms
+        ]
         lists = await self.scripts.run_batch(self.redis, reads) if reads else []
-        for room, online in zip(rooms, lists):
+        for room, online in zip(rooms, lists, strict=True):
             if isinstance(online, Exception):
                 raise online
             if room in self.shown:
                 for event in self.shown[room].correct(json.loads(online)):
                     self.audience.broadcast(room, event)
-        self.announcer.update(sorted(await self.redis.smembers(ROOMS)))
+        busy = await self.redis.smembers(ROOMS)
+        self.announcer.update(sorted(cast(set[str], busy)))  # decode_responses: text
 
     # Presence ------------------------------------------------------------------------
 
@@ -430,9 +448,9 @@ class RedisHub:
     def finished(self, task: asyncio.Future) -> None:
         """Forget a finished announcement, logging the failure if it failed."""
         self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("Could not announce to the cluster: %s",
-                        describe(task.exception(), self.url))
+        failure = None if task.cancelled() else task.exception()
+        if isinstance(failure, Exception):
+            log.warning("Could not announce to the cluster: %s", describe(failure, self.url))
 
 
 def candidates(wanted: str | None) -> list[str]:

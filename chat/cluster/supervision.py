@@ -1,4 +1,4 @@
-"""Loops that never die quietly, and warnings that cannot flood the log.
+"""Loops that never die quietly: supervised, logged, restarted with back-off.
 
 A node's long-running work (hearing the channel, the heartbeat) runs under
 `supervise`: whatever ends it is logged, a lost Redis as one line and
@@ -51,28 +51,3 @@ async def supervise(
 def after(delay: float, ran: float) -> float:
     """Return the back-off before the next start: the first one again after a healthy run."""
     return FIRST_DELAY if ran > MAX_DELAY else delay
-
-
-class Throttled:
-    """A warning logged at most once per `every` seconds; the next line counts the ones skipped."""
-
-    def __init__(
-        self, logger: logging.Logger, every: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.logger = logger
-        self.every = every
-        self.clock = clock
-        self.logged_at: float | None = None
-        self.skipped = 0
-
-    def warn(self, message: str, *args: object) -> None:
-        """Log `message % args` as a WARNING, unless one was logged less than `every` ago."""
-        now = self.clock()
-        if self.logged_at is not None and now - self.logged_at < self.every:
-            self.skipped += 1
-            return
-        if self.skipped:
-            message += " (and %d more like it in the last %.0f s)"
-            args += (self.skipped, now - self.logged_at)
-        self.logger.warning(message, *args)
-        self.logged_at, self.skipped = now, 0
