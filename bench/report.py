@@ -48,7 +48,8 @@ def versions() -> dict[str, str]:
 
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     ws_package = NODE_DIR / "node_modules" / "ws" / "package.json"
-    ws_version = json.loads(ws_package.read_text())["version"]
+    # Installed only when the run includes the Node server.
+    ws_version = json.loads(ws_package.read_text())["version"] if ws_package.exists() else "not run"
     try:
         import uvloop  # noqa: PLC0415
 
