@@ -95,7 +95,7 @@ async def wait_until(what: str, check: Callable[[], object], deadline: float = D
     give_up = time.monotonic() + deadline
     while not (found := check()):
         assert time.monotonic() < give_up, f"gave up waiting for {what}"
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # sleep-ok: polling state no event announces, with a deadline
     return found
 
 

@@ -116,7 +116,7 @@ async def until(condition, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "the counts never got there"
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # sleep-ok: the gate's counts announce nothing; deadline above
 
 
 @pytest.mark.gen_test(timeout=10)
@@ -241,7 +241,7 @@ def wait_for_log(server: ChatServer, text: str, count: int, timeout: float) -> l
     deadline = time.monotonic() + timeout
     while len(lines := log_lines(server, text)) < count:
         assert time.monotonic() < deadline, f"fewer than {count} {text!r} in the log: {lines}"
-        time.sleep(0.05)
+        time.sleep(0.05)  # sleep-ok: a subprocess's log file cannot be awaited; deadline above
     return lines
 
 
