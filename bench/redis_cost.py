@@ -4,7 +4,7 @@
 
 Starts a private redis-server (Debian's, on a free port on 127.0.0.1, no
 persistence), loads the cluster's own Lua scripts (chat/lua/), and sends posts
-the way a node does: the `post` script, in pipelined batches. N raw-socket
+the way a node does: the `append` script, in pipelined batches. N raw-socket
 subscribers stand in for N nodes; each reads the channel until an end marker.
 Reports posts per second (often limited by this Python client) and, what
 matters for sizing, the CPU time redis-server spent per post, read from
@@ -25,6 +25,7 @@ import redis.asyncio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.procfs import tick_seconds  # noqa: E402
+from chat import protocol  # noqa: E402
 from chat.cluster import CHANNEL, REF_SECONDS, Scripts, room_key, templates  # noqa: E402
 from harness.redis_server import MissingProgram, RedisServer, redis_binary  # noqa: E402
 
@@ -54,17 +55,18 @@ def subscriber(port: int, ready: threading.Event, done: threading.Event) -> None
 
 
 async def post_all(port: int, posts: int, batch: int) -> None:
-    """Send `posts` posts through the cluster's post script, `batch` per round trip."""
+    """Send `posts` posts through the cluster's append script, `batch` per round trip."""
     client = redis.asyncio.Redis(port=port, decode_responses=True)
     scripts = Scripts()
     await scripts.load(client)
-    before, after = templates.message("general", "ada", "x" * 100, int(time.time() * 1000))
+    before, after = templates.entry(
+        protocol.message("general", "ada", "x" * 100), int(time.time() * 1000))
     keys = [room_key("general", "next"), room_key("general", "history"),
             room_key("general", "next")]
     args = [CHANNEL, '"general"', before, after, "", 10_000, REF_SECONDS]
     for start in range(0, posts, batch):
         replies = await scripts.run_batch(
-            client, [("post", keys, args)] * min(batch, posts - start))
+            client, [("append", keys, args)] * min(batch, posts - start))
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply

@@ -1,11 +1,12 @@
 """Hub: what the chat socket asks of the rooms, and what a hub tells the sockets back.
 
-The chat socket never touches rooms, nicknames or history directly: it asks a
-hub to let someone in, post, rename or leave, and the hub tells the room by
-calling back the `Audience` (the socket class's broadcast loop). `LocalHub`
-(chat/local.py) does this at once, in this process, with the history in
-SQLite; `RedisHub` (chat/cluster/) does it through Redis, for every process of
-a cluster. This module is the interface alone: it imports neither.
+The chat socket never touches rooms, nicknames or logs directly: it asks a
+hub to let someone in, append to a room's log (a message, say), rename or
+leave, and the hub tells the room by calling back the `Audience` (the socket
+class's broadcast loop). `LocalHub` (chat/local.py) does this at once, in this
+process, with the logs in SQLite; `RedisHub` (chat/cluster/) does it through
+Redis, for every process of a cluster. This module is the interface alone: it
+imports neither.
 """
 
 import asyncio
@@ -75,13 +76,17 @@ class Hub(Protocol):
     def arrived(self, room_name: str, nick: str, takeover: bool) -> None:
         """Announce a newcomer who has had its welcome."""
 
-    def post(
-        self, room_name: str, nick: str, text: str, ref: str | None
+    def append(
+        self, entry: Event, sender: str, ref: str | None
     ) -> "asyncio.Future[int] | None":
-        """Publish a message; return a future of its id once stored (or Unavailable, StoreError).
+        """Add an entry (built by chat/protocol.py) to its room's log and announce it.
 
-        None means there is nothing more to tell the sender: LocalHub has
-        broadcast the message already, and without a ref it needs no ack.
+        The hub stamps it with the room's next id and the time. Returns a
+        future of the id once stored (or of Unavailable, StoreError); a `ref`
+        the sender used within rules.REF_SECONDS is the same entry again,
+        announced once and acknowledged with the first copy's id. None means
+        there is nothing more to tell the sender: LocalHub has broadcast the
+        entry already, and without a ref it needs no ack.
         """
 
     def typing(self, room_name: str, nick: str) -> None:

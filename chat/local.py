@@ -1,4 +1,4 @@
-"""LocalHub: the rooms of one process, with the history in SQLite; every event announced at once."""
+"""LocalHub: the rooms of one process, with their logs in SQLite; every event announced at once."""
 
 import asyncio
 from functools import partial
@@ -6,12 +6,13 @@ from functools import partial
 from chat import protocol
 from chat.announcer import RoomsAnnouncer
 from chat.hub import Audience, Entry
+from chat.protocol import Event
 from chat.room import Room, Rooms
 from chat.store import SQLiteStore
 
 
 class LocalHub:
-    """Rooms in this process's memory, history in SQLite: every event is announced at once."""
+    """Rooms in this process's memory, their logs in SQLite: every event is announced at once."""
 
     def __init__(
         self, rooms: Rooms, store: SQLiteStore, audience: Audience, announcer: RoomsAnnouncer
@@ -45,25 +46,25 @@ class LocalHub:
         if len(online) == 1:  # the room just opened
             self.announcer.update(self.rooms.occupied())
 
-    def post(
-        self, room_name: str, nick: str, text: str, ref: str | None
+    def append(
+        self, entry: Event, sender: str, ref: str | None
     ) -> "asyncio.Future[int] | None":
-        """Broadcast a message at once; with a ref, return a future of its id once stored."""
-        room = self.rooms.enter(room_name)
-        message, stored_in_thread, _ = room.post(nick, text, ref)
-        if message is not None:  # None: a re-sent ref, broadcast the first time
-            self.audience.broadcast(room_name, message)
+        """Stamp and broadcast an entry at once; with a ref, a future of its id once stored."""
+        room = self.rooms.enter(entry["room"])
+        event, stored_in_thread, _ = room.append(entry, sender, ref)
+        if event is not None:  # None: a re-sent ref, broadcast the first time
+            self.audience.broadcast(room.name, event)
         if ref is None:  # already broadcast, no ack: spare the writer thread a wake-up call
             return None
         stored = asyncio.wrap_future(stored_in_thread)
-        stored.add_done_callback(partial(self._forget_if_lost, room, nick, ref))
+        stored.add_done_callback(partial(self._forget_if_lost, room, sender, ref))
         return stored
 
     @staticmethod
-    def _forget_if_lost(room: Room, nick: str, ref: str, stored: "asyncio.Future[int]") -> None:
-        """Let a message that could not be stored be stored anew when sent again."""
+    def _forget_if_lost(room: Room, sender: str, ref: str, stored: "asyncio.Future[int]") -> None:
+        """Let an entry that could not be stored be stored anew when sent again."""
         if stored.exception() is not None:
-            room.forget_ref(nick, ref)
+            room.forget_ref(sender, ref)
 
     def typing(self, room_name: str, nick: str) -> None:
         """Tell the rest of the room that `nick` is typing."""

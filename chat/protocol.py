@@ -177,9 +177,28 @@ def rate_limited(retry_after: float, ref: str | None) -> ProtocolError:
     )
 
 
-def message(room: str, id: int, nick: str, text: str, ts: int) -> Event:
-    """Build a chat message as everyone receives it."""
-    return {"type": "message", "room": room, "id": id, "nick": nick, "text": text, "ts": ts}
+# The room's log (docs/protocol.md, "The room's log") --------------------------------------
+#
+# An entry is a change to a room that a page must see after a reconnect. Its
+# builder gives its type, room and own fields; the hub stamps the next id of
+# the room's log and the time as it appends it (`stamped`), so every kind is
+# stored, replayed by `since`, de-duplicated and acknowledged the same way.
+
+
+def stamped(entry: Event, id: int, ts: int) -> Event:
+    """Return a log entry as everyone receives it: its id after its room, its time last."""
+    kind, room, *fields = entry.items()
+    return dict([kind, room, ("id", id), *fields, ("ts", ts)])
+
+
+def is_entry(event: Event) -> bool:
+    """Tell whether an event a hub announces is a log entry (it has an id), not live news."""
+    return "id" in event
+
+
+def message(room: str, nick: str, text: str) -> Event:
+    """Build the log entry of a chat message, to be stamped by the hub."""
+    return {"type": "message", "room": room, "nick": nick, "text": text}
 
 
 def presence(kind: str, nick: str, online: int) -> Event:
@@ -200,3 +219,11 @@ def typing(nick: str) -> Event:
 def rooms(names: list[str]) -> Event:
     """Build the event that lists the rooms with people in them."""
     return {"type": "rooms", "rooms": names}
+
+
+# One of each event a hub announces, as sent: a cluster's node checks what it hears
+# against these fields (chat/cluster/envelopes.py). A new entry kind is added here too.
+ANNOUNCED: tuple[Event, ...] = (
+    stamped(message("", "", ""), 0, 0),
+    presence("join", "", 0), presence("leave", "", 0), renamed("", ""), typing(""), rooms([]),
+)

@@ -1,7 +1,8 @@
-"""One chat room's state: who is online under which nickname, and its messages.
+"""One room of one process: who is online under which nickname, and the room's log.
 
-No I/O: the socket handler asks the room what happened and broadcasts the
-events it returns.
+`LocalHub` asks the room to let people in, rename them, append to its log
+(kept by chat/store.py) and build welcomes, and broadcasts what it returns.
+No I/O here beyond the store.
 """
 
 import time
@@ -14,7 +15,7 @@ from chat.store import SQLiteStore
 
 
 class Room:
-    """Nicknames of the people online (unique, case-insensitive) and the room's history."""
+    """Nicknames of the people online (unique, case-insensitive) and the room's log."""
 
     def __init__(
         self,
@@ -95,18 +96,18 @@ class Room:
         if session:
             self._sessions[new_key] = session
 
-    def post(
-        self, nick: str, text: str, ref: str | None = None
+    def append(
+        self, entry: Event, sender: str, ref: str | None = None
     ) -> tuple[Event | None, "Future[int]", bool]:
-        """Store a message from `nick`: the message (None if a re-send), its id once stored, new?"""
-        return self.store.append(self.name, nick, text, int(self.clock() * 1000), ref)
+        """Log an entry from `sender`, stamped now: it (None if re-sent), its id's future, new?"""
+        return self.store.append(entry, sender, int(self.clock() * 1000), ref)
 
-    def forget_ref(self, nick: str, ref: str) -> None:
-        """Let a message whose storing failed be stored when sent again."""
-        self.store.forget_ref(self.name, nick, ref)
+    def forget_ref(self, sender: str, ref: str) -> None:
+        """Let an entry whose storing failed be stored when sent again."""
+        self.store.forget_ref(self.name, sender, ref)
 
     def welcome(self, nick: str, rooms: list[str], since: int | None = None) -> Event:
-        """Build the welcome for `nick`: who is here, which rooms are busy, what was said."""
+        """Build the welcome for `nick`: who is here, which rooms are busy, the log's newest."""
         newest, missing = self.store.last_id(self.name), False
         if since is not None and rules.resumes(since, newest):
             history, missing = self.store.since(self.name, since, self.resume_limit)

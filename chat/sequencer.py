@@ -1,22 +1,23 @@
-"""RoomStream: one room's messages as this process delivers them, in id order, each once.
+"""RoomStream: one room's log as this process delivers it, in id order, each entry once.
 
-In a cluster, messages reach a process over Redis pub/sub, and a welcome's
-history comes from a separate read. Ids increase by one per room, so a
-process can tell a message it already delivered (an id at or below `last`)
-from one that arrived ahead of a lost one (a gap to fetch from the history),
-and can end a newcomer's welcome exactly where its live stream begins. No
-I/O here: `RedisHub` feeds it and fetches what it asks for.
+In a cluster, a room's log entries (messages, and every other kind) reach a
+process over Redis pub/sub, and a welcome's history comes from a separate
+read. Ids increase by one per room, so a process can tell an entry it already
+delivered (an id at or below `last`) from one that arrived ahead of a lost
+one (a gap to fetch from the history), and can end a newcomer's welcome
+exactly where its live stream begins. No I/O here: `RedisHub` feeds it and
+fetches what it asks for.
 """
 
 from collections import deque
 
 from chat.protocol import Event
 
-RECENT = 1000  # messages remembered per room to complete welcomes read a moment ago
+RECENT = 1000  # entries remembered per room to complete welcomes read a moment ago
 
 
 class RoomStream:
-    """The delivered prefix of one room's messages: `last` id delivered, and the recent ones."""
+    """The delivered prefix of one room's log: `last` id delivered, and the recent entries."""
 
     def __init__(self, recent: int = RECENT) -> None:
         self.last: int | None = None  # None: nothing heard yet, and no welcome read
@@ -24,7 +25,7 @@ class RoomStream:
         self.early: dict[int, Event] = {}  # arrived while an earlier id is still missing
 
     def receive(self, message: Event) -> list[Event]:
-        """Take a message from the broker; return the ones now due for delivery, in order."""
+        """Take an entry from the broker; return the ones now due for delivery, in order."""
         message_id = message["id"]
         if self.last is None:
             self.last = message_id - 1  # the first we hear of this room starts the stream

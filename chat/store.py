@@ -1,18 +1,23 @@
-"""The message history in SQLite: assigns ids, keeps every message, finds them again.
+"""Every room's log in SQLite: assigns ids, keeps every entry, finds them again.
 
-The handlers see `append`, `recent` and `since` (and `close` at shutdown), so a
-broker can replace this store without touching them.
+A room's log is its messages and, as later commands add them, every other
+change a page must see after a reconnect (docs/protocol.md, "The room's
+log"). The store keeps each entry as the JSON everyone received, with its
+kind, sender and time beside it, so it stores, replays and de-duplicates any
+kind without knowing it. `LocalHub` (through chat/room.py) sees `append`,
+`recent` and `since` (and `close` at shutdown).
 
 Writing never happens on the event loop: a disk that stalls (a checkpoint's
 fsync, a busy device) must not freeze the chat for everyone. `append` assigns
 the id and de-duplicates in memory, then hands the row to one writer thread,
 which commits whatever has queued up in one transaction and resolves each
-message's `stored` future; the handler acknowledges after that. Reads run on
+entry's `stored` future; the command acknowledges after that. Reads run on
 the loop against committed rows (WAL lets them run beside the writer) plus the
-rows still queued, so a message is visible the moment it is appended.
+rows still queued, so an entry is visible the moment it is appended.
 `:memory:` has no disk to wait for: it commits on the spot, with no thread.
 """
 
+import json
 import logging
 import queue
 import sqlite3
@@ -27,22 +32,32 @@ from chat.protocol import Event
 log = logging.getLogger(__name__)
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS messages (
+CREATE TABLE IF NOT EXISTS log (
     room TEXT NOT NULL,
     id INTEGER NOT NULL,
-    nick TEXT NOT NULL,
-    text TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sender TEXT NOT NULL,
     ts INTEGER NOT NULL,
     ref TEXT,
+    event TEXT NOT NULL,
     PRIMARY KEY (room, id)
 );
+"""
+
+# A database from before the log held messages alone: they become its entries, as sent.
+UPGRADE = """
+INSERT OR IGNORE INTO log (room, id, kind, sender, ts, ref, event)
+SELECT room, id, 'message', nick, ts, ref, json_object(
+    'type', 'message', 'room', room, 'id', id, 'nick', nick, 'text', text, 'ts', ts)
+FROM messages;
+DROP TABLE messages;
 """
 
 REF_MS = rules.REF_SECONDS * 1000  # how long a ref is remembered, in the ts unit
 MAX_REFS = 10_000  # refs remembered at most: each is a key and an id, ~300 bytes
 
-Row = tuple[str, int, str, str, int, str | None]  # room, id, nick, text, ts, ref
-RefKey = tuple[str, str, str]  # room, nick, ref
+Row = tuple[str, int, str, str, int, str | None, Event]  # room, id, kind, sender, ts, ref, event
+RefKey = tuple[str, str, str]  # room, sender, ref
 
 
 class StoreError(Exception):
@@ -50,11 +65,11 @@ class StoreError(Exception):
 
 
 class SQLiteStore:
-    """Every room's messages in one SQLite file; ids count up from 1 per room."""
+    """Every room's log in one SQLite file; ids count up from 1 per room."""
 
     def __init__(self, path: str | Path, cap: int | None = None) -> None:
         self.path = str(path)
-        self.cap = cap  # messages kept per room, the oldest deleted first; None keeps all
+        self.cap = cap  # entries kept per room, the oldest deleted first; None keeps all
         self._reads = self._connect()
         self._last_ids: dict[str, int] = {}
         # Shared with the writer thread, under the lock:
@@ -84,55 +99,63 @@ class SQLiteStore:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")  # no fsync per commit, only at checkpoints
             db.execute(SCHEMA)
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'messages'").fetchone():
+                with db:
+                    db.execute("BEGIN")
+                    for statement in UPGRADE.split(";")[:-1]:
+                        db.execute(statement)
         except sqlite3.Error as error:
             raise StoreError(f"Cannot use the database {self.path}: {error}.") from error
         return db
 
     def last_id(self, room: str) -> int:
-        """Return the newest message id in `room`, 0 if it has none."""
+        """Return the newest entry id in `room`, 0 if it has none."""
         if room not in self._last_ids:
-            row = self._reads.execute("SELECT MAX(id) FROM messages WHERE room = ?", (room,))
+            row = self._reads.execute("SELECT MAX(id) FROM log WHERE room = ?", (room,))
             self._last_ids[room] = row.fetchone()[0] or 0
             with self._lock:
                 self._committed_ids[room] = self._last_ids[room]
         return self._last_ids[room]
 
     def append(
-        self, room: str, nick: str, text: str, ts: int, ref: str | None = None
+        self, entry: Event, sender: str, ts: int, ref: str | None = None
     ) -> tuple[Event | None, "Future[int]", bool]:
-        """Queue a message under the next id; return it, a future of its id once stored, and True.
+        """Stamp an entry with its room's next id and `ts`, and queue it.
 
-        A `ref` this nickname used within REF_MS returns None, a future of
-        the first copy's id, and False: the client re-sent it after a reconnect.
+        Returns the entry as everyone receives it, a future of its id once
+        stored, and True. A `ref` the sender used within REF_MS returns None,
+        a future of the first copy's id, and False: the client re-sent it
+        after a reconnect.
         """
+        room = entry["room"]
         if ref is not None:
-            earlier = self._first_copy((room, nick, ref), ts)
+            earlier = self._first_copy((room, sender, ref), ts)
             if earlier is not None:
                 return None, earlier, False
-        message = protocol.message(room, self.last_id(room) + 1, nick, text, ts)
-        self._last_ids[room] = message["id"]
+        event = protocol.stamped(entry, self.last_id(room) + 1, ts)
+        self._last_ids[room] = event["id"]
         stored: Future[int] = Future()
         if ref is not None:
-            self._remember_ref((room, nick, ref), ts, stored)
-        row = (room, message["id"], nick, text, ts, ref)
+            self._remember_ref((room, sender, ref), ts, stored)
+        row = (room, event["id"], event["type"], sender, ts, ref, event)
         if self._writer is None:
             self._commit([(row, stored)])
         else:
             with self._lock:
-                self._queued.setdefault(room, deque()).append(message)
+                self._queued.setdefault(room, deque()).append(event)
             self._inbox.put((row, stored))
-        return message, stored, True
+        return event, stored, True
 
     def recent(self, room: str, limit: int) -> list[Event]:
-        """Return the newest `limit` messages of `room`, oldest first."""
+        """Return the newest `limit` entries of `room`, oldest first."""
         return self._newest(room, 0, limit)
 
     def since(self, room: str, after: int, limit: int) -> tuple[list[Event], bool]:
-        """Return the newest `limit` messages after id `after`, and whether older ones were cut.
+        """Return the newest `limit` entries after id `after`, and whether older ones were cut.
 
         Cut means: more than `limit` came after it, or the cap deleted some of them.
         """
-        oldest = self._reads.execute("SELECT MIN(id) FROM messages WHERE room = ?", (room,))
+        oldest = self._reads.execute("SELECT MIN(id) FROM log WHERE room = ?", (room,))
         missing = rules.missed(after, self.last_id(room), oldest.fetchone()[0], limit)
         return self._newest(room, after, limit), missing
 
@@ -145,19 +168,18 @@ class SQLiteStore:
         self._reads.close()
 
     def _newest(self, room: str, after: int, limit: int) -> list[Event]:
-        """Return the newest `limit` messages with an id above `after`, oldest first."""
+        """Return the newest `limit` entries with an id above `after`, oldest first."""
         self.last_id(room)  # loads the committed id on first use
         with self._lock:  # rows up to `committed` are in the file, the rest are queued
             committed = self._committed_ids[room]
-            queued = [message for message in self._queued.get(room, ()) if message["id"] > after]
+            queued = [event for event in self._queued.get(room, ()) if event["id"] > after]
         if limit <= len(queued):
             return queued[len(queued) - limit :]
         rows = self._reads.execute(
-            "SELECT id, nick, text, ts FROM messages WHERE room = ? AND id > ? AND id <= ?"
-            " ORDER BY id DESC LIMIT ?",
+            "SELECT event FROM log WHERE room = ? AND id > ? AND id <= ? ORDER BY id DESC LIMIT ?",
             (room, after, committed, limit - len(queued)),
         ).fetchall()
-        return [protocol.message(room, *row) for row in reversed(rows)] + queued
+        return [json.loads(event) for event, in reversed(rows)] + queued
 
     def _write_forever(self) -> None:
         """In the writer thread: commit whatever has queued, in one transaction at a time."""
@@ -177,39 +199,39 @@ class SQLiteStore:
             with self._writes:
                 self._writes.execute("BEGIN")
                 self._writes.executemany(
-                    "INSERT INTO messages (room, id, nick, text, ts, ref)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    [row for row, _ in batch],
+                    "INSERT INTO log (room, id, kind, sender, ts, ref, event)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(*row[:-1], protocol.encode(row[-1]).decode()) for row, _ in batch],
                 )
                 if self.cap is not None:
-                    newest = {room: message_id for (room, message_id, *_), _ in batch}
+                    newest = {room: entry_id for (room, entry_id, *_), _ in batch}
                     self._writes.executemany(
-                        "DELETE FROM messages WHERE room = ? AND id <= ?",
-                        [(room, message_id - self.cap) for room, message_id in newest.items()],
+                        "DELETE FROM log WHERE room = ? AND id <= ?",
+                        [(room, entry_id - self.cap) for room, entry_id in newest.items()],
                     )
         except (sqlite3.Error, ValueError) as error:  # a failing disk, or a row SQLite refuses
-            log.error("Could not store %d messages in %s: %s", len(batch), self.path, error)
+            log.error("Could not store %d log entries in %s: %s", len(batch), self.path, error)
             failure: StoreError | None = StoreError(f"Cannot write to {self.path}: {error}.")
         else:
             failure = None
         with self._lock:  # the batch leaves the queue either way: it is in the file, or lost
-            for (room, message_id, nick, _, _, ref), _ in batch:
-                self._committed_ids[room] = message_id
+            for (room, entry_id, _, sender, _, ref, _), _ in batch:
+                self._committed_ids[room] = entry_id
                 queued = self._queued.get(room)
                 if queued:
                     queued.popleft()
-                if failure is None and ref is not None and (room, nick, ref) in self._refs:
-                    self._refs[(room, nick, ref)] = message_id  # the id, not the heavy future
-        for (_, message_id, *_), stored in batch:
+                if failure is None and ref is not None and (room, sender, ref) in self._refs:
+                    self._refs[(room, sender, ref)] = entry_id  # the id, not the heavy future
+        for (_, entry_id, *_), stored in batch:
             if failure is None:
-                stored.set_result(message_id)
+                stored.set_result(entry_id)
             else:
                 stored.set_exception(failure)
 
-    def forget_ref(self, room: str, nick: str, ref: str) -> None:
+    def forget_ref(self, room: str, sender: str, ref: str) -> None:
         """Let a re-send of `ref` be stored anew (its first copy could not be written)."""
         with self._lock:
-            self._refs.pop((room, nick, ref), None)
+            self._refs.pop((room, sender, ref), None)
 
     def _first_copy(self, key: RefKey, now: int) -> "Future[int] | None":
         """Return a future of the id `key` was first stored under, if within REF_MS."""
@@ -224,7 +246,7 @@ class SQLiteStore:
         return earlier
 
     def _remember_ref(self, key: RefKey, ts: int, first: "int | Future[int]") -> None:
-        """Keep a message's ref for REF_MS, and at most MAX_REFS refs, oldest out first."""
+        """Keep an entry's ref for REF_MS, and at most MAX_REFS refs, oldest out first."""
         with self._lock:
             self._refs[key] = first
             self._ref_expiry.append((ts, key))
@@ -234,9 +256,9 @@ class SQLiteStore:
     def _load_recent_refs(self) -> None:
         """After a restart, remember the refs stored in the last REF_MS."""
         rows = self._reads.execute(
-            "SELECT room, nick, ref, id, ts FROM messages"
-            " WHERE ref IS NOT NULL AND ts >= (SELECT MAX(ts) FROM messages) - ? ORDER BY ts",
+            "SELECT room, sender, ref, id, ts FROM log"
+            " WHERE ref IS NOT NULL AND ts >= (SELECT MAX(ts) FROM log) - ? ORDER BY ts",
             (REF_MS,),
         )
-        for room, nick, ref, message_id, ts in rows:
-            self._remember_ref((room, nick, ref), ts, message_id)
+        for room, sender, ref, entry_id, ts in rows:
+            self._remember_ref((room, sender, ref), ts, entry_id)

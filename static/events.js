@@ -6,7 +6,7 @@ import {
   forgetTypingSent, noticeUnread, startedTyping, stoppedTyping,
 } from "./attention.js";
 import {
-  addMessage, addSystemLine, clearMessages, markNotStored, removePending,
+  addMessage, addSystemLine, clearMessages, isNewEntry, markNotStored, removePending,
 } from "./messages.js";
 import { chooseNick, myNick, setMyNick } from "./nickname.js";
 import { addPerson, removePerson, renamePerson, setPeople } from "./people.js";
@@ -73,14 +73,28 @@ function onWelcome(event) {
 // We asked for `since`: the history holds just what we missed, so add it below.
 function catchUp(event) {
   if (event.truncated) addSystemLine("Some messages were missed while you were away.");
-  event.history.forEach(addMessage);  // addMessage skips any we already show
+  event.history.forEach(applyEntry);  // skips any we already applied
 }
 
 // The first connection, or the server lost its history (`reset`: ids start
 // again): forget what we showed, and show the recent history.
 function showFreshHistory(history) {
   clearMessages();
-  history.forEach(addMessage);
+  history.forEach(applyEntry);
+}
+
+// One entry of the room's log, from a welcome's history or as it happens: each
+// kind changes the page its own way, once (ids count every kind).
+function applyEntry(entry) {
+  if (!isNewEntry(entry)) return false;
+  switch (entry.type) {
+    case "message":
+      addMessage(entry);
+      break;
+    default:
+      console.log("Unknown entry:", entry);  // a newer server's kind: skipped, not asked again
+  }
+  return true;
 }
 
 function onRenamed(event) {
@@ -96,7 +110,7 @@ function onRenamed(event) {
 
 // A message as it happens (not from a welcome's history).
 function onMessage(message) {
-  addMessage(message);
+  if (!applyEntry(message)) return;
   stoppedTyping(message.nick);  // it was what they were typing
   if (message.nick !== myNick()) noticeUnread();
 }

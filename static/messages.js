@@ -1,7 +1,9 @@
 // The message list of the room on screen: people's messages, our own still
 // waiting for the server (pending), lines about the room ("ada joined"), and
-// the newest id shown, which the next connection asks to continue from (`since`).
-// The lists of the rooms we left wait here, with their ids, until we come back.
+// the newest id of the room's log applied here, which the next connection asks
+// to continue from (`since`). Ids count every kind of entry, messages and any
+// other (docs/protocol.md, "The room's log"). The lists of the rooms we left
+// wait here, with their ids, until we come back.
 //
 // What people typed goes in as text nodes and <bdi> nicknames (text.js).
 
@@ -10,7 +12,7 @@ import { messageText, nickName, sentence, textElement, timeElement } from "./tex
 
 const list = document.getElementById("messages");
 
-let lastId = null;       // the newest message id shown here; null before the first
+let lastId = null;       // the newest entry id applied here; null before the first
 // Ids count separately in each room, so each room keeps its own last id. Coming
 // back to a room shows its list at once, and the connection asks only for what came after.
 const left = new Map();  // room -> {items, lastId}: its list as we left it
@@ -19,10 +21,15 @@ export function lastShownId() {
   return lastId;
 }
 
+// Whether an entry of the room's log is new here; if so it is now the last one.
+// Ids only grow, so one at or below the last applied is already on the page.
+export function isNewEntry(entry) {
+  if (lastId !== null && entry.id <= lastId) return false;
+  lastId = entry.id;
+  return true;
+}
+
 export function addMessage(message) {
-  // Ids only grow, so one at or below the last shown is already on the page.
-  if (lastId !== null && message.id <= lastId) return;
-  lastId = message.id;
   const item = document.createElement("li");
   item.className = "message";
   if (message.nick === myNick()) item.classList.add("mine");

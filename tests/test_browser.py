@@ -583,7 +583,7 @@ def test_refs_do_not_carry_the_secret_session(
     socket_url = ada.evaluate("() => window.testSockets.at(-1).url")
     [session] = parse_qs(urlsplit(socket_url).query)["session"]
     with contextlib.closing(sqlite3.connect(server.log_path.with_name("chat.db"))) as db:
-        refs = [ref for (ref,) in db.execute("SELECT ref FROM messages ORDER BY id")]
+        refs = [ref for (ref,) in db.execute("SELECT ref FROM log ORDER BY id")]
     assert len(refs) == 2 and len(set(refs)) == 2
     assert len(session) >= 16
     for ref in refs:

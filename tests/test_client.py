@@ -166,7 +166,7 @@ async def test_refs_do_not_carry_the_secret_session(http_server, http_port, sett
         await terminal.chat.delivered()  # acknowledged: the rows are in the file
     session = terminal.chat.session
     with contextlib.closing(sqlite3.connect(settings.db)) as db:
-        refs = [ref for (ref,) in db.execute("SELECT ref FROM messages ORDER BY id")]
+        refs = [ref for (ref,) in db.execute("SELECT ref FROM log ORDER BY id")]
     assert len(refs) == 2 and len(set(refs)) == 2
     for ref in refs:
         assert session not in ref

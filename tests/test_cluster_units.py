@@ -24,8 +24,9 @@ def fill(pieces: list[str], *values: str) -> str:
 
 
 @pytest.mark.parametrize("event, holes", [
-    (protocol.message("maths", 42, "Zoë/🙂", 'a/b "q" \\ \u2028\n 日本語 </script>', 1764100000123),
-     ("id",)),
+    (protocol.stamped(
+        protocol.message("maths", "Zoë/🙂", 'a/b "q" \\ \u2028\n 日本語 </script>'), 42,
+        1764100000123), ("id",)),
     (protocol.presence("join", "Zoë/🙂", 3), ("online",)),
     (protocol.presence("leave", "a\\b", 0), ("nick", "online")),
     (protocol.rooms([]), ("rooms",)),

@@ -116,7 +116,7 @@ class Driver:
     async def post(self, label: str, text: str, ref: str | None = None) -> None:
         """Post as `label`; with a ref, write down the id it was stored under."""
         room, nick, _ = self.people[label]
-        stored = self.hub.post(room, nick, text, ref)
+        stored = self.hub.append(protocol.message(room, nick, text), nick, ref)
         stored_as = await stored if stored is not None else None
         await self.record(f"{label} posts (ref {ref})", stored_as if ref else None)
 

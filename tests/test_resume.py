@@ -113,12 +113,12 @@ async def test_a_message_that_cannot_be_stored_is_answered_unavailable(connect, 
     """A failed write answers `unavailable` with the ref; sending it again stores it."""
     ada, _ = await connect(nick="ada")
     with sqlite3.connect(settings.db) as db:  # a broken database, as a failing disk would be
-        db.execute("ALTER TABLE messages RENAME TO broken")
+        db.execute("ALTER TABLE log RENAME TO broken")
     await send(ada, {"type": "message", "text": "hi", "ref": "c-1"})
     error = await next_event(ada, "error")
     assert (error["code"], error["ref"]) == ("unavailable", "c-1")
     with sqlite3.connect(settings.db) as db:
-        db.execute("ALTER TABLE broken RENAME TO messages")
+        db.execute("ALTER TABLE broken RENAME TO log")
     await send(ada, {"type": "message", "text": "hi", "ref": "c-1"})
     assert (await next_event(ada, "ack"))["ref"] == "c-1"
 

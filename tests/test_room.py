@@ -4,9 +4,15 @@ import re
 
 import pytest
 
+from chat import protocol
 from chat.protocol import ProtocolError
 from chat.room import Room
 from chat.store import SQLiteStore
+
+
+def post(room: Room, nick: str, text: str, ref: str | None = None):
+    """Append a chat message from `nick` to the room's log, as the message command does."""
+    return room.append(protocol.message(room.name, nick, text), nick, ref)
 
 
 @pytest.fixture
@@ -68,8 +74,8 @@ def test_rename_to_another_case_of_ones_own_nick(room):
 
 def test_posts_get_increasing_ids_and_millisecond_timestamps(room):
     """Each message gets the next id and the clock in Unix milliseconds."""
-    first, _, _ = room.post("ada", "one")
-    second, _, _ = room.post("ada", "two")
+    first, _, _ = post(room, "ada", "one")
+    second, _, _ = post(room, "ada", "two")
     assert (first["id"], second["id"]) == (1, 2)
     assert first == {
         "type": "message", "room": "general", "id": 1, "nick": "ada", "text": "one",
@@ -81,7 +87,7 @@ def test_welcome_holds_the_most_recent_messages_oldest_first(room):
     """The welcome carries who is online and the last `history` messages."""
     room.join("ada")
     for text in ["1", "2", "3", "4"]:
-        room.post("ada", text)
+        post(room, "ada", text)
     welcome = room.welcome("ada", ["general"])
     assert welcome["online"] == ["ada"]
     assert [m["text"] for m in welcome["history"]] == ["2", "3", "4"]
@@ -90,7 +96,7 @@ def test_welcome_holds_the_most_recent_messages_oldest_first(room):
 def test_welcome_since_holds_everything_after_that_id(room):
     """With `since`, the history is every message after it, not just the recent ones."""
     for text in ["1", "2", "3", "4", "5"]:
-        room.post("ada", text)
+        post(room, "ada", text)
     welcome = room.welcome("bob", ["general"], since=2)
     assert [m["id"] for m in welcome["history"]] == [3, 4, 5]
     assert "truncated" not in welcome and "reset" not in welcome
@@ -100,7 +106,7 @@ def test_welcome_since_holds_everything_after_that_id(room):
 def test_welcome_since_caps_and_says_truncated(room):
     """More missed than the resume limit: the newest ones, flagged truncated."""
     for number in range(10):
-        room.post("ada", str(number))
+        post(room, "ada", str(number))
     welcome = room.welcome("bob", ["general"], since=1)
     assert [m["id"] for m in welcome["history"]] == [7, 8, 9, 10]
     assert welcome["truncated"] is True
@@ -108,7 +114,7 @@ def test_welcome_since_caps_and_says_truncated(room):
 
 def test_welcome_since_beyond_the_newest_id_says_reset(room):
     """A `since` the room never reached means its history was lost: reset, recent history."""
-    room.post("ada", "only")
+    post(room, "ada", "only")
     welcome = room.welcome("bob", ["general"], since=57)
     assert welcome["reset"] is True
     assert [m["text"] for m in welcome["history"]] == ["only"]
@@ -116,11 +122,11 @@ def test_welcome_since_beyond_the_newest_id_says_reset(room):
 
 def test_a_re_sent_ref_returns_the_first_message_and_is_not_new(room):
     """The same (nick, ref) again is the first copy's id, flagged not new, with no second text."""
-    first, _, new = room.post("ada", "hi", ref="c-1")
-    again, stored_again, new_again = room.post("ada", "hi", ref="c-1")
+    first, _, new = post(room, "ada", "hi", ref="c-1")
+    again, stored_again, new_again = post(room, "ada", "hi", ref="c-1")
     assert (new, new_again) == (True, False)
     assert again is None and stored_again.result() == first["id"]
-    other, _, new_other = room.post("bob", "hi", ref="c-1")
+    other, _, new_other = post(room, "bob", "hi", ref="c-1")
     assert new_other and other["id"] == first["id"] + 1
 
 

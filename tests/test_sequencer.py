@@ -6,7 +6,8 @@ from chat.sequencer import RoomStream
 
 def message(number: int) -> dict:
     """Return message `number` of room #general."""
-    return protocol.message("general", number, "ada", f"text {number}", 1000 + number)
+    return protocol.stamped(protocol.message("general", "ada", f"text {number}"), number,
+                            1000 + number)
 
 
 def ids(messages: list[dict]) -> list[int]:

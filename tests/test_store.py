@@ -1,8 +1,16 @@
-"""The SQLite store on real files: ids survive restarts, re-sent refs, broken files."""
+"""The SQLite log on real files: ids survive restarts, re-sent refs, any kind, broken files."""
+
+import sqlite3
 
 import pytest
 
+from chat import protocol
 from chat.store import MAX_REFS, SQLiteStore, StoreError
+
+
+def post(store: SQLiteStore, room: str, nick: str, text: str, ts: int, ref: str | None = None):
+    """Append a chat message from `nick` to `room`'s log, as the message command does."""
+    return store.append(protocol.message(room, nick, text), nick, ts, ref)
 
 
 def test_a_restart_keeps_the_history_and_ids_go_on(tmp_path):
@@ -10,24 +18,24 @@ def test_a_restart_keeps_the_history_and_ids_go_on(tmp_path):
     path = tmp_path / "chat.db"
     store = SQLiteStore(path)
     for number in range(3):
-        store.append("general", "ada", f"m{number}", 1000 + number)
+        post(store, "general", "ada", f"m{number}", 1000 + number)
     store.close()
     reopened = SQLiteStore(path)
     assert [m["text"] for m in reopened.recent("general", 10)] == ["m0", "m1", "m2"]
-    message, _, _ = reopened.append("general", "ada", "after", 2000)
+    message, _, _ = post(reopened, "general", "ada", "after", 2000)
     assert message["id"] == 4
 
 
 def test_memory_store_keeps_nothing():
     """`:memory:` starts empty every time."""
-    SQLiteStore(":memory:").append("general", "ada", "gone", 1)
+    post(SQLiteStore(":memory:"), "general", "ada", "gone", 1)
     assert SQLiteStore(":memory:").recent("general", 10) == []
 
 
 def test_messages_are_readable_before_the_writer_commits_them(tmp_path):
     """recent() and since() include appended messages at once, each exactly once."""
     store = SQLiteStore(tmp_path / "chat.db")
-    futures = [store.append("general", "ada", f"m{n}", n)[1] for n in range(200)]
+    futures = [post(store, "general", "ada", f"m{n}", n)[1] for n in range(200)]
     assert [m["id"] for m in store.recent("general", 300)] == list(range(1, 201))
     assert [m["id"] for m in store.since("general", 150, 300)[0]] == list(range(151, 201))
     assert [future.result(timeout=10) for future in futures] == list(range(1, 201))
@@ -40,7 +48,7 @@ def test_close_stores_everything_appended(tmp_path):
     path = tmp_path / "chat.db"
     store = SQLiteStore(path)
     for number in range(500):
-        store.append("general", "ada", f"m{number}", number)
+        post(store, "general", "ada", f"m{number}", number)
     store.close()
     assert len(SQLiteStore(path).recent("general", 1000)) == 500
 
@@ -49,17 +57,17 @@ def test_a_ref_is_recognised_after_a_restart(tmp_path):
     """A ref stored before a restart still deduplicates a re-send after it."""
     path = tmp_path / "chat.db"
     store = SQLiteStore(path)
-    first, _, _ = store.append("general", "ada", "hi", 1000, ref="c-1")
+    first, _, _ = post(store, "general", "ada", "hi", 1000, ref="c-1")
     store.close()
-    again, stored, new = SQLiteStore(path).append("general", "ada", "hi", 2000, ref="c-1")
+    again, stored, new = post(SQLiteStore(path), "general", "ada", "hi", 2000, ref="c-1")
     assert (again, stored.result(), new) == (None, first["id"], False)
 
 
 def test_rooms_count_their_own_ids(tmp_path):
     """Each room's ids start at 1 and its history holds only its messages."""
     store = SQLiteStore(tmp_path / "chat.db")
-    store.append("general", "ada", "g", 1)
-    message, _, _ = store.append("maths", "ada", "m", 2)
+    post(store, "general", "ada", "g", 1)
+    message, _, _ = post(store, "maths", "ada", "m", 2)
     assert message["id"] == 1
     assert [m["text"] for m in store.recent("maths", 10)] == ["m"]
 
@@ -67,10 +75,10 @@ def test_rooms_count_their_own_ids(tmp_path):
 def test_a_ref_is_the_same_message_only_within_ten_minutes(tmp_path):
     """A ref re-sent within 10 minutes is deduplicated; after that it is a new message."""
     store = SQLiteStore(tmp_path / "chat.db")
-    first, _, _ = store.append("general", "ada", "hi", 0, ref="c-1")
-    _, _, new = store.append("general", "ada", "hi", 10 * 60 * 1000, ref="c-1")
+    first, _, _ = post(store, "general", "ada", "hi", 0, ref="c-1")
+    _, _, new = post(store, "general", "ada", "hi", 10 * 60 * 1000, ref="c-1")
     assert not new
-    late, _, new = store.append("general", "ada", "hi", 10 * 60 * 1000 + 1, ref="c-1")
+    late, _, new = post(store, "general", "ada", "hi", 10 * 60 * 1000 + 1, ref="c-1")
     assert new and late["id"] == first["id"] + 1
 
 
@@ -99,7 +107,7 @@ def test_the_ref_table_is_bounded_and_keeps_no_text(tmp_path):
     """Past MAX_REFS the oldest refs go; what stays is the id, not the message."""
     store = SQLiteStore(tmp_path / "chat.db")
     for number in range(MAX_REFS + 5):
-        store.append("general", "ada", "x" * 1000, number, ref=f"c-{number}")
+        post(store, "general", "ada", "x" * 1000, number, ref=f"c-{number}")
     store.close()  # every row is committed: each ref's future became its id
     assert len(store._refs) == MAX_REFS
     assert all(isinstance(first, int) for first in store._refs.values())
@@ -111,8 +119,8 @@ def test_the_history_is_capped_per_room_oldest_first(tmp_path):
     path = tmp_path / "chat.db"
     store = SQLiteStore(path, cap=100)
     for number in range(250):
-        store.append("general", "ada", f"m{number}", number)
-    store.append("maths", "ada", "kept", 1)
+        post(store, "general", "ada", f"m{number}", number)
+    post(store, "maths", "ada", "kept", 1)
     store.close()
     store = SQLiteStore(path, cap=100)
     assert [m["text"] for m in store.recent("general", 1000)] == [f"m{n}" for n in range(150, 250)]
@@ -120,3 +128,42 @@ def test_the_history_is_capped_per_room_oldest_first(tmp_path):
     history, truncated = store.since("general", 120, 1000)
     assert truncated and history[0]["text"] == "m150"
     assert store.since("general", 150, 1000)[1] is False  # m149 (id 150) was its last
+
+
+def test_any_kind_of_entry_is_stored_replayed_and_deduplicated(tmp_path):
+    """The log keeps entries of a kind it has never heard of, in one id order with messages."""
+    path = tmp_path / "chat.db"
+    store = SQLiteStore(path)
+    post(store, "general", "ada", "hello", 1)
+    topic = {"type": "topic", "room": "general", "nick": "ada", "topic": "Sockets"}
+    stamped, _, _ = store.append(topic, "ada", 2, ref="t-1")
+    post(store, "general", "bob", "hi", 3)
+    store.close()
+    reopened = SQLiteStore(path)
+    assert stamped == {**topic, "id": 2, "ts": 2}
+    assert reopened.since("general", 1, 10)[0] == [
+        stamped, protocol.stamped(protocol.message("general", "bob", "hi"), 3, 3)]
+    again, first, new = reopened.append(topic, "ada", 4, ref="t-1")
+    assert (again, first.result(), new) == (None, 2, False)
+
+
+def test_a_database_from_before_the_log_keeps_its_messages_and_refs(tmp_path):
+    """A file with the old messages table is upgraded: same history, same ids, refs remembered."""
+    path = tmp_path / "chat.db"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE messages (room TEXT NOT NULL, id INTEGER NOT NULL, nick TEXT NOT "
+                "NULL, text TEXT NOT NULL, ts INTEGER NOT NULL, ref TEXT, PRIMARY KEY (room, id))")
+    old.executemany("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)", [
+        ("general", 1, "ada", 'caf\u00e9 "quoted" 🙂', 1000, "c-1"),
+        ("general", 2, "bob", "two", 2000, None),
+    ])
+    old.commit()
+    old.close()
+    store = SQLiteStore(path)
+    assert store.recent("general", 10) == [
+        protocol.stamped(protocol.message("general", "ada", 'caf\u00e9 "quoted" 🙂'), 1, 1000),
+        protocol.stamped(protocol.message("general", "bob", "two"), 2, 2000),
+    ]
+    again, first, _ = post(store, "general", "ada", "anything", 3000, ref="c-1")
+    assert (again, first.result()) == (None, 1)
+    assert post(store, "general", "ada", "three", 3000)[0]["id"] == 3

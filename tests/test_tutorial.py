@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = (ROOT / "docs" / "tutorial.md").read_text()
-# `chat/handlers.py:ChatSocket.on_message`, `static/socket.js:send`, `chat/lua/post.lua`
+# `chat/handlers.py:ChatSocket.on_message`, `static/socket.js:send`, `chat/lua/append.lua`
 NAMED = re.compile(r"`((?:chat|static)/[\w/]+\.(?:py|js|lua)|run\.py)(?::([\w.]+))?`")
 
 

@@ -51,7 +51,7 @@ class Conversation:
         self.pause = pause  # the connection's wait, which stop() cuts short
         self.all_answered = all_answered  # called when the outbox empties
         self.outbox = Outbox(secrets.token_hex(4))
-        self.last_id: int | None = None  # the newest message shown
+        self.last_id: int | None = None  # the newest entry of the room's log applied
         self.online = Roster()  # who is in the room: the names the prompt completes
         self.ready = False  # welcomed on the current socket: frames may go out
         self.all_delivered = asyncio.Event()
@@ -125,7 +125,7 @@ class Conversation:
             case "welcome":
                 self._welcomed(event)
             case "message":
-                self._show(event)
+                self._entry(event)
             case "ack":
                 self.unstored = 0  # the server stores again
                 self._answered(event.get("ref"))
@@ -146,22 +146,27 @@ class Conversation:
             self.last_id = None
         for line in welcome_lines(event, self.room):
             self._print(line)
-        for message in event.get("history") or []:
-            if isinstance(message, dict):
-                self._show(message)
+        for entry in event.get("history") or []:
+            if isinstance(entry, dict):
+                self._entry(entry)
         self.cancel_retry()
         for ref in self.outbox.restart():
             self._send(self.outbox.frame(ref))
 
-    def _show(self, event: Event) -> None:
-        """Print a message unless its id shows we printed it already."""
-        message_id = event.get("id")
-        if isinstance(message_id, int):
-            if self.last_id is not None and message_id <= self.last_id:
+    def _entry(self, event: Event) -> None:
+        """Apply one entry of the room's log, unless its id shows we had it already.
+
+        Ids count every kind of entry; a kind this client does not show still
+        moves `last_id` on, so the next `since` does not ask for it again.
+        """
+        entry_id = event.get("id")
+        if isinstance(entry_id, int):
+            if self.last_id is not None and entry_id <= self.last_id:
                 return
-            self.last_id = message_id
-        for row in message_lines(event, self.nick, self.width()):
-            self.write(row)
+            self.last_id = entry_id
+        if event.get("type") == "message":
+            for row in message_lines(event, self.nick, self.width()):
+                self.write(row)
 
     def _print(self, line: str) -> None:
         """Print one chat line, cut to fit the terminal like a message (see rows())."""

@@ -16,6 +16,6 @@ process are chat/rules.py. docs/scaling.md tells the whole story.
 from chat.cluster.connection import check_redis, redact
 from chat.cluster.hub import RedisHub
 from chat.cluster.scripts import CHANNEL, Scripts, room_key
-from chat.rules import REF_SECONDS  # bench/redis_cost.py passes it to post.lua
+from chat.rules import REF_SECONDS  # bench/redis_cost.py passes it to append.lua
 
 __all__ = ["CHANNEL", "REF_SECONDS", "RedisHub", "Scripts", "check_redis", "redact", "room_key"]

@@ -25,11 +25,7 @@ from chat.protocol import Event
 # ones chat/protocol.py's builders give, so a field added there is no stranger here.
 EVENTS: dict[str, dict[str, type]] = {
     event["type"]: {name: type(value) for name, value in event.items()}
-    for event in (
-        protocol.message("", 0, "", "", 0), protocol.presence("join", "", 0),
-        protocol.presence("leave", "", 0), protocol.renamed("", ""), protocol.typing(""),
-        protocol.rooms([]),
-    )
+    for event in protocol.ANNOUNCED
 }
 
 

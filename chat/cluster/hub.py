@@ -1,15 +1,15 @@
 """RedisHub: the rooms of a cluster, shared through Redis by every process on every host.
 
 Each process is a node. What must be the same everywhere lives in Redis and
-changes only inside Lua scripts (chat/lua/), one atomic step each: a post takes
-the next id, joins the capped history and is PUBLISHed in the same step, so
-every node hears a room's messages in id order; nicknames are unique across the
-cluster because they are claimed in a script, and each entry names the
-connection (`holder`) that may rename or free it. The scripts publish events
-built here in Python (chat/cluster/templates.py), filling in only what Redis
-assigns. Every node subscribes to one channel and hands what it hears to its
-own sockets' broadcast loop, through a RoomStream per room that drops repeats
-and fetches anything lost in a gap.
+changes only inside Lua scripts (chat/lua/), one atomic step each: an entry of
+a room's log (a message, say) takes the next id, joins the capped history and
+is PUBLISHed in the same step, so every node hears a room's log in id order;
+nicknames are unique across the cluster because they are claimed in a script,
+and each online entry names the connection (`holder`) that may rename or free
+it. The scripts publish events built here in Python (chat/cluster/templates.py),
+filling in only what Redis assigns. Every node subscribes to one channel and
+hands what it hears to its own sockets' broadcast loop, through a RoomStream
+per room that drops repeats and fetches anything lost in a gap.
 
 Redis gone while running: posts fail at once with `unavailable`, the sockets
 stay open, the listener starts again with back-off, and once it is back every
@@ -215,15 +215,16 @@ class RedisHub:
             [CHANNEL, templates.encoded(room_name), templates.join(nick)],
         ))
 
-    def post(self, room_name: str, nick: str, text: str, ref: str | None) -> "asyncio.Future[int]":
-        """Queue a message for the next batch to Redis; every node broadcasts it when published."""
-        message = templates.message(room_name, nick, text, int(time.time() * 1000))
+    def append(self, entry: Event, sender: str, ref: str | None) -> "asyncio.Future[int]":
+        """Queue an entry for the next batch to Redis; every node broadcasts it when published."""
+        room_name = entry["room"]
+        pieces = templates.entry(entry, int(time.time() * 1000))
         keys = [room_key(room_name, "next"), room_key(room_name, "history"),
-                room_key(room_name, f"ref:{len(nick)}:{nick}:{ref}") if ref else
+                room_key(room_name, f"ref:{len(sender)}:{sender}:{ref}") if ref else
                 room_key(room_name, "next")]
-        args = [CHANNEL, templates.encoded(room_name), *message, ref or "", self.history_cap,
+        args = [CHANNEL, templates.encoded(room_name), *pieces, ref or "", self.history_cap,
                 rules.REF_SECONDS]
-        return self.batches.call("post", keys, args, reply_to_id)
+        return self.batches.call("append", keys, args, reply_to_id)
 
     def typing(self, room_name: str, nick: str) -> None:
         """Publish a typing hint; nodes relay it to everyone in the room but `nick`."""
@@ -304,7 +305,7 @@ class RedisHub:
             case envelopes.Replaced():
                 self.replaced(envelope)
             case envelopes.RoomEvent(room, event, skip) if room in self.streams:
-                if event["type"] == "message":
+                if protocol.is_entry(event):
                     self.receive(room, event)
                     return
                 if room in self.shown:
@@ -460,6 +461,6 @@ def candidates(wanted: str | None) -> list[str]:
 
 
 def reply_to_id(reply: list[int]) -> int:
-    """Return the message id from the post script's reply (id, whether it is new)."""
+    """Return the entry's id from the append script's reply (id, whether it is new)."""
     return int(reply[0])
 

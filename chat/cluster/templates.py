@@ -1,6 +1,6 @@
 """The events the Lua scripts publish, built here by chat/protocol.py and cut where Redis fills in.
 
-A script knows some values only inside its atomic step: a message's id (INCR),
+A script knows some values only inside its atomic step: a log entry's id (INCR),
 how many are online after a join or a leave (HLEN), the nickname of each
 person of a node found dead, the busy rooms. Everything else of each event is
 built here by the builders LocalHub uses, written as protocol.encode writes
@@ -12,7 +12,7 @@ cluster's pages as it reaches one process's (tests/test_hub_contract.py).
 Why pieces, rather than cjson.decode, set the field, cjson.encode in the
 script: a Lua table has no order (the fields would come out shuffled), cjson
 escapes "/" and writes an empty list as {}, and a decode and an encode of
-every message cost Redis more than joining three strings. With pieces the
+every entry cost Redis more than joining three strings. With pieces the
 script writes only the value, a number or a JSON string of a name it read
 (cjson's escapes decode to the same text on the node, which encodes every
 event again with protocol.encode before sending it). No I/O here.
@@ -47,9 +47,9 @@ def cut(event: Event, *holes: str) -> list[str]:
     return pieces
 
 
-def message(room: str, nick: str, text: str, ts: int) -> list[str]:
-    """Return a chat message in two pieces, before and after its id (post.lua takes both)."""
-    return cut(protocol.message(room, 0, nick, text, ts), "id")
+def entry(unstamped: Event, ts: int) -> list[str]:
+    """Return a log entry, stamped at `ts`, in two pieces around its id (append.lua takes both)."""
+    return cut(protocol.stamped(unstamped, 0, ts), "id")
 
 
 def join(nick: str) -> str:
