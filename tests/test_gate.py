@@ -14,14 +14,9 @@ from tornado.iostream import IOStream
 from tornado.netutil import bind_sockets
 from tornado.websocket import websocket_connect
 
+from chat.admission import connection_cap
 from chat.config import Settings
-from chat.gate import (
-    PAGE_CONNECTIONS,
-    Gate,
-    Refusal,
-    connection_cap,
-    make_server,
-)
+from chat.gate import PAGE_CONNECTIONS, make_server
 from chat.handlers import ChatSocket
 from chat.occasional import REPORT_EVERY, OccasionalWarning
 
@@ -31,44 +26,7 @@ TOO_MANY = b"Too many connections from your address: at most %d at once."
 FULL = b"The server is full: at most %d connections at once."
 
 
-# --- the counting and the answers, without I/O
-
-
-def test_past_an_address_cap_429_past_the_total_cap_503_and_leaving_frees_a_place():
-    """An address at its cap gets 429 and others still get in; at the total cap, 503."""
-    gate = Gate(address_cap=2, total_cap=3)
-    assert [gate.admit("10.0.0.1") for _ in range(3)] == [None, None, gate.too_many]
-    assert gate.too_many.status == 429
-    assert gate.admit("10.0.0.2") is None
-    assert gate.admit("10.0.0.3") is gate.full and gate.full.status == 503
-    gate.leave("10.0.0.1")
-    assert gate.admit("10.0.0.3") is None
-    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
-        gate.leave(address)
-    assert gate.open == 0 and gate.open_from == {}
-
-
-def test_a_cap_of_zero_is_no_cap():
-    """Caps of 0 let any number in."""
-    gate = Gate(address_cap=0, total_cap=0)
-    assert all(gate.admit("10.0.0.1") is None for _ in range(10_000))
-
-
-def test_the_total_cap_keeps_a_reserve_of_descriptors():
-    """The derived cap leaves a tenth of the file limit, and at least 32 descriptors, unused."""
-    assert connection_cap(1024) == 1024 - 102
-    assert connection_cap(96) == 96 - 32
-    assert connection_cap(1_048_576) == 1_048_576 - 104_857
-
-
-def test_a_refusal_is_one_short_complete_http_response():
-    """The raw answer has a status line, a Content-Length that fits, and the reason as one line."""
-    response = Refusal(429, "Too many connections from your address.").response()
-    head, body = response.split(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    assert lines[0] == b"HTTP/1.1 429 Too Many Requests"
-    assert b"Connection: close" in lines and f"Content-Length: {len(body)}".encode() in lines
-    assert body == b"Too many connections from your address.\n"
+# --- the warnings, without I/O
 
 
 def test_warnings_come_once_per_interval_and_count_the_ones_held_back(caplog):
