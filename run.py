@@ -43,74 +43,91 @@ def in_range(
     return parse
 
 
+def add_room_options(parser: argparse.ArgumentParser, defaults: Settings) -> None:
+    """Add the options of the room itself: where it listens, what it keeps."""
+    group = parser.add_argument_group("the room")
+    group.add_argument("--port", type=in_range(int, 1, 65535), default=defaults.port,
+                        help="TCP port to listen on (default: %(default)s)")
+    group.add_argument("--host", default=defaults.host,
+                        help="address to listen on; the default %(default)s means every "
+                             "interface, so classmates on the network can join")
+    group.add_argument("--max-text", type=in_range(int, 1), default=defaults.max_text,
+                        help="longest message, in characters (default: %(default)s)")
+    group.add_argument("--history", type=in_range(int, 0), default=defaults.history,
+                        help="how many recent messages a newcomer sees (default: %(default)s)")
+    group.add_argument("--db", default=str(defaults.db),
+                        help="SQLite file that keeps the history across restarts "
+                             "(default: chat.db next to run.py; :memory: keeps nothing)")
+    group.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                        help="let pages from this other site connect, e.g. "
+                             "http://teacher.local:3000 (repeatable; exact match)")
+    group.add_argument("--debug", action="store_true",
+                        help="log every event and reload when the code changes")
+
+
+def add_limit_options(parser: argparse.ArgumentParser, defaults: Settings) -> None:
+    """Add the options that bound what one address, or everyone, may cost."""
+    group = parser.add_argument_group("limits (against floods and hoarding)")
+    group.add_argument("--rate", type=in_range(float, 0), default=defaults.rate,
+                        help="messages a second one address may send on average, over all "
+                             "its connections; 0 turns the limit off (default: %(default)s)")
+    group.add_argument("--burst", type=in_range(int, 1), default=defaults.burst,
+                        help="messages one address may send at once (default: %(default)s)")
+    group.add_argument("--max-per-ip", type=in_range(int, 0), default=defaults.max_per_ip,
+                        help="open chat connections allowed from one address, and new ones "
+                             "(twice this at once, then one a second); 0 = no cap "
+                             "(default: %(default)s)")
+    group.add_argument("--max-connections", type=in_range(int, 0), default=None,
+                        help="open connections in all; past it a newcomer gets HTTP 503; "
+                             "0 = no cap (default: the limit on open files, less a reserve "
+                             "for the database, Redis and logs)")
+    group.add_argument("--header-timeout", type=in_range(float, 1),
+                        default=defaults.header_timeout,
+                        help="seconds a client has to send a request's headers, and as long "
+                             "for its body, before it is disconnected (default: %(default)s)")
+    group.add_argument("--idle-timeout", type=in_range(float, 1), default=defaults.idle_timeout,
+                        help="seconds a kept-alive connection may wait for its next request "
+                             "(default: %(default)s)")
+    group.add_argument("--max-unsent", type=in_range(int, 1), default=defaults.max_unsent,
+                        help="bytes waiting for one client before it counts as not reading "
+                             "and is dropped (default: %(default)s)")
+    group.add_argument("--ping-interval", type=in_range(float, 0), default=defaults.ping_interval,
+                        help="seconds between pings that find dead peers; 0 = no pings "
+                             "(default: %(default)s)")
+    group.add_argument("--ping-timeout", type=in_range(float, 0), default=None,
+                        help="seconds to wait for a pong before dropping a peer "
+                             "(default: the ping interval)")
+
+
+def add_cluster_options(parser: argparse.ArgumentParser, defaults: Settings) -> None:
+    """Add the options of a cluster of processes and hosts sharing one Redis."""
+    group = parser.add_argument_group("a cluster (several processes or hosts)")
+    group.add_argument("--redis", metavar="URL", default=os.environ.get("CHAT_REDIS") or None,
+                        help="join a cluster through this Redis, e.g. redis://127.0.0.1:6379/0: "
+                             "history, nicknames and messages are shared by every process "
+                             "and host that points at it (default: the CHAT_REDIS environment "
+                             "variable, which ps does not show others, else none: this "
+                             "process alone)")
+    group.add_argument("--processes", type=in_range(int, 0), default=defaults.processes,
+                        help="worker processes sharing the port, 0 = one per core; more "
+                             "than 1 needs --redis (default: %(default)s)")
+    group.add_argument("--history-cap", type=in_range(int, 1), default=defaults.history_cap,
+                        help="messages kept per room, in SQLite or Redis; the oldest go "
+                             "first (default: %(default)s)")
+    group.add_argument("--presence-timeout", type=in_range(float, 1),
+                        default=defaults.presence_timeout,
+                        help="seconds after which the people of a node that stopped "
+                             "answering leave the cluster's lists (default: %(default)s)")
+
+
 def parse_settings(argv: list[str]) -> Settings:
     """Turn the command line into Settings."""
     defaults = Settings()
     parser = argparse.ArgumentParser(
         description="A chat room for the browser. Start it, then share one of the URLs it prints."
     )
-    parser.add_argument("--port", type=in_range(int, 1, 65535), default=defaults.port,
-                        help="TCP port to listen on (default: %(default)s)")
-    parser.add_argument("--host", default=defaults.host,
-                        help="address to listen on; the default %(default)s means every "
-                             "interface, so classmates on the network can join")
-    parser.add_argument("--max-text", type=in_range(int, 1), default=defaults.max_text,
-                        help="longest message, in characters (default: %(default)s)")
-    parser.add_argument("--history", type=in_range(int, 0), default=defaults.history,
-                        help="how many recent messages a newcomer sees (default: %(default)s)")
-    parser.add_argument("--db", default=str(defaults.db),
-                        help="SQLite file that keeps the history across restarts "
-                             "(default: chat.db next to run.py; :memory: keeps nothing)")
-    parser.add_argument("--rate", type=in_range(float, 0), default=defaults.rate,
-                        help="messages a second one address may send on average, over all "
-                             "its connections; 0 turns the limit off (default: %(default)s)")
-    parser.add_argument("--burst", type=in_range(int, 1), default=defaults.burst,
-                        help="messages one address may send at once (default: %(default)s)")
-    parser.add_argument("--max-per-ip", type=in_range(int, 0), default=defaults.max_per_ip,
-                        help="open chat connections allowed from one address, and new ones "
-                             "(twice this at once, then one a second); 0 = no cap "
-                             "(default: %(default)s)")
-    parser.add_argument("--max-connections", type=in_range(int, 0), default=None,
-                        help="open connections in all; past it a newcomer gets HTTP 503; "
-                             "0 = no cap (default: the limit on open files, less a reserve "
-                             "for the database, Redis and logs)")
-    parser.add_argument("--header-timeout", type=in_range(float, 1),
-                        default=defaults.header_timeout,
-                        help="seconds a client has to send a request's headers, and as long "
-                             "for its body, before it is disconnected (default: %(default)s)")
-    parser.add_argument("--idle-timeout", type=in_range(float, 1), default=defaults.idle_timeout,
-                        help="seconds a kept-alive connection may wait for its next request "
-                             "(default: %(default)s)")
-    parser.add_argument("--max-unsent", type=in_range(int, 1), default=defaults.max_unsent,
-                        help="bytes waiting for one client before it counts as not reading "
-                             "and is dropped (default: %(default)s)")
-    parser.add_argument("--ping-interval", type=in_range(float, 0), default=defaults.ping_interval,
-                        help="seconds between pings that find dead peers; 0 = no pings "
-                             "(default: %(default)s)")
-    parser.add_argument("--ping-timeout", type=in_range(float, 0), default=None,
-                        help="seconds to wait for a pong before dropping a peer "
-                             "(default: the ping interval)")
-    parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
-                        help="let pages from this other site connect, e.g. "
-                             "http://teacher.local:3000 (repeatable; exact match)")
-    parser.add_argument("--redis", metavar="URL", default=os.environ.get("CHAT_REDIS") or None,
-                        help="join a cluster through this Redis, e.g. redis://127.0.0.1:6379/0: "
-                             "history, nicknames and messages are shared by every process "
-                             "and host that points at it (default: the CHAT_REDIS environment "
-                             "variable, which ps does not show others, else none: this "
-                             "process alone)")
-    parser.add_argument("--processes", type=in_range(int, 0), default=defaults.processes,
-                        help="worker processes sharing the port, 0 = one per core; more "
-                             "than 1 needs --redis (default: %(default)s)")
-    parser.add_argument("--history-cap", type=in_range(int, 1), default=defaults.history_cap,
-                        help="messages kept per room, in SQLite or Redis; the oldest go "
-                             "first (default: %(default)s)")
-    parser.add_argument("--presence-timeout", type=in_range(float, 1),
-                        default=defaults.presence_timeout,
-                        help="seconds after which the people of a node that stopped "
-                             "answering leave the cluster's lists (default: %(default)s)")
-    parser.add_argument("--debug", action="store_true",
-                        help="log every event and reload when the code changes")
+    for add_options in (add_room_options, add_limit_options, add_cluster_options):
+        add_options(parser, defaults)
     args = parser.parse_args(argv)
     if args.ping_timeout is not None and args.ping_timeout > args.ping_interval:
         parser.error("--ping-timeout cannot be longer than --ping-interval")
