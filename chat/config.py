@@ -20,7 +20,7 @@ class Settings:
     history: int = 50
     debug: bool = False
     db: str | Path = ROOT / "chat.db"  # ":memory:" keeps nothing
-    resume_limit: int = 1000  # most messages a `since` welcome carries
+    resume_limit: int = 1000  # most entries of the log a `since` welcome carries
     welcome_bytes: int = 256 * 1024  # most history JSON one welcome carries (< max_unsent)
     rate: float = 5.0  # messages a second per connection; 0 = no limit
     burst: int = 10
@@ -36,5 +36,5 @@ class Settings:
     invite_urls: tuple[str, ...] = ()  # the addresses the Invite panel offers, LAN first
     redis: str | None = None  # a Redis URL makes this process one node of a cluster
     processes: int = 1  # worker processes sharing the port (more than 1 needs redis)
-    history_cap: int = 10_000  # messages kept per room (SQLite or Redis), oldest out first
+    history_cap: int = 10_000  # log entries kept per room (SQLite or Redis), oldest out first
     presence_timeout: float = 15.0  # seconds before a silent node's people are let go

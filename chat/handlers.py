@@ -107,7 +107,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
                  self.request.remote_ip, len(self.waiters[self.room]))
 
     def since(self) -> int | None:
-        """Return the `since` query argument if it is a message id, else None."""
+        """Return the `since` query argument if it is an id of the room's log, else None."""
         value = self.get_query_argument("since", "")
         is_id = value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
         return int(value) if is_id else None

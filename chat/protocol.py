@@ -149,9 +149,9 @@ def welcome(
 
 
 def fit_history(history: list[Event], max_bytes: int) -> tuple[list[Event], bool]:
-    """Keep the newest messages that fit in `max_bytes` of JSON; say whether older ones were cut.
+    """Keep the newest entries that fit in `max_bytes` of JSON; say whether older ones were cut.
 
-    A welcome is one frame built on the loop: 1000 long messages would be
+    A welcome is one frame built on the loop: 1000 long entries would be
     megabytes, to every page that reconnects asking for them.
     """
     size = 0

@@ -66,7 +66,7 @@ def resumes(since: int | None, newest: int) -> bool:
 
 
 def missed(since: int, newest: int, oldest: int | None, limit: int) -> bool:
-    """Tell whether some messages after `since` are out of a welcome's reach.
+    """Tell whether some entries after `since` are out of a welcome's reach.
 
     More than `limit` came after it, or the oldest id still kept (`oldest`,
     None if unknown) is past the first one wanted: the history cap deleted it.
@@ -78,7 +78,7 @@ def welcome_flags(since: int | None, newest: int, missing: bool, cut: bool) -> d
     """Return the welcome's flags, as keywords of protocol.welcome.
 
     `reset` when `since` is beyond the newest id; `truncated` when resuming
-    and some messages are `missing` (see `missed`) or were `cut` to fit the
+    and some entries are `missing` (see `missed`) or were `cut` to fit the
     welcome's byte budget. Without `since`, neither.
     """
     if since is None:

@@ -49,7 +49,7 @@ class RoomStream:
     def complete(self, history: list[Event], read_up_to: int) -> list[Event] | None:
         """Fit a welcome's history, read when the room's newest id was `read_up_to`, to the stream.
 
-        Returns the history to send, ending at `last`: messages this process
+        Returns the history to send, ending at `last`: entries this process
         already delivered to the room are added from `recent`, and ones it
         has yet to deliver are left for the stream. None if `recent` no
         longer reaches back to `read_up_to`: read the history again.
@@ -71,7 +71,7 @@ class RoomStream:
         self.early.clear()
 
     def _release(self) -> list[Event]:
-        """Move the consecutive early messages after `last` into the delivered prefix."""
+        """Move the consecutive early entries after `last` into the delivered prefix."""
         released = []
         while self.last is not None and self.last + 1 in self.early:
             self.last += 1
