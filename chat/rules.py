@@ -74,6 +74,15 @@ def missed(since: int, newest: int, oldest: int | None, limit: int) -> bool:
     return newest - since > limit or (oldest is not None and oldest > since + 1)
 
 
+def oldest_kept(newest: int, cap: int | None) -> int | None:
+    """Return the oldest id a log capped at `cap` entries still may hold (None: no cap).
+
+    From the cap, not from the oldest row: a deletion or a clear takes entries
+    out too, and a page away through one of those has missed nothing.
+    """
+    return None if cap is None else newest - cap + 1
+
+
 def welcome_flags(since: int | None, newest: int, missing: bool, cut: bool) -> dict[str, bool]:
     """Return the welcome's flags, as keywords of protocol.welcome.
 

@@ -5,7 +5,9 @@ import sqlite3
 import pytest
 
 from chat import protocol
-from chat.store import MAX_REFS, SQLiteStore, StoreError
+from chat.effects import SERVER, Effects
+from chat.refs import MAX_REFS
+from chat.store import SQLiteStore, StoreError
 
 
 def post(store: SQLiteStore, room: str, nick: str, text: str, ts: int, ref: str | None = None):
@@ -109,9 +111,9 @@ def test_the_ref_table_is_bounded_and_keeps_no_text(tmp_path):
     for number in range(MAX_REFS + 5):
         post(store, "general", "ada", "x" * 1000, number, ref=f"c-{number}")
     store.close()  # every row is committed: each ref's future became its id
-    assert len(store._refs) == MAX_REFS
-    assert all(isinstance(first, int) for first in store._refs.values())
-    assert ("general", "ada", "c-0") not in store._refs
+    assert len(store.refs.first) == MAX_REFS
+    assert all(isinstance(first, int) for first in store.refs.first.values())
+    assert ("general", "ada", "c-0") not in store.refs.first
 
 
 def test_the_history_is_capped_per_room_oldest_first(tmp_path):
@@ -167,3 +169,54 @@ def test_a_database_from_before_the_log_keeps_its_messages_and_refs(tmp_path):
     again, first, _ = post(store, "general", "ada", "anything", 3000, ref="c-1")
     assert (again, first.result()) == (None, 1)
     assert post(store, "general", "ada", "three", 3000)[0]["id"] == 3
+
+
+def test_an_entrys_effects_are_read_at_once_and_kept_across_a_restart(tmp_path):
+    """Fields set and removed with an entry are seen before the writer commits, and after."""
+    path = tmp_path / "chat.db"
+    store = SQLiteStore(path)
+    store.append({"type": "lock", "room": "general", "by": "ada"}, "ada", 1,
+                 effects=Effects(room={"locked": True, "topic": "old"}, server={"ban:x": 5}))
+    store.append({"type": "topic", "room": "general", "by": "ada"}, "ada", 2,
+                 effects=Effects(room={"topic": None}))
+    assert store.fields("general") == {"locked": True}
+    assert store.fields(SERVER) == {"ban:x": 5}
+    store.close()
+    reopened = SQLiteStore(path)
+    assert reopened.fields("general") == {"locked": True}
+    assert reopened.fields(SERVER) == {"ban:x": 5}
+    assert reopened.fields("maths") == {}
+
+
+def test_erased_entries_leave_the_history_at_once_and_for_good(tmp_path):
+    """A deletion hides its entry from recent and since before the writer runs, and after."""
+    path = tmp_path / "chat.db"
+    store = SQLiteStore(path)
+    for number in range(1, 6):
+        post(store, "general", "ada", f"m{number}", number)
+    store.close()
+    store = SQLiteStore(path)  # ids 1-5 are in the file now
+    post(store, "general", "ada", "m6", 6)  # and id 6 is queued
+    store.append({"type": "delete", "room": "general", "target": 2}, "ada", 7,
+                 effects=Effects(erase=(2, 6)))
+    texts = [entry.get("text", entry["type"]) for entry in store.recent("general", 10)]
+    assert texts == ["m1", "m3", "m4", "m5", "delete"]
+    store.close()
+    store = SQLiteStore(path)
+    assert [entry["id"] for entry in store.since("general", 1, 10)[0]] == [3, 4, 5, 7]
+
+
+def test_a_clear_erases_everything_before_it_and_a_since_across_it_is_not_truncated(tmp_path):
+    """After a clear the log starts at the clear entry; resuming from before it misses nothing."""
+    path = tmp_path / "chat.db"
+    store = SQLiteStore(path, cap=100)
+    for number in range(1, 4):
+        post(store, "general", "ada", f"m{number}", number)
+    store.append({"type": "clear", "room": "general", "by": "ada"}, "ada", 4,
+                 effects=Effects(erase_all=True))
+    post(store, "general", "ada", "after", 5)
+    assert [entry["id"] for entry in store.recent("general", 10)] == [4, 5]
+    store.close()
+    store = SQLiteStore(path, cap=100)
+    history, truncated = store.since("general", 1, 10)
+    assert [entry["id"] for entry in history] == [4, 5] and not truncated
