@@ -5,8 +5,8 @@ process over Redis pub/sub, and a welcome's history comes from a separate
 read. Ids increase by one per room, so a process can tell an entry it already
 delivered (an id at or below `last`) from one that arrived ahead of a lost
 one (a gap to fetch from the history), and can end a newcomer's welcome
-exactly where its live stream begins. No I/O here: `RedisHub` feeds it and
-fetches what it asks for.
+exactly where its live stream begins. No I/O here: chat/cluster/streams.py
+feeds it and fetches what it asks for.
 """
 
 from collections import deque

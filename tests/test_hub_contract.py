@@ -145,8 +145,9 @@ class Driver:
     async def record(self, command: str, result: object) -> None:
         """Wait for what the command caused, then write it down with what it returned."""
         if isinstance(self.hub, RedisHub):
-            while self.hub.tasks:  # leaves run in the background: let them reach Redis first
-                await asyncio.wait(set(self.hub.tasks))
+            # Leaves run in the background: let them reach Redis first.
+            while self.hub.background.tasks:
+                await asyncio.wait(set(self.hub.background.tasks))
         if self.listening(LOBBY):
             # Published after everything the command published, so heard after it too.
             sentinels = self.recorder.sentinels

@@ -1,9 +1,14 @@
 """The cluster through Redis: many processes, on one host or many, serving the same rooms.
 
 `RedisHub` (hub.py) is the Hub of chat/hub.py for a cluster. Around it, one
-job per module: scripts.py (the keys in Redis and the Lua scripts of chat/lua/
-that change them), batches.py (the queue of scripts a node sends, one
-pipeline at a time), templates.py (the events the scripts publish, built by
+job per module: streams.py (each room's log as a node delivers it, in id
+order, gaps fetched from the history), listener.py (the subscription: what a
+node hears goes to its sockets; after an outage it catches up), heartbeat.py
+(a node alive in the cluster, and the leaves Redis refused, run again),
+background.py (what a node sends without waiting, logged if it fails),
+scripts.py (the keys in Redis and the Lua scripts of chat/lua/ that change
+them), batches.py (the queue of scripts a node sends, one pipeline at a
+time), templates.py (the events the scripts publish, built by
 chat/protocol.py, in pieces around what only Redis knows), envelopes.py (what
 travels on the channel, checked on arrival), presence.py (the online lists a
 node's pages were told, corrected after an outage), supervision.py (loops
