@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import dataclasses
 import errno
 import logging
 import math
@@ -13,10 +14,12 @@ from collections.abc import Callable
 
 import tornado.netutil
 
-from chat.addresses import banner, lan_addresses, share_urls
+from chat import hostkey
+from chat.addresses import banner, every_url, lan_addresses, share_urls
 from chat.app import make_app, shutdown
 from chat.config import Settings
 from chat.gate import make_server, raise_file_limit
+from chat.hostkey import host_links
 from chat.hub import Unavailable
 from chat.store import StoreError
 from chat.workers import fork_workers
@@ -63,6 +66,26 @@ def add_room_options(parser: argparse.ArgumentParser, defaults: Settings) -> Non
                              "http://teacher.local:3000 (repeatable; exact match)")
     group.add_argument("--debug", action="store_true",
                         help="log every event and reload when the code changes")
+
+
+def add_host_options(parser: argparse.ArgumentParser, defaults: Settings) -> None:
+    """Add the options of the host key, the secret of the link that runs the room."""
+    group = parser.add_argument_group("the host").add_mutually_exclusive_group()
+    group.add_argument("--host-key", type=given_key, metavar="KEY",
+                       default=os.environ.get("CHAT_HOST_KEY") or defaults.host_key,
+                       help="the host link's key, 22 to 128 letters, digits, - or _ (default: "
+                            "the CHAT_HOST_KEY environment variable, else the key kept in the "
+                            "database, or in Redis for a cluster, else a new one)")
+    group.add_argument("--new-host-key", action="store_true",
+                       help="make a new host key: every old host link stops working")
+
+
+def given_key(value: str) -> str:
+    """Check a key given on the command line (argparse says what is wrong)."""
+    try:
+        return hostkey.check_given(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def add_limit_options(parser: argparse.ArgumentParser, defaults: Settings) -> None:
@@ -126,7 +149,8 @@ def parse_settings(argv: list[str]) -> Settings:
     parser = argparse.ArgumentParser(
         description="A chat room for the browser. Start it, then share one of the URLs it prints."
     )
-    for add_options in (add_room_options, add_limit_options, add_cluster_options):
+    for add_options in (add_room_options, add_host_options, add_limit_options,
+                        add_cluster_options):
         add_options(parser, defaults)
     args = parser.parse_args(argv)
     if args.ping_timeout is not None and args.ping_timeout > args.ping_interval:
@@ -145,7 +169,8 @@ def parse_settings(argv: list[str]) -> Settings:
         ping_timeout=args.ping_timeout, allow_origins=tuple(args.allow_origin), debug=args.debug,
         invite_urls=tuple(share_urls(args.host, args.port, lan_addresses())),
         redis=args.redis, processes=processes, history_cap=args.history_cap,
-        presence_timeout=args.presence_timeout,
+        presence_timeout=args.presence_timeout, host_key=args.host_key,
+        new_host_key=args.new_host_key,
     )
 
 
@@ -171,6 +196,8 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     server.add_sockets(sockets)
     if settings.processes == 1:  # with workers, the parent printed it once for all
         print(banner(settings.host, settings.port, settings.invite_urls), flush=True)
+        urls = every_url(settings.host, settings.port, settings.invite_urls)
+        print(host_links(urls, app.settings["hub"].host_key), flush=True)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
@@ -179,6 +206,18 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     server.stop()
     await server.close_all_connections()  # page loads and unfinished requests
     await shutdown(app)
+
+
+def settle_key_for_workers(settings: Settings) -> Settings:
+    """Settle the host key in Redis once, so every worker starts with the same one."""
+    from chat.cluster import settle_host_key  # only a cluster needs redis-py loaded
+
+    assert settings.redis is not None  # --processes > 1 needs --redis
+    try:
+        key = settle_host_key(settings.redis, settings.host_key, settings.new_host_key)
+    except Unavailable as error:
+        sys.exit(str(error))
+    return dataclasses.replace(settings, host_key=key, new_host_key=False)
 
 
 def main(argv: list[str]) -> None:
@@ -199,7 +238,10 @@ def main(argv: list[str]) -> None:
         except Unavailable as error:
             sys.exit(str(error))
     if settings.processes > 1:
+        settings = settle_key_for_workers(settings)
         print(banner(settings.host, settings.port, settings.invite_urls), flush=True)
+        urls = every_url(settings.host, settings.port, settings.invite_urls)
+        print(host_links(urls, settings.host_key or ""), flush=True)
         fork_workers(settings.processes)  # returns in each worker; the parent waits
     asyncio.run(serve(settings, sockets))
 

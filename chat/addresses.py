@@ -27,6 +27,11 @@ def share_urls(host: str, port: int, lan: list[str]) -> list[str]:
     return [f"http://{address}:{port}" for address in lan]
 
 
+def every_url(host: str, port: int, urls: tuple[str, ...]) -> list[str]:
+    """Return every URL this machine answers on: localhost (when listening everywhere) first."""
+    return ([f"http://localhost:{port}"] if host in EVERY_INTERFACE else []) + list(urls)
+
+
 def banner(host: str, port: int, urls: tuple[str, ...]) -> str:
     """Return what run.py prints at start: the URLs to share, localhost, a QR code of the first."""
     lines = ["Chat is running. Share one of these addresses:"]

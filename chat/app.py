@@ -3,6 +3,7 @@
 Routes: a WebSocket upgrade on `/` or `/ws` is the chat socket (the lesson's
 `new WebSocket("ws://HOST:3000/")` connects to `/`); a plain GET on `/`
 renders the page; `/invite.svg` draws the QR codes of the Invite panel;
+`/export` sends a host the room's transcript;
 `/static/` serves the page's assets (`StaticFiles`: see there for caching).
 """
 
@@ -15,13 +16,15 @@ import tornado.web
 from tornado.log import access_log
 from tornado.routing import PathMatches, Rule
 
+from chat import hostkey
 from chat.announcer import RoomsAnnouncer
 from chat.config import ROOT, Settings
+from chat.effects import SERVER
 from chat.handlers import ChatSocket
 from chat.hub import Hub
 from chat.local import LocalHub
 from chat.occasional import OccasionalWarning
-from chat.pages import InviteHandler, PageHandler, StaticFiles
+from chat.pages import ExportHandler, InviteHandler, PageHandler, StaticFiles
 from chat.pinger import Pinger
 from chat.qrcodes import QRCodes
 from chat.ratelimit import AddressBuckets
@@ -61,6 +64,7 @@ def make_app(settings: Settings) -> tornado.web.Application:
             (r"/ws", ChatSocket, socket_options),
             (r"/", PageHandler, page_options),
             (r"/invite\.svg", InviteHandler, invite_options),
+            (r"/export", ExportHandler, {"hub": hub, "joins": joins}),
         ],
         template_path=str(ROOT / "templates"),
         static_path=str(ROOT / "static"),
@@ -105,7 +109,11 @@ def make_hub(settings: Settings) -> Hub:
         Room, store=store, history=settings.history, resume_limit=settings.resume_limit,
         welcome_bytes=welcome_bytes,
     ))
-    return LocalHub(rooms, store, audience=ChatSocket, announcer=announcer)
+    kept = store.fields(SERVER).get("host_key")
+    host_key = hostkey.settle(kept, settings.host_key, settings.new_host_key)
+    if host_key != kept:  # kept in the database: a restart keeps the teacher's bookmark working
+        store.set_fields(SERVER, {"host_key": host_key})
+    return LocalHub(rooms, store, audience=ChatSocket, announcer=announcer, host_key=host_key)
 
 
 async def shutdown(app: tornado.web.Application) -> None:

@@ -38,3 +38,5 @@ class Settings:
     processes: int = 1  # worker processes sharing the port (more than 1 needs redis)
     history_cap: int = 10_000  # log entries kept per room (SQLite or Redis), oldest out first
     presence_timeout: float = 15.0  # seconds before a silent node's people are let go
+    host_key: str | None = None  # None: the one kept (in the database or Redis), else a new one
+    new_host_key: bool = False  # replace the kept key with a new one

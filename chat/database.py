@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS log (
     sender TEXT NOT NULL,
     ts INTEGER NOT NULL,
     ref TEXT,
+    author TEXT,
     event TEXT NOT NULL,
     PRIMARY KEY (room, id)
 );
@@ -49,7 +50,8 @@ FROM messages;
 DROP TABLE messages;
 """
 
-Row = tuple[str, int, str, str, int, str | None, Event]  # room, id, kind, sender, ts, ref, event
+# room, id, kind, sender, ts, ref, author (a digest of its page's session), event
+Row = tuple[str, int, str, str, int, str | None, str | None, Event]
 Write = tuple[str, Row | None, Effects, "Future[int]"]  # room, its entry (if any), its effects
 Committed = Callable[[list[Write], "StoreError | None"], None]
 
@@ -121,8 +123,16 @@ class Writer:
         try:
             with self._db:
                 self._db.execute("BEGIN")
+                # Every row first, in one call (this thread holds the GIL the loop needs),
+                # then the few effects in order: an erasure may name a row of this batch.
+                self._db.executemany(
+                    "INSERT INTO log (room, id, kind, sender, ts, ref, author, event)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(*row[:-1], protocol.encode(row[-1]).decode())
+                     for _, row, _, _ in batch if row is not None])
                 for room, row, effects, _ in batch:
-                    self._write(room, row, effects)
+                    if effects:
+                        self._apply(room, row, effects)
                 self._trim({row[0]: row[1] for _, row, _, _ in batch if row is not None})
         except (sqlite3.Error, ValueError) as error:  # a failing disk, or a row SQLite refuses
             log.error("Could not store %d log entries in %s: %s", len(batch), self.path, error)
@@ -130,12 +140,8 @@ class Writer:
         else:
             self.committed(batch, None)
 
-    def _write(self, room: str, row: Row | None, effects: Effects) -> None:
-        """Insert one entry and apply its effects, inside the batch's transaction."""
-        if row is not None:
-            self._db.execute(
-                "INSERT INTO log (room, id, kind, sender, ts, ref, event)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)", (*row[:-1], protocol.encode(row[-1]).decode()))
+    def _apply(self, room: str, row: Row | None, effects: Effects) -> None:
+        """Apply one entry's effects, inside the batch's transaction."""
         for where, changes in ((room, effects.room), (SERVER, effects.server)):
             for name, value in changes.items():
                 if value is None:

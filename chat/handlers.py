@@ -42,7 +42,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     # Our attributes live in slots: Tornado's own fill 27 of the 30 keys an instance
     # __dict__ can share with the others; past 30 each socket gets a 1.6 KB dict of its own.
     __slots__ = ("hub", "limits", "frames", "joins", "refusals", "pinger", "nick", "holder",
-                 "replaced", "outgoing", "typing_relayed_at", "room")
+                 "replaced", "outgoing", "typing_relayed_at", "room", "session", "address",
+                 "keyed")
 
     def initialize(
         self, hub: Hub, limits: Settings, frames: AddressBuckets, joins: AddressBuckets,
@@ -59,16 +60,18 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.replaced = False  # a newer connection from the same page took over
         self.outgoing = Outgoing(self, limits.max_unsent)  # one write per loop tick
         self.typing_relayed_at = -TYPING_EVERY
+        self.keyed = False  # this connection presented the host key (chat/commands/host.py)
 
-    def prepare(self) -> None:
-        """Refuse the handshake for a bad room name or too many connections from one address."""
+    async def prepare(self) -> None:
+        """Refuse the handshake for a bad room name, too many connections, or a kick or ban."""
         try:
             self.room = protocol.check_room(self.get_query_argument("room", ""))
         except ProtocolError as error:
             raise tornado.web.HTTPError(400, reason=error.message) from None
+        self.address = address = self.request.remote_ip or ""  # typed Optional; a socket has one
+        self.session = self.session_digest()
         cap = self.limits.max_per_ip
-        address = self.request.remote_ip or ""  # Tornado types it Optional; a socket has one
-        if cap and sum(waiter.request.remote_ip == address for waiter in self.everyone()) >= cap:
+        if cap and sum(waiter.address == address for waiter in self.everyone()) >= cap:
             self.refusals.warn("Refused a connection from %s: already %d open", address, cap)
             raise tornado.web.HTTPError(
                 429, reason=f"Too many connections from your address (at most {cap})"
@@ -78,6 +81,13 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             self.refusals.warn("Refused a connection from %s: connecting too often", address)
             too_many(self, retry_after,
                      f"Too many new connections from your address; try again in {retry_after} s")
+            return
+        try:
+            barred = await self.hub.barred(self.room, address, self.session)
+        except Unavailable as error:
+            raise tornado.web.HTTPError(503, reason=str(error)) from None
+        if barred is not None:
+            raise tornado.web.HTTPError(403, reason=barred)
 
     async def open(self) -> None:
         # Writes are already gathered into one per loop tick; Nagle's algorithm would
@@ -85,8 +95,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.set_nodelay(True)
         try:
             entry = await self.hub.enter(
-                self.room, self.get_query_argument("nick", None), self.session_digest(),
-                self.since(), self.holder,
+                self.room, self.get_query_argument("nick", None), self.session, self.since(),
+                self.holder, self.address,
             )
         except Unavailable as error:
             self.close(1013, str(error))
@@ -128,18 +138,51 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
                 cls.forget(waiter)
                 waiter.close(4001, "Replaced by a newer connection from the same page.")
 
+    @classmethod
+    def close_person(cls, room: str | None, nick_key: str, session: str | None, address: str,
+                     code: int, reason: str) -> None:
+        """Close one person's sockets: in `room` by nickname, page or address; (None) anywhere
+        by page or address. The key holder's connections are never closed this way."""
+        for waiter in cls.everyone() if room is None else list(cls.waiters.get(room, ())):
+            same_nick = room is not None and waiter.nick is not None and (
+                nicknames.key(waiter.nick) == nick_key)
+            same_page = session is not None and waiter.session == session
+            if not waiter.keyed and (same_nick or same_page or waiter.address == address):
+                waiter.close(code, reason)
+
     def on_message(self, frame: str | bytes) -> Awaitable[None] | None:
         if self.nick is None or self.closing():
             return None  # closing, or replaced by a newer connection: its frames change nothing
         try:
             command, arguments = commands.parse(frame, self.limits.max_text)
-            if command.COUNTED and (retry_after := self.frames.take(self.request.remote_ip or "")):
+            if command.COUNTED and (retry_after := self.frames.take(self.address)):
                 raise protocol.rate_limited(retry_after, getattr(arguments, "ref", None))
         except ProtocolError as error:
-            self.send_event(error.event())
+            self.refuse(error, arguments=None)
+            return None
+        try:
+            running = command.run(self, arguments)
+        except ProtocolError as error:  # refused by the command: a host's power, say
+            self.refuse(error, arguments)
+            return None
+        if running is None:
             return None
         # A command that awaits (a rename) holds this socket's next frame until it is done.
-        return command.run(self, arguments)
+        return self.finish_command(running, arguments)
+
+    async def finish_command(self, running: Awaitable[None], arguments: object) -> None:
+        """Await a command that waits for the hub; tell the sender if it was refused."""
+        try:
+            await running
+        except ProtocolError as error:
+            self.refuse(error, arguments)
+
+    def refuse(self, error: ProtocolError, arguments: object) -> None:
+        """Send the sender its `error`, naming the ref of the frame refused (if it had one)."""
+        if getattr(arguments, "ref", None) is not None:
+            error.details.setdefault("ref", getattr(arguments, "ref", None))
+        if not self.gone():
+            self.send_event(error.event())
 
     def gone(self) -> bool:
         """Tell whether the connection is closed or closing (an awaiting command may find it so)."""

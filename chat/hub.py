@@ -13,6 +13,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
+from chat.effects import NONE, Effects
+from chat.moderation import Person, Standing
 from chat.protocol import Event, ProtocolError
 
 
@@ -30,6 +32,11 @@ class Audience(Protocol):
 
     def close_replaced(self, room: str, nick_key: str) -> None:
         """Close (4001) the socket in `room` whose nickname key a newer connection took."""
+
+    def close_person(self, room: str | None, nick_key: str, session: str | None, address: str,
+                     code: int, reason: str) -> None:
+        """Close the sockets of one person: in `room` by nickname, or (None) anywhere by page or
+        address."""
 
 
 class Unavailable(ProtocolError):
@@ -63,31 +70,65 @@ class Hub(Protocol):
 
     async def enter(
         self, room_name: str, wanted: str | None, session: str | None, since: int | None,
-        holder: str,
+        holder: str, address: str,
     ) -> Entry:
         """Give a newcomer a nickname and its welcome; the caller joins the waiters at once.
 
         `holder` names the connection (unique, made by the socket): the entry is
         its own until a newer connection of the same page takes it over, and
         `rename` and `leave` change nothing for any other holder. `session` is
-        a digest of the page's secret, never the secret itself.
+        a digest of the page's secret, never the secret itself; `address` is
+        where it connects from (a kick or a ban keeps it out).
         """
+
+    async def barred(self, room_name: str, address: str, session: str | None) -> str | None:
+        """Return why this address or page may not come into the room now (kicked, banned)."""
 
     def arrived(self, room_name: str, nick: str, takeover: bool) -> None:
         """Announce a newcomer who has had its welcome."""
 
     def append(
-        self, entry: Event, sender: str, ref: str | None
+        self, entry: Event, sender: str, ref: str | None, effects: Effects = NONE,
+        author: str | None = None,
     ) -> "asyncio.Future[int] | None":
-        """Add an entry (built by chat/protocol.py) to its room's log and announce it.
+        """Add an entry (chat/protocol.py, chat/hosting.py) and its effects to its room's log.
 
-        The hub stamps it with the room's next id and the time. Returns a
-        future of the id once stored (or of Unavailable, StoreError); a `ref`
-        the sender used within rules.REF_SECONDS is the same entry again,
-        announced once and acknowledged with the first copy's id. None means
-        there is nothing more to tell the sender: LocalHub has broadcast the
-        entry already, and without a ref it needs no ack.
+        The hub stamps it with the room's next id and the time, applies its
+        effects (chat/effects.py) in the same step, and announces it; `author`
+        (the digest of the sender's page session) is kept beside it. Returns
+        a future of the id once stored (or of Unavailable, StoreError); a
+        `ref` the sender used within rules.REF_SECONDS is the same entry
+        again, announced once and acknowledged with the first copy's id. None
+        means there is nothing more to tell the sender: LocalHub has broadcast
+        the entry already, and without a ref it needs no ack.
         """
+
+    def standing(self, room_name: str) -> Standing:
+        """Return the room's standing (chat/moderation.py) as this process knows it, at once."""
+
+    def wait_to_post(self, room_name: str, nick: str, every: int) -> float:
+        """Return the seconds `nick` must wait under slow mode (one post per `every` seconds).
+
+        0 means it may post now, and the post is noted as its last.
+        """
+
+    async def person(self, room_name: str, nick: str) -> Person | None:
+        """Return who holds `nick` in the room now (None: nobody), as a host's command needs."""
+
+    async def entry(self, room_name: str, entry_id: int) -> tuple[Event, str | None] | None:
+        """Return one entry of the room's log and its author; None if it is not there."""
+
+    async def transcript(self, room_name: str) -> list[Event]:
+        """Return every entry the room's log keeps, oldest first (for the host's export)."""
+
+    async def is_host_key(self, candidate: object) -> bool:
+        """Tell whether `candidate` is the host key now, comparing in constant time."""
+
+    async def present_key(self, room_name: str, nick: str, holder: str, key: object) -> None:
+        """Make `holder`'s connection the room's host if `key` is the host key, else forbidden."""
+
+    def remove(self, room_name: str | None, person: Person, code: int, reason: str) -> None:
+        """Close `person`'s connections: in `room_name`, or (None) in every room on every node."""
 
     def typing(self, room_name: str, nick: str) -> None:
         """Tell the rest of the room that `nick` is typing."""

@@ -1,14 +1,17 @@
-"""The HTTP side: the page, the invitation QR codes and the static files.
+"""The HTTP side: the page, the invitation QR codes, the host's export and the static files.
 
-Thin handlers: the page is a template, a QR code is drawn once by QRCodes,
-and static/ is served with caching that never runs an old module beside a new one.
+Thin handlers: the page is a template, a QR code is drawn once by QRCodes, a
+transcript is written by chat/transcript.py, and static/ is served with
+caching that never runs an old module beside a new one.
 """
 
 import math
+from datetime import datetime
 
 import tornado.web
 
-from chat import protocol
+from chat import protocol, transcript
+from chat.hub import Hub
 from chat.protocol import ProtocolError
 from chat.qrcodes import QRCodes
 from chat.ratelimit import AddressBuckets
@@ -81,3 +84,35 @@ class InviteHandler(tornado.web.RequestHandler):
             svg = self.qr_codes.draw(url)
         self.set_header("Content-Type", "image/svg+xml")
         self.write(svg)
+
+
+class ExportHandler(tornado.web.RequestHandler):
+    """Send a host the room's transcript as a download; the key comes in a header, not the URL."""
+
+    def initialize(self, hub: Hub, joins: AddressBuckets) -> None:
+        self.hub = hub
+        self.joins = joins  # each request costs its address what a new connection does
+
+    async def get(self) -> None:
+        try:
+            room = protocol.check_room(self.get_query_argument("room", ""))
+        except ProtocolError as error:
+            raise tornado.web.HTTPError(400, reason=error.message) from None
+        kind = self.get_query_argument("format", "md")
+        if kind not in transcript.FORMATS:
+            raise tornado.web.HTTPError(400, reason="format is one of md, txt, html")
+        retry_after = math.ceil(self.joins.take(self.request.remote_ip or ""))
+        if retry_after:  # a loop guessing keys
+            too_many(self, retry_after, f"Too many requests; try again in {retry_after} s")
+            return
+        if not await self.hub.is_host_key(self.request.headers.get("X-Host-Key")):
+            raise tornado.web.HTTPError(403, reason="Only the host may export: send the host "
+                                        "key in the X-Host-Key header")
+        now = datetime.now().astimezone()
+        media, extension = transcript.FORMATS[kind]
+        self.set_header("Content-Type", media)
+        self.set_header("Content-Disposition",
+                        f'attachment; filename="{room}-{now:%Y-%m-%d}.{extension}"')
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(transcript.render(room, await self.hub.transcript(room), kind, now))

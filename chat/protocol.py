@@ -76,6 +76,16 @@ def optional_ref(data: dict[str, Any]) -> str | None:
     return ref
 
 
+def whole_number(data: dict[str, Any], name: str, low: int, high: int) -> int:
+    """Return a required whole-number field of a client frame, within [low, high]."""
+    value = data.get(name)
+    if type(value) is not int:  # `type is`: true is no number here
+        raise ProtocolError("bad_message", f'"{name}" must be a whole number.')
+    if not low <= value <= high:
+        raise ProtocolError("out_of_range", f'"{name}" must be from {low} to {high}.')
+    return value
+
+
 def _is_unicode(text: str) -> bool:
     """Tell whether `text` can be sent as UTF-8: JSON's "\\ud800" escapes make lone surrogates."""
     try:
@@ -133,19 +143,27 @@ def welcome(
     online: list[str],
     rooms: list[str],
     history: list[Event],
-    truncated: bool = False,
-    reset: bool = False,
+    standing: Event,
+    flags: dict[str, bool],
 ) -> Event:
-    """Build the event a new client gets first, and only it."""
+    """Build the event a new client gets first, and only it.
+
+    `standing` is built below; `flags` (chat.rules.welcome_flags) may hold
+    `truncated` and `reset`, each sent only when true.
+    """
     event: Event = {
         "type": "welcome", "room": room, "nick": nick, "online": online, "rooms": rooms,
-        "history": history,
+        "history": history, **standing,
     }
-    if truncated:
-        event["truncated"] = True
-    if reset:
-        event["reset"] = True
+    event.update((name, True) for name in ("truncated", "reset") if flags.get(name))
     return event
+
+
+def standing(hosts: list[str], topic: str, pin: Event | None, locked: bool, slow: int,
+             muted: dict[str, int]) -> Event:
+    """Build what a welcome says of the room's standing: hosts online, topic, pin, rules, mutes."""
+    return {"hosts": hosts, "topic": topic, "pin": pin, "locked": locked, "slow": slow,
+            "muted": muted}
 
 
 def fit_history(history: list[Event], max_bytes: int) -> tuple[list[Event], bool]:
@@ -196,9 +214,12 @@ def is_entry(event: Event) -> bool:
     return "id" in event
 
 
-def message(room: str, nick: str, text: str) -> Event:
-    """Build the log entry of a chat message, to be stamped by the hub."""
-    return {"type": "message", "room": room, "nick": nick, "text": text}
+def message(room: str, nick: str, text: str, host: bool = False) -> Event:
+    """Build the log entry of a chat message, to be stamped by the hub; a host's says so."""
+    entry: Event = {"type": "message", "room": room, "nick": nick, "text": text}
+    if host:
+        entry["host"] = True
+    return entry
 
 
 def presence(kind: str, nick: str, online: int) -> Event:
@@ -222,8 +243,8 @@ def rooms(names: list[str]) -> Event:
 
 
 # One of each event a hub announces, as sent: a cluster's node checks what it hears
-# against these fields (chat/cluster/envelopes.py). A new entry kind is added here too.
+# against these fields (chat/cluster/envelopes.py). The host's are in chat/hosting.py.
 ANNOUNCED: tuple[Event, ...] = (
-    stamped(message("", "", ""), 0, 0),
+    stamped(message("", "", ""), 0, 0), stamped(message("", "", "", host=True), 0, 0),
     presence("join", "", 0), presence("leave", "", 0), renamed("", ""), typing(""), rooms([]),
 )

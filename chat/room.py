@@ -1,17 +1,31 @@
 """One room of one process: who is online under which nickname, and the room's log.
 
 `LocalHub` asks the room to let people in, rename them, append to its log
-(kept by chat/store.py) and build welcomes, and broadcasts what it returns.
-No I/O here beyond the store.
+(kept by chat/store.py, with the room's standing fields) and build welcomes,
+and broadcasts what it returns. No I/O here beyond the store.
 """
 
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 
-from chat import nicknames, protocol, rules
+from chat import moderation, nicknames, protocol, rules
+from chat.effects import NONE, SERVER, Effects
+from chat.moderation import Person, Standing
 from chat.protocol import Event
 from chat.store import SQLiteStore
+
+
+@dataclass
+class Seat:
+    """One nickname held online: by which connection, for which page, from where."""
+
+    nick: str  # as chosen; the room is keyed by chat.nicknames.key(nick)
+    holder: str  # the connection that holds it
+    session: str | None  # a digest of the page's secret
+    address: str
+    keyed: bool = False  # this connection presented the host key
 
 
 class Room:
@@ -32,16 +46,20 @@ class Room:
         self.resume_limit = resume_limit
         self.welcome_bytes = welcome_bytes  # the most history JSON one welcome carries
         self.clock = clock
-        self._online: dict[str, str] = {}  # nickname key (chat.nicknames) -> nickname as chosen
-        self._sessions: dict[str, str] = {}  # nickname key -> its page's session (a digest)
-        self._holders: dict[str, str] = {}  # nickname key -> the connection that holds it
+        self.standing = Standing(store.fields(name), store.fields(SERVER))
+        self._seats: dict[str, Seat] = {}  # nickname key -> its seat, in the order they came
+        self.post_times = moderation.PostTimes()  # each nickname's last message, for slow mode
+
+    def now(self) -> int:
+        """Return the room's clock in Unix milliseconds."""
+        return int(self.clock() * 1000)
 
     def online(self) -> list[str]:
         """Return the nicknames online, in the order they arrived."""
-        return list(self._online.values())
+        return [seat.nick for seat in self._seats.values()]
 
     def join(
-        self, wanted: str | None, session: str | None = None, holder: str = ""
+        self, wanted: str | None, session: str | None = None, holder: str = "", address: str = ""
     ) -> tuple[str, bool]:
         """Give `holder` (a connection) a nickname: the one wanted, suffixed if taken, or a guest's.
 
@@ -52,30 +70,26 @@ class Room:
         every candidate (chat.rules) is taken.
         """
         nick = rules.wanted_nick(wanted)
-        if nick and session and self._sessions.get(nicknames.key(nick)) == session:
+        seat = self._seats.get(nicknames.key(nick)) if nick else None
+        if seat is not None and session and seat.session == session:
             # The same page is back: it keeps the nickname as everyone has seen it ("Ada"
             # coming back as "ada" stays "Ada"), so no page is left showing a ghost.
-            self._holders[nicknames.key(nick)] = holder
-            return self._online[nicknames.key(nick)], True
+            seat.holder, seat.address, seat.keyed = holder, address, False
+            return seat.nick, True
         nick = self._first_free(nick)
-        key = nicknames.key(nick)
-        self._online[key] = nick
-        self._holders[key] = holder
-        if session:
-            self._sessions[key] = session
+        self._seats[nicknames.key(nick)] = Seat(nick, holder, session, address)
         return nick, False
 
     def holds(self, nick: str, holder: str) -> bool:
         """Tell whether `holder` is the connection that holds `nick` now."""
-        return self._holders.get(nicknames.key(nick)) == holder
+        seat = self._seats.get(nicknames.key(nick))
+        return seat is not None and seat.holder == holder
 
     def leave(self, nick: str, holder: str = "") -> bool:
         """Free `holder`'s nickname so someone else may take it; False if it holds none."""
         if not self.holds(nick, holder):
             return False
-        key = nicknames.key(nick)
-        del self._online[key], self._holders[key]
-        self._sessions.pop(key, None)
+        del self._seats[nicknames.key(nick)]
         return True
 
     def rename(self, old: str, new: str, holder: str = "") -> None:
@@ -83,24 +97,37 @@ class Room:
         if not self.holds(old, holder):
             raise rules.replaced()
         old_key, new_key = nicknames.key(old), nicknames.key(new)
-        if new_key != old_key and new_key in self._online:
+        if new_key != old_key and new_key in self._seats:
             raise rules.nick_taken(new)
         # In its place in the arrival order, as the pages (and a cluster's welcome) keep it.
-        self._online = {
-            (new_key if key == old_key else key): (new if key == old_key else nick)
-            for key, nick in self._online.items()
-        }
-        del self._holders[old_key]
-        self._holders[new_key] = holder
-        session = self._sessions.pop(old_key, None)
-        if session:
-            self._sessions[new_key] = session
+        self._seats = {(new_key if key == old_key else key): seat
+                       for key, seat in self._seats.items()}
+        self._seats[new_key].nick = new
+
+    def key_presented(self, nick: str, holder: str) -> None:
+        """Mark `holder`'s connection as the host's (it presented the key)."""
+        if self.holds(nick, holder):
+            self._seats[nicknames.key(nick)].keyed = True
+
+    def person(self, nick: str) -> Person | None:
+        """Return who holds `nick` (in any case or look-alike form) now, None if nobody does."""
+        seat = self._seats.get(nicknames.key(nick))
+        if seat is None:
+            return None
+        level = moderation.level(self.standing, seat.keyed, seat.session)
+        return Person(seat.nick, nicknames.key(seat.nick), level, seat.session, seat.address)
+
+    def hosts(self) -> list[str]:
+        """Return the nicknames online that are hosts (the key's holder, or made host)."""
+        return [seat.nick for seat in self._seats.values()
+                if seat.keyed or self.standing.is_op(seat.session)]
 
     def append(
-        self, entry: Event, sender: str, ref: str | None = None
+        self, entry: Event, sender: str, ref: str | None = None, effects: Effects = NONE,
+        author: str | None = None,
     ) -> tuple[Event | None, "Future[int]", bool]:
         """Log an entry from `sender`, stamped now: it (None if re-sent), its id's future, new?"""
-        return self.store.append(entry, sender, int(self.clock() * 1000), ref)
+        return self.store.append(entry, sender, self.now(), ref, effects, author)
 
     def forget_ref(self, sender: str, ref: str) -> None:
         """Let an entry whose storing failed be stored when sent again."""
@@ -115,12 +142,19 @@ class Room:
             history = self.store.recent(self.name, self.history)
         history, cut = protocol.fit_history(history, self.welcome_bytes)
         flags = rules.welcome_flags(since, newest, missing, cut)
-        return protocol.welcome(self.name, nick, self.online(), rooms, history, **flags)
+        return protocol.welcome(self.name, nick, self.online(), rooms, history,
+                                self.shown_standing(), flags)
+
+    def shown_standing(self) -> Event:
+        """Return what a welcome says of the room's hosts, topic, pin, lock, slow mode, mutes."""
+        standing = self.standing
+        return protocol.standing(self.hosts(), standing.topic, standing.pin, standing.locked,
+                                 standing.slow, standing.mutes(self.now()))
 
     def _first_free(self, nick: str | None) -> str:
         """Return the first of the candidates for `nick` (chat.rules) that nobody online holds."""
         for candidate in rules.candidates(nick):
-            if nicknames.key(candidate) not in self._online:
+            if nicknames.key(candidate) not in self._seats:
                 return candidate
         raise rules.every_name_taken()
 
@@ -128,8 +162,8 @@ class Room:
 class Rooms:
     """Every room with people in it, by name: made on first use, forgotten when empty.
 
-    A forgotten room's history stays in the store; it is there again when
-    someone comes back.
+    A forgotten room's log and fields stay in the store; they are there again
+    when someone comes back.
     """
 
     def __init__(self, make_room: Callable[[str], Room]) -> None:

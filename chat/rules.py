@@ -84,7 +84,7 @@ def oldest_kept(newest: int, cap: int | None) -> int | None:
 
 
 def welcome_flags(since: int | None, newest: int, missing: bool, cut: bool) -> dict[str, bool]:
-    """Return the welcome's flags, as keywords of protocol.welcome.
+    """Return the welcome's flags, for protocol.welcome.
 
     `reset` when `since` is beyond the newest id; `truncated` when resuming
     and some entries are `missing` (see `missed`) or were `cut` to fit the

@@ -22,8 +22,10 @@ rows still queued, so an entry is visible the moment it is appended.
 import json
 import threading
 from collections import deque
+from collections.abc import Mapping
 from concurrent.futures import Future
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from chat import protocol, rules
@@ -51,6 +53,7 @@ class SQLiteStore:
         self._lock = threading.Lock()
         self._committed_ids: dict[str, int] = {}
         self._queued: dict[str, deque[Event]] = {}  # appended, not yet committed, per room
+        self._authors: dict[tuple[str, int], tuple[Event, str | None]] = {}  # the same, by id
         # room -> ids erased, every id below a clear, and the entry that asked last:
         # the file keeps them until the writer commits that entry.
         self._erasing: dict[str, tuple[set[int], int, int]] = {}
@@ -65,9 +68,12 @@ class SQLiteStore:
                 self._committed_ids[room] = self._last_ids[room]
         return self._last_ids[room]
 
-    def fields(self, room: str) -> dict[str, Any]:
-        """Return a copy of `room`'s fields (chat.effects.SERVER: the server's), queued ones too."""
-        return dict(self._room_fields(room))
+    def fields(self, room: str) -> Mapping[str, Any]:
+        """Return `room`'s fields (chat.effects.SERVER: the server's), read-only and kept current.
+
+        Queued changes are in it at once, before the writer stores them.
+        """
+        return MappingProxyType(self._room_fields(room))
 
     def _room_fields(self, room: str) -> dict[str, Any]:
         """Return `room`'s fields, read from the file on first use and kept up to date after."""
@@ -84,9 +90,14 @@ class SQLiteStore:
         return stored
 
     def append(
-        self, entry: Event, sender: str, ts: int, ref: str | None = None, effects: Effects = NONE
+        self, entry: Event, sender: str, ts: int, ref: str | None = None, effects: Effects = NONE,
+        author: str | None = None,
     ) -> tuple[Event | None, "Future[int]", bool]:
         """Stamp an entry with its room's next id and `ts`, and queue it with its effects.
+
+        `sender` (a nickname) scopes the ref; `author`, the digest of the
+        sender's page session, is kept beside the entry (never sent), so that
+        only that page may later delete or edit it.
 
         Returns the entry as everyone receives it, a future of its id once
         stored, and True. A `ref` the sender used within REF_MS returns None,
@@ -103,10 +114,12 @@ class SQLiteStore:
         stored: Future[int] = Future()
         if ref is not None:
             self.refs.remember((room, sender, ref), ts, stored)
-        self._change(room, effects, event["id"])
+        if effects:
+            self._change(room, effects, event["id"])
         with self._lock:
             self._queued.setdefault(room, deque()).append(event)
-        row: Row = (room, event["id"], event["type"], sender, ts, ref, event)
+            self._authors[(room, event["id"])] = (event, author)
+        row: Row = (room, event["id"], event["type"], sender, ts, ref, author, event)
         self._writer.put((room, row, effects, stored))
         return event, stored, True
 
@@ -126,6 +139,19 @@ class SQLiteStore:
                 self._erasing[room] = (ids, below, entry_id)
                 self._queued[room] = deque(event for event in self._queued.get(room, ())
                                            if not erased(event["id"], ids, below))
+
+    def entry(self, room: str, entry_id: int) -> tuple[Event, str | None] | None:
+        """Return entry `entry_id` of `room`'s log and its author; None if it is not kept."""
+        self.last_id(room)
+        with self._lock:
+            if erased(entry_id, *self._erasing.get(room, (set(), 0, 0))[:2]):
+                return None
+            queued = self._authors.get((room, entry_id))
+        if queued is not None:
+            return queued
+        row = self._reads.execute("SELECT event, author FROM log WHERE room = ? AND id = ?",
+                                  (room, entry_id)).fetchone()
+        return None if row is None else (json.loads(row[0]), row[1])
 
     def recent(self, room: str, limit: int) -> list[Event]:
         """Return the newest `limit` entries of `room`, oldest first."""
@@ -172,6 +198,7 @@ class SQLiteStore:
                 if room in self._erasing and self._erasing[room][2] <= row[1]:
                     del self._erasing[room]  # the rows are gone now (or never will be)
                 self._committed_ids[room] = row[1]
+                self._authors.pop((room, row[1]), None)
                 queued = self._queued.get(room)
                 while queued and queued[0]["id"] <= row[1]:
                     queued.popleft()

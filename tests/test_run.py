@@ -156,3 +156,39 @@ def test_a_server_without_redis_never_loads_redis_py():
                           text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def host_link(tmp_path, *options: str) -> str:
+    """Start run.py, return the host link it prints (never in its log), then stop it."""
+    port = free_port()
+    process = run_py("--port", str(port), "--host", "127.0.0.1", "--db",
+                     str(tmp_path / "chat.db"), *options)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:  # run.py flushes each block it prints
+            if "#host=" in line:
+                return line.strip()
+        raise AssertionError("run.py printed no host link")
+    finally:
+        process.terminate()
+        _, log = process.communicate(timeout=30)
+        assert "#host=" not in log and "host key" not in log.lower()  # the terminal only
+
+
+def test_the_host_link_is_printed_kept_across_restarts_and_renewed_on_demand(tmp_path):
+    """The host link's key is in the database: the same after a restart, new with --new-host-key."""
+    first = host_link(tmp_path)
+    assert first.startswith("http://127.0.0.1:") and len(first.split("#host=")[1]) >= 22
+    again = host_link(tmp_path)
+    assert again.split("#host=")[1] == first.split("#host=")[1]
+    renewed = host_link(tmp_path, "--new-host-key")
+    assert renewed.split("#host=")[1] != first.split("#host=")[1]
+    given = host_link(tmp_path, "--host-key", "a-key-of-my-own-22-chars")
+    assert given.endswith("#host=a-key-of-my-own-22-chars")
+
+
+def test_a_short_host_key_is_refused():
+    """A key under 128 bits' worth of characters is refused before anything starts."""
+    result = subprocess.run([sys.executable, "run.py", "--host-key", "short"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "at least 128 bits" in result.stderr

@@ -18,15 +18,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chat import protocol
+from chat import hosting, protocol
 from chat.protocol import Event
 
 # The fields of each event a node may hear, with their types (bool is no int here): the
-# ones chat/protocol.py's builders give, so a field added there is no stranger here.
-EVENTS: dict[str, dict[str, type]] = {
-    event["type"]: {name: type(value) for name, value in event.items()}
-    for event in protocol.ANNOUNCED
-}
+# ones chat/protocol.py's and chat/hosting.py's builders give, so a field added there is
+# no stranger here. A type may have more than one shape (a host's message says so).
+EVENTS: dict[str, list[dict[str, type]]] = {}
+for sample in protocol.ANNOUNCED + hosting.ANNOUNCED:
+    EVENTS.setdefault(sample["type"], []).append(
+        {name: type(value) for name, value in sample.items()})
 
 
 class BadEnvelope(ValueError):
@@ -94,7 +95,8 @@ def check_event(event: dict[str, Any]) -> Event:
     kind = event.get("type")
     if kind not in EVENTS:
         raise BadEnvelope("an event of no known type")
-    check(event, EVENTS[kind])
+    shapes = EVENTS[kind]
+    check(event, next((shape for shape in shapes if shape.keys() == event.keys()), shapes[0]))
     if kind == "rooms" and not all(isinstance(name, str) for name in event["rooms"]):
         raise BadEnvelope("a rooms event whose rooms are not all names")
     return event

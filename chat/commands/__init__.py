@@ -2,8 +2,10 @@
 
 A command module says what it is (`NAME`, `DESCRIPTION`), what its frame must
 carry (`parse`, which raises ProtocolError at the edge), whether it counts
-against the flood limit (`COUNTED`), and what it does (`run`, given the
-socket as its `Context`). Adding a command is adding a module here and its
+against the flood limit (`COUNTED`), who may run it (`WHO`: "anyone", or
+"host", checked by its `run` through chat/commands/authority.py), and what it
+does (`run`, given the socket as its `Context`; a ProtocolError it raises is
+the sender's `error`). Adding a command is adding a module here and its
 name to MODULES; `ChatSocket.on_message` needs no change (README: "Adding a
 command").
 """
@@ -12,10 +14,33 @@ from types import ModuleType
 from typing import Any
 
 from chat import protocol
-from chat.commands import message, nick, typing
+from chat.commands import (
+    ban,
+    clear,
+    delete,
+    deop,
+    host,
+    kick,
+    lock,
+    message,
+    mute,
+    nick,
+    op,
+    pin,
+    slow,
+    topic,
+    typing,
+    unban,
+    unlock,
+    unmute,
+    unpin,
+)
 from chat.protocol import ProtocolError
 
-MODULES: tuple[ModuleType, ...] = (message, nick, typing)
+MODULES: tuple[ModuleType, ...] = (
+    message, nick, typing, delete,  # anyone's
+    host, op, deop, mute, unmute, kick, ban, unban, lock, unlock, slow, clear, pin, unpin, topic,
+)
 TABLE: dict[str, ModuleType] = {module.NAME: module for module in MODULES}
 
 

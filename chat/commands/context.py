@@ -13,6 +13,9 @@ class Context(Protocol):
     room: str
     nick: str | None  # set once the socket has joined; commands run only after that
     holder: str  # names this connection to the hub
+    session: str | None  # a digest of the page's secret session (the hub never sees the secret)
+    address: str  # where the connection comes from
+    keyed: bool  # it presented the host key: it is the room's host
     typing_relayed_at: float  # when this sender's last typing hint went to the room
 
     def send_event(self, event: Event) -> None:

@@ -12,13 +12,14 @@ from functools import partial
 
 from chat import protocol
 from chat.commands.context import Context
+from chat.effects import NONE, Effects
 from chat.protocol import Event, ProtocolError
 
 
-def append(ctx: Context, entry: Event, ref: str | None) -> None:
-    """Append `entry` to the sender's room's log; answer the sender once it is stored."""
+def append(ctx: Context, entry: Event, ref: str | None, effects: Effects = NONE) -> None:
+    """Append `entry` (and its effects) to the sender's room's log; answer once it is stored."""
     assert ctx.nick is not None
-    stored = ctx.hub.append(entry, ctx.nick, ref)
+    stored = ctx.hub.append(entry, ctx.nick, ref, effects, author=ctx.session)
     if stored is not None:
         stored.add_done_callback(partial(acknowledge, ctx, ref))
 

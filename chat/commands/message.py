@@ -3,15 +3,17 @@
 from dataclasses import dataclass
 from typing import Any
 
-from chat import protocol
-from chat.commands import logged
+from chat import moderation, nicknames, protocol
+from chat.commands import authority, logged
 from chat.commands.context import Context
 from chat.commands.typing import TYPING_EVERY
+from chat.moderation import MEMBER
 from chat.protocol import ProtocolError
 
 NAME = "message"
 DESCRIPTION = "post a message to your room"
 COUNTED = True  # against the sender's flood limit
+WHO = "anyone"
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,21 @@ def parse(data: dict[str, Any], max_text: int) -> Post:
 
 
 def run(ctx: Context, post: Post) -> None:
-    """Append the message to the room's log, which broadcasts it; answer once it is stored."""
+    """Append the message to the room's log, which broadcasts it; answer once it is stored.
+
+    Refused (`muted`, `locked`, `slow_mode`) by the room's standing, unless
+    the sender is a host; a host's message says so, so a nickname alone
+    never passes for one.
+    """
     assert ctx.nick is not None
-    logged.append(ctx, protocol.message(ctx.room, ctx.nick, post.text), post.ref)
+    standing = ctx.hub.standing(ctx.room)
+    level = authority.level(ctx)
+    refusal = moderation.refuse_post(standing, level, nicknames.key(ctx.nick), ctx.session,
+                                     authority.now_ms())
+    if refusal is not None:
+        raise refusal
+    if level == MEMBER and (wait := ctx.hub.wait_to_post(ctx.room, ctx.nick, standing.slow)):
+        raise moderation.slow_mode(standing.slow, wait)
+    entry = protocol.message(ctx.room, ctx.nick, post.text, host=level > MEMBER)
+    logged.append(ctx, entry, post.ref)
     ctx.typing_relayed_at = -TYPING_EVERY  # the message clears the indicator: relay anew

@@ -4,13 +4,15 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from chat import protocol
+from chat import nicknames, protocol
+from chat.commands import authority
 from chat.commands.context import Context
 from chat.protocol import ProtocolError
 
 NAME = "nick"
 DESCRIPTION = "change your nickname"
 COUNTED = True
+WHO = "anyone"
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,11 @@ async def run(ctx: Context, rename: Rename) -> None:
     old = ctx.nick
     if old is None or rename.nick == old:  # nothing changes, so nobody needs telling
         return
+    muted = ctx.hub.standing(ctx.room).muted_until(nicknames.key(old), ctx.session,
+                                                   authority.now_ms())
+    if muted is not None:  # a new name must not shed the mute
+        raise ProtocolError("muted", "A host muted you; you may not rename until then.",
+                            until=muted)
     try:
         await ctx.hub.rename(ctx.room, old, rename.nick, ctx.holder)
     except ProtocolError as error:  # nick_taken, or unavailable in a cluster

@@ -9,6 +9,7 @@ from chat.commands.context import Context
 NAME = "typing"
 DESCRIPTION = "show the others that you are typing"
 COUNTED = False  # throttled below instead: more than one a second is dropped without a word
+WHO = "anyone"
 
 TYPING_EVERY = 1.0  # seconds: the page sends `typing` every 3 s; more is a flood, dropped
 
