@@ -7,7 +7,6 @@ loop tick. The page and the QR codes are chat/pages.py.
 """
 
 import asyncio
-import hashlib
 import logging
 import math
 import secrets
@@ -17,7 +16,7 @@ from collections.abc import Awaitable
 import tornado.web
 import tornado.websocket
 
-from chat import commands, nicknames, protocol
+from chat import commands, handshake, nicknames, protocol
 from chat.commands.typing import TYPING_EVERY
 from chat.config import Settings
 from chat.frames import text_frame
@@ -30,8 +29,6 @@ from chat.protocol import Event, ProtocolError
 from chat.ratelimit import AddressBuckets
 
 log = logging.getLogger(__name__)
-
-MAX_ID_DIGITS = 18  # a `since` longer than this is no id: int() of 5000 digits raises
 
 
 class ChatSocket(tornado.websocket.WebSocketHandler):
@@ -69,7 +66,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         except ProtocolError as error:
             raise tornado.web.HTTPError(400, reason=error.message) from None
         self.address = address = self.request.remote_ip or ""  # typed Optional; a socket has one
-        self.session = self.session_digest()
+        self.session = handshake.session_digest(self.get_query_argument("session", ""))
         cap = self.limits.max_per_ip
         if cap and sum(waiter.address == address for waiter in self.everyone()) >= cap:
             self.refusals.warn("Refused a connection from %s: already %d open", address, cap)
@@ -95,8 +92,9 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.set_nodelay(True)
         try:
             entry = await self.hub.enter(
-                self.room, self.get_query_argument("nick", None), self.session, self.since(),
-                self.holder, self.address,
+                self.room, self.get_query_argument("nick", None), self.session,
+                handshake.since_id(self.get_query_argument("since", "")), self.holder,
+                self.address,
             )
         except Unavailable as error:
             self.close(1013, str(error))
@@ -115,19 +113,6 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         log.info("%s %s #%s from %s; %d connected there to this process", self.nick,
                  "came back to" if entry.takeover else "joined", self.room,
                  self.request.remote_ip, len(self.waiters[self.room]))
-
-    def since(self) -> int | None:
-        """Return the `since` query argument if it is an id of the room's log, else None."""
-        value = self.get_query_argument("since", "")
-        is_id = value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
-        return int(value) if is_id else None
-
-    def session_digest(self) -> str | None:
-        """Return a digest of the page's secret session: the hub never holds the secret itself."""
-        session = self.get_query_argument("session", "")
-        if not session or len(session) > protocol.MAX_REF:
-            return None
-        return hashlib.sha256(session.encode()).hexdigest()
 
     @classmethod
     def close_replaced(cls, room: str, nick_key: str) -> None:
