@@ -6,6 +6,7 @@ command is COUNTED, each try costs the sender against the flood limit.
 """
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,12 @@ async def message(ctx: Context, entry_id: int) -> tuple[Event, str | None]:
         raise ProtocolError("no_such_message",
                             f"There is no message {entry_id} in #{ctx.room} (any more).")
     return found
+
+
+def expired(fields: Mapping[str, Any], prefix: str, now: int) -> dict[str, None]:
+    """Return the records under `prefix` that have ended, to be removed (so fields stay few)."""
+    return {name: None for name, value in fields.items()
+            if name.startswith(prefix) and 0 < value["until"] <= now}
 
 
 def now_ms() -> int:

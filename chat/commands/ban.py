@@ -35,9 +35,11 @@ def parse(data: dict[str, Any], max_text: int) -> Ban:
 async def run(ctx: Context, frame: Ban) -> None:
     """Tell the room, bar the address and the page everywhere, then close their connections."""
     person = await authority.target(ctx, authority.require(ctx), frame.nick)
-    until = authority.now_ms() + frame.seconds * 1000 if frame.seconds else 0
+    now = authority.now_ms()
+    until = now + frame.seconds * 1000 if frame.seconds else 0
     record = {"nick": person.nick, "until": until}
-    bars = {f"ban:addr:{person.address}": record}
+    bars = {**authority.expired(ctx.hub.standing(ctx.room).server, "ban:", now),
+            f"ban:addr:{person.address}": record}
     if person.session is not None:
         bars[f"ban:session:{person.session}"] = record
     entry = hosting.banned(ctx.room, person.nick, until, ctx.nick or "")

@@ -18,9 +18,11 @@ parse = authority.someone
 async def run(ctx: Context, frame: Someone) -> None:
     """Tell the room, bar the address and the page, then close their connections here."""
     person = await authority.target(ctx, authority.require(ctx), frame.nick)
-    until = authority.now_ms() + KICK_SECONDS * 1000
+    now = authority.now_ms()
+    until = now + KICK_SECONDS * 1000
     record = {"nick": person.nick, "until": until}
-    bars = {f"kick:addr:{person.address}": record}
+    bars = {**authority.expired(ctx.hub.standing(ctx.room).room, "kick:", now),
+            f"kick:addr:{person.address}": record}
     if person.session is not None:
         bars[f"kick:session:{person.session}"] = record
     entry = hosting.kicked(ctx.room, person.nick, until, ctx.nick or "")

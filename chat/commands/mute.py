@@ -33,7 +33,9 @@ def parse(data: dict[str, Any], max_text: int) -> Mute:
 async def run(ctx: Context, frame: Mute) -> None:
     """Mute the person (by nickname and by page) until then; their posts are refused `muted`."""
     person = await authority.target(ctx, authority.require(ctx), frame.nick)
-    until = authority.now_ms() + frame.seconds * 1000
+    now = authority.now_ms()
+    until = now + frame.seconds * 1000
     mute = {"nick": person.nick, "until": until, "session": person.session}
+    ended = authority.expired(ctx.hub.standing(ctx.room).room, "mute:", now)
     entry = hosting.muted(ctx.room, person.nick, until, ctx.nick or "")
-    logged.append(ctx, entry, frame.ref, Effects(room={f"mute:{person.key}": mute}))
+    logged.append(ctx, entry, frame.ref, Effects(room={**ended, f"mute:{person.key}": mute}))
