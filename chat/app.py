@@ -45,7 +45,8 @@ class WebSocketUpgrade(PathMatches):
 
 def make_app(settings: Settings) -> tornado.web.Application:
     """Build the chat application: the rooms, the page, the socket, the invitations, the assets."""
-    hub = make_hub(settings)
+    announcer = RoomsAnnouncer(ChatSocket.broadcast_everywhere)  # the busy rooms, once a second
+    hub = make_hub(settings, announcer)
     # An address may open all its connections at once, then one more a second.
     joins = AddressBuckets(JOIN_RATE if settings.max_per_ip else 0, 2 * settings.max_per_ip)
     timeout = settings.ping_interval if settings.ping_timeout is None else settings.ping_timeout
@@ -72,6 +73,7 @@ def make_app(settings: Settings) -> tornado.web.Application:
         websocket_max_message_size=settings.max_message_size,
         trusted_origins=list(settings.allow_origins),
         hub=hub,
+        announcer=announcer,
         pinger=pinger,
         log_function=log_request,
         debug=settings.debug,
@@ -91,9 +93,8 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
                    request.remote_ip, 1000 * request.request_time())
 
 
-def make_hub(settings: Settings) -> Hub:
+def make_hub(settings: Settings, announcer: RoomsAnnouncer) -> Hub:
     """Return the hub the settings ask for: Redis for a cluster, else this process and SQLite."""
-    announcer = RoomsAnnouncer(ChatSocket.broadcast_everywhere)
     # Below the slow-reader limit, so a welcome alone never closes the one it greets.
     welcome_bytes = min(settings.welcome_bytes, settings.max_unsent // 2)
     if settings.redis:
@@ -119,6 +120,6 @@ def make_hub(settings: Settings) -> Hub:
 async def shutdown(app: tornado.web.Application) -> None:
     """Say goodbye: stop pinging, close every chat socket with 1001 "going away", then the hub."""
     app.settings["pinger"].stop()
-    app.settings["hub"].announcer.stop()
+    app.settings["announcer"].stop()
     await ChatSocket.close_all(1001, "The server is going away; reconnect soon.", grace=2.0)
     await app.settings["hub"].close()
