@@ -62,6 +62,18 @@ def expired(fields: Mapping[str, Any], prefix: str, now: int) -> dict[str, None]
             if name.startswith(prefix) and 0 < value["until"] <= now}
 
 
+def bars(kind: str, person: Person, until: int, fields: Mapping[str, Any],
+         now: int) -> dict[str, Any]:
+    """Return the fields that keep `person` out (`kind` "kick" or "ban"): by address and by
+    page, until `until` (0: until lifted), with the ended bars of that kind removed."""
+    record = {"nick": person.nick, "until": until}
+    changes: dict[str, Any] = {**expired(fields, f"{kind}:", now),
+                               f"{kind}:addr:{person.address}": record}
+    if person.session is not None:
+        changes[f"{kind}:session:{person.session}"] = record
+    return changes
+
+
 def now_ms() -> int:
     """Return the time in Unix milliseconds, as the hubs stamp entries."""
     return int(time.time() * 1000)

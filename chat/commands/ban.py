@@ -37,11 +37,7 @@ async def run(ctx: Context, frame: Ban) -> None:
     person = await authority.target(ctx, authority.require(ctx), frame.nick)
     now = authority.now_ms()
     until = now + frame.seconds * 1000 if frame.seconds else 0
-    record = {"nick": person.nick, "until": until}
-    bars = {**authority.expired(ctx.hub.standing(ctx.room).server, "ban:", now),
-            f"ban:addr:{person.address}": record}
-    if person.session is not None:
-        bars[f"ban:session:{person.session}"] = record
+    bars = authority.bars("ban", person, until, ctx.hub.standing(ctx.room).server, now)
     entry = hosting.banned(ctx.room, person.nick, until, ctx.nick or "")
     logged.append(ctx, entry, frame.ref, Effects(server=bars))
     ctx.hub.remove(None, person, CLOSE_CODE, "A host banned you from this chat.")

@@ -20,11 +20,7 @@ async def run(ctx: Context, frame: Someone) -> None:
     person = await authority.target(ctx, authority.require(ctx), frame.nick)
     now = authority.now_ms()
     until = now + KICK_SECONDS * 1000
-    record = {"nick": person.nick, "until": until}
-    bars = {**authority.expired(ctx.hub.standing(ctx.room).room, "kick:", now),
-            f"kick:addr:{person.address}": record}
-    if person.session is not None:
-        bars[f"kick:session:{person.session}"] = record
+    bars = authority.bars("kick", person, until, ctx.hub.standing(ctx.room).room, now)
     entry = hosting.kicked(ctx.room, person.nick, until, ctx.nick or "")
     logged.append(ctx, entry, frame.ref, Effects(room=bars))
     reason = f"A host removed you from #{ctx.room}; you may come back in 5 minutes."
