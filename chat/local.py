@@ -46,7 +46,7 @@ class LocalHub:
 
     async def barred(self, room_name: str, address: str, session: str | None) -> str | None:
         """Return why this address or page may not come in now; a host's page always may."""
-        standing = Standing(self.store.fields(room_name), self.store.fields(SERVER))
+        standing = Standing(self.store.fields(room_name, keep=False), self.store.fields(SERVER))
         if session is not None and f"host:{session}" in standing.server:
             return None
         return standing.barred(address, session, int(time.time() * 1000))

@@ -68,11 +68,16 @@ class SQLiteStore:
                 self._committed_ids[room] = self._last_ids[room]
         return self._last_ids[room]
 
-    def fields(self, room: str) -> Mapping[str, Any]:
+    def fields(self, room: str, keep: bool = True) -> Mapping[str, Any]:
         """Return `room`'s fields (chat.effects.SERVER: the server's), read-only and kept current.
 
-        Queued changes are in it at once, before the writer stores them.
+        Queued changes are in it at once, before the writer stores them. With
+        `keep=False` a room not in use is read and not remembered: a handshake
+        naming a million rooms costs no memory.
         """
+        if not keep and room not in self._fields:
+            rows = self._reads.execute("SELECT field, value FROM state WHERE room = ?", (room,))
+            return MappingProxyType({name: json.loads(value) for name, value in rows})
         return MappingProxyType(self._room_fields(room))
 
     def _room_fields(self, room: str) -> dict[str, Any]:
