@@ -352,3 +352,16 @@ async def test_the_host_exports_the_transcript_with_the_key_in_a_header(page, ht
     with pytest.raises(HTTPClientError) as bad:
         await http_client.fetch(url + "pdf", headers={"X-Host-Key": KEY})
     assert bad.value.code == 400
+
+
+@pytest.mark.gen_test
+async def test_a_refused_host_frame_names_its_ref(page):
+    """A host command refused at its fields names the frame's ref, as a message's refusal does."""
+    teacher, _ = await page("teacher", "s-teacher")
+    await become_host(teacher, "teacher")
+    await send(teacher, {"type": "mute", "nick": "x", "seconds": 0, "ref": "m-1"})
+    assert (await error(teacher))["ref"] == "m-1"
+    await send(teacher, {"type": "host", "key": 5, "ref": "h-1"})
+    assert (await error(teacher))["ref"] == "h-1"
+    await send(teacher, {"type": "topic", "topic": "t", "ref": "t-1"})
+    assert (await next_event(teacher, "ack"))["ref"] == "t-1"

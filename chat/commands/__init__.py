@@ -45,10 +45,21 @@ TABLE: dict[str, ModuleType] = {module.NAME: module for module in MODULES}
 
 
 def parse(frame: str | bytes, max_text: int) -> tuple[ModuleType, Any]:
-    """Turn one client frame into its command module and its checked arguments."""
+    """Turn one client frame into its command module and its checked arguments.
+
+    A refusal names the frame's `ref` when it carried a valid one, so the
+    client knows which of its frames was refused.
+    """
     kind, data = protocol.decode(frame)
     command = TABLE.get(kind)
     if command is None:
         known = ", ".join(f'"{name}"' for name in TABLE)
         raise ProtocolError("unknown_type", f"Unknown type {kind[:40]!r}: send one of {known}.")
-    return command, command.parse(data, max_text)
+    try:
+        return command, command.parse(data, max_text)
+    except ProtocolError as error:
+        try:
+            error.details.setdefault("ref", protocol.optional_ref(data))
+        except ProtocolError:
+            pass  # the ref itself was what was wrong
+        raise

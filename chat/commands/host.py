@@ -4,6 +4,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from chat import protocol
 from chat.commands.context import Context
 from chat.protocol import ProtocolError
 
@@ -28,7 +29,7 @@ def parse(data: dict[str, Any], max_text: int) -> Key:
     key = data.get("key")
     if not isinstance(key, str) or not 0 < len(key) <= 256:
         raise ProtocolError("bad_message", '"key" must be the host key, a string.')
-    return Key(key)
+    return Key(key, protocol.optional_ref(data))
 
 
 async def run(ctx: Context, presented: Key) -> None:

@@ -8,7 +8,6 @@ from chat.commands import authority, logged
 from chat.commands.context import Context
 from chat.commands.typing import TYPING_EVERY
 from chat.moderation import MEMBER
-from chat.protocol import ProtocolError
 
 NAME = "message"
 DESCRIPTION = "post a message to your room"
@@ -25,13 +24,9 @@ class Post:
 
 
 def parse(data: dict[str, Any], max_text: int) -> Post:
-    """Check the text and the optional ref; a refusal names the ref, so the client knows which."""
-    ref = protocol.optional_ref(data)
-    try:
-        return Post(protocol.check_text(protocol.text_field(data, "text"), max_text), ref)
-    except ProtocolError as error:
-        error.details["ref"] = ref
-        raise
+    """Check the text and the optional ref (a refusal names the ref: chat/commands/__init__.py)."""
+    return Post(protocol.check_text(protocol.text_field(data, "text"), max_text),
+                protocol.optional_ref(data))
 
 
 def run(ctx: Context, post: Post) -> None:
