@@ -23,10 +23,12 @@ from chat.client.connection import chat_url
 from chat.client.conversation import MAX_FRAME, Conversation
 from chat.client.format import (
     CONTINUATION,
+    HOST_BADGE,
     NARROWEST,
     clock,
     columns,
     error_line,
+    message_lines,
     name,
     rows,
     visible,
@@ -83,6 +85,18 @@ def test_errors_and_nicknames_are_escaped_and_only_others_isolated():
     assert error_line({"message": "\x1b[31mred", "code": "x\u202e"}) == r"! \x1b[31mred (x\u202e)"
     assert name("ada", own="ada") == "ada"
     assert name("bob", own="ada") == "\u2068bob\u2069"
+
+
+def test_a_message_row_names_its_id_and_a_hosts_before_it():
+    """A message's first row shows its id (#3) after the time; a host's shows HOST_BADGE
+    before the id, where no nickname can put it, and hosts are badged in the online list."""
+    [row] = message_lines({"id": 3, "nick": "bob", "text": "hi", "ts": 0, "host": True})
+    assert row.endswith(f" {HOST_BADGE} #3 \u2068bob\u2069: hi")
+    [plain] = message_lines({"id": 4, "nick": "[host] #4 bob", "text": "hi", "ts": 0})
+    assert HOST_BADGE not in plain.split("#4", 1)[0]  # the nickname comes after the id
+    welcome = {"nick": "ada", "online": ["teacher", "ada"], "hosts": ["teacher"]}
+    assert welcome_lines(welcome, None)[0].endswith(
+        f"online: {HOST_BADGE} \u2068teacher\u2069, ada")
 
 
 def test_the_welcome_names_the_room_and_says_what_is_missing():
