@@ -20,11 +20,13 @@ from prompt_toolkit.output import DummyOutput
 
 from chat.client.__main__ import socket_address
 from chat.client.connection import chat_url
-from chat.client.conversation import MAX_FRAME, Conversation
+from chat.client.conversation import Conversation
+from chat.client.delivery import MAX_FRAME
 from chat.client.format import (
     CONTINUATION,
     HOST_BADGE,
     NARROWEST,
+    NOT_STORED,
     clock,
     columns,
     error_line,
@@ -203,7 +205,7 @@ async def test_a_rate_limited_message_goes_again_before_the_ones_typed_after_it(
     desk.receive(type="error", code="rate_limited", ref=first["ref"], retry_after=0.5)
     desk.conversation.typed("two")
     assert desk.texts() == ["one"]  # "two" waits its turn
-    pause, retry = await desk.pauses.get(), desk.conversation.retry
+    pause, retry = await desk.pauses.get(), desk.conversation.delivery.retry
     assert retry is not None
     pause.set_result(None)
     await retry  # the re-send, once the pause is over
@@ -211,8 +213,33 @@ async def test_a_rate_limited_message_goes_again_before_the_ones_typed_after_it(
     desk.receive(type="ack", ref=first["ref"], id=1)
     assert desk.texts() == ["one", "one", "two"]
     desk.receive(type="ack", ref=desk.sent[-1]["ref"], id=2)
-    assert desk.answered == 1 and desk.conversation.all_delivered.is_set()
+    assert desk.answered == 1 and desk.conversation.delivery.all_delivered.is_set()
     assert desk.printed == ["* connected to #general as ada; online: ada"]  # no error shown
+
+
+@pytest.mark.gen_test(timeout=5)
+async def test_a_message_the_server_cannot_store_goes_again_and_is_said_once():
+    """`unavailable` holds a message and says so once; after each pause it goes again, until
+    the ack; what was typed meanwhile waits behind it."""
+    desk = Desk()
+    desk.receive(type="welcome", nick="ada", online=["ada"], history=[])
+    desk.conversation.typed("one")
+    ref = desk.sent[0]["ref"]
+    desk.receive(type="error", code="unavailable", ref=ref)
+    desk.conversation.typed("two")
+    for _ in range(2):  # refused again after the first re-send
+        pause, retry = await desk.pauses.get(), desk.conversation.delivery.retry
+        pause.set_result(None)
+        await retry
+        desk.receive(type="error", code="unavailable", ref=ref)
+    assert desk.texts() == ["one", "one", "one"]
+    assert desk.conversation.delivery.unstored == 3  # each pause longer than the last
+    desk.receive(type="ack", ref=ref, id=1)
+    pause, retry = await desk.pauses.get(), desk.conversation.delivery.retry
+    pause.set_result(None)  # the pause the last refusal began: then the next one goes
+    await retry
+    assert desk.texts() == ["one", "one", "one", "two"]
+    assert [line for line in desk.printed if line.startswith("!")] == [NOT_STORED]
 
 
 def test_offline_lines_wait_for_the_welcome_and_go_in_order():
@@ -235,7 +262,7 @@ def test_a_line_too_big_for_one_frame_is_refused_here():
     desk = Desk()
     desk.receive(type="welcome", nick="ada", online=["ada"], history=[])
     desk.conversation.typed("x" * MAX_FRAME)
-    assert desk.sent == [] and len(desk.conversation.outbox) == 0
+    assert desk.sent == [] and len(desk.conversation.delivery.outbox) == 0
     assert desk.printed[-1].endswith("(too_long)")
 
 
@@ -244,7 +271,7 @@ def test_quit_and_blank_lines_send_nothing():
     desk = Desk()
     assert desk.conversation.typed("   \r\n")
     assert not desk.conversation.typed("/quit")
-    assert len(desk.conversation.outbox) == 0
+    assert len(desk.conversation.delivery.outbox) == 0
 
 
 def test_the_conversation_offers_everyone_else_to_complete():

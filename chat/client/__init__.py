@@ -8,13 +8,14 @@ is delivered exactly once. One concern per module:
 
     format.py        events as printed rows: escapes, isolated nicknames, wrapping
     outbox.py        messages typed and not yet acknowledged, refs, holds, back-off
-    conversation.py  frames in, rows and frames out, when a held message goes again
+    delivery.py      the outbox on the wire: sent, held, sent again, answered for
+    conversation.py  frames in, rows and frames out
     roster.py        who is online: the nicknames the prompt completes
     connection.py    TerminalChat: the socket, reconnecting with `since`, leaving
     terminal.py      what is typed (prompt_toolkit at a terminal, lines from pipes)
     __main__.py      the command line
 
-format, outbox, roster and conversation do no I/O (plain unit tests);
+format, outbox, delivery, roster and conversation do no I/O (plain unit tests);
 connection.py alone touches the socket, terminal.py and __main__.py alone
 stdin, stdout and signals.
 """

@@ -89,7 +89,7 @@ class TerminalChat:
     @property
     def outbox(self) -> Outbox:
         """The messages typed and not yet answered for."""
-        return self.conversation.outbox
+        return self.conversation.delivery.outbox
 
     def receive(self, frame: str | bytes) -> None:
         """Act on one frame from the server (see Conversation.receive)."""
@@ -101,7 +101,7 @@ class TerminalChat:
         try:
             await self._stay_connected()
         finally:
-            self.conversation.cancel_retry()
+            self.conversation.delivery.cancel_retry()
             reader.cancel()
             await asyncio.wait([reader])
         if self.failure:
@@ -113,13 +113,13 @@ class TerminalChat:
     def stop(self) -> None:
         """Leave now, delivered or not: close the connection and let run() return."""
         self.stopping.set()
-        self.conversation.cancel_retry()
+        self.conversation.delivery.cancel_retry()
         if self.socket is not None:
             self.socket.close(1000, "Bye.")
 
     async def delivered(self) -> None:
         """Return once the server has answered for every message typed so far."""
-        await self.conversation.all_delivered.wait()
+        await self.conversation.delivery.all_delivered.wait()
 
     async def _stay_connected(self) -> None:
         """Connect, and reconnect after each drop, with growing jittered pauses, until stopped."""

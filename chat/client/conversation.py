@@ -1,33 +1,20 @@
 """One person's conversation with a room, without the socket: typed lines become frames,
 frames from the server become printed rows and outbox updates.
 
-It owns who we are (nickname, room), the newest message shown (the next
-connection's `since`), the outbox and when a held message goes again. The
-connection (chat/client/connection.py) hands it every frame it reads and says
-when the socket closed; it hands frames back through `send`, which a socket
-that is gone ignores: the next welcome sends the whole outbox again.
+It owns who we are (nickname, room) and the newest message shown (the next
+connection's `since`). The connection (chat/client/connection.py) hands it
+every frame it reads and says when the socket closed; it hands frames back
+through `send`, which a socket that is gone ignores: the next welcome sends the
+whole outbox again. Sending messages until they are answered for is
+chat/client/delivery.py's.
 """
 
-import asyncio
 import json
-import random
-import secrets
 from collections.abc import Awaitable, Callable
 
-from chat.client.format import (
-    NOT_STORED,
-    Event,
-    error_line,
-    message_lines,
-    name,
-    rows,
-    visible,
-    welcome_lines,
-)
-from chat.client.outbox import STORE_FIRST_DELAY, STORE_LONGEST_DELAY, Outbox, back_off
+from chat.client.delivery import HELD, Delivery
+from chat.client.format import Event, error_line, message_lines, name, rows, visible, welcome_lines
 from chat.client.roster import Roster
-
-MAX_FRAME = 64 * 1024  # the server closes the connection (1009) on a bigger frame
 
 
 class Conversation:
@@ -48,16 +35,10 @@ class Conversation:
         self.send = send  # a frame to the server, if there is a socket
         self.write = write  # chat rows: what the room said and what the server answered
         self.width = width  # the terminal's columns now, or None for a pipe (see rows())
-        self.pause = pause  # the connection's wait, which stop() cuts short
-        self.all_answered = all_answered  # called when the outbox empties
-        self.outbox = Outbox(secrets.token_hex(4))
+        self.delivery = Delivery(self._send, self._print, pause, all_answered)
         self.last_id: int | None = None  # the newest entry of the room's log applied
         self.online = Roster()  # who is in the room: the names the prompt completes
         self.ready = False  # welcomed on the current socket: frames may go out
-        self.all_delivered = asyncio.Event()
-        self.all_delivered.set()
-        self.retry: asyncio.Task[None] | None = None  # the pause before a held message goes again
-        self.unstored = 0  # pauses for `unavailable` since the last ack: each one twice as long
 
     def others(self) -> list[str]:
         """Return the nicknames of everyone else online, to complete."""
@@ -78,24 +59,8 @@ class Conversation:
         if command == "/nick":
             self._rename(argument.strip())
         else:
-            self._post(line)
+            self.delivery.post(line, self.ready)
         return True
-
-    def _post(self, text: str) -> None:
-        """Put a message in the outbox and send it, unless it must wait its turn."""
-        ref = self.outbox.add(text)
-        if len(self.outbox.frame(ref).encode()) > MAX_FRAME:  # the server would hang up on it
-            self.outbox.settle(ref)
-            self._print(f"! The message is too long to send: a frame holds {MAX_FRAME} bytes."
-                        " (too_long)")
-            return
-        self.all_delivered.clear()
-        if not self.ready:
-            return  # the welcome sends the whole outbox
-        if self.outbox.must_wait():
-            self.outbox.hold(ref)
-        else:
-            self._send(self.outbox.frame(ref))
 
     def _rename(self, nick: str) -> None:
         """Ask for a new nickname now, or on the next connection if we are offline."""
@@ -127,8 +92,7 @@ class Conversation:
             case "message":
                 self._entry(event)
             case "ack":
-                self.unstored = 0  # the server stores again
-                self._answered(event.get("ref"))
+                self.delivery.acknowledged(event.get("ref"))
             case "error":
                 self._refused(event)
             case "join" | "leave" if event.get("nick") != self.nick:  # the welcome said we are in
@@ -149,9 +113,7 @@ class Conversation:
         for entry in event.get("history") or []:
             if isinstance(entry, dict):
                 self._entry(entry)
-        self.cancel_retry()
-        for ref in self.outbox.restart():
-            self._send(self.outbox.frame(ref))
+        self.delivery.restart()
 
     def _entry(self, event: Event) -> None:
         """Apply one entry of the room's log, unless its id shows we had it already.
@@ -184,66 +146,11 @@ class Conversation:
 
     def _refused(self, event: Event) -> None:
         """Hold a message refused for now, to send again later; show any other error, and drop."""
-        ref = event.get("ref")
-        if isinstance(ref, str) and ref not in self.outbox:
+        ref, code = event.get("ref"), event.get("code")
+        if isinstance(ref, str) and ref not in self.delivery.outbox:
             return  # about a message already answered for (a re-send's twin)
-        code = event.get("code")
-        if isinstance(ref, str) and code in ("rate_limited", "unavailable"):
-            self.outbox.hold(ref)
-            if code == "rate_limited":
-                self._retry_after(event.get("retry_after"))
-            else:
-                self._not_stored()
+        if isinstance(ref, str) and code in HELD:
+            self.delivery.held(ref, str(code), event.get("retry_after"))
             return
         self._print(error_line(event))
-        if isinstance(ref, str):
-            self._answered(ref)
-
-    def _answered(self, ref: object) -> None:
-        """Forget an acknowledged or refused message; send the next held one; finish if done."""
-        if not isinstance(ref, str) or not self.outbox.settle(ref):
-            return
-        if self.retry is None:
-            self._release()
-        if not self.outbox:
-            self.all_delivered.set()
-            self.all_answered()
-
-    def _retry_after(self, seconds: object) -> None:
-        """Send the oldest held message again once the rate limit allows."""
-        delay = seconds if isinstance(seconds, int | float) and 0 <= seconds <= 60 else 1.0
-        self._retry_in(delay)
-
-    def _not_stored(self) -> None:
-        """Say once that the server could not store it; send it again after a doubling pause."""
-        if self.retry is not None:  # a pause is running: its re-send comes first
-            return
-        if self.unstored == 0:
-            self._print(NOT_STORED)
-        longest = back_off(self.unstored, STORE_FIRST_DELAY, STORE_LONGEST_DELAY)
-        self.unstored += 1
-        self._retry_in(random.uniform(longest / 2, longest))  # jitter: Redis back, not stampeded
-
-    def _retry_in(self, seconds: float) -> None:
-        """Send the oldest held message again after `seconds`, unless a pause already runs."""
-        if self.retry is None:
-            self.retry = asyncio.ensure_future(self._release_after(seconds))
-
-    async def _release_after(self, seconds: float) -> None:
-        """Wait (unless stopped), then send the oldest held message again."""
-        await self.pause(seconds)
-        self._release()
-
-    def _release(self) -> None:
-        """Send the oldest held message again."""
-        self.retry = None
-        ref = self.outbox.release()
-        if ref is not None:
-            self._send(self.outbox.frame(ref))
-
-    def cancel_retry(self) -> None:
-        """Forget the pending re-send: a fresh connection sends the whole outbox anyway."""
-        if self.retry is not None:
-            self.retry.cancel()
-            self.retry = None
-
+        self.delivery.answered(ref)
