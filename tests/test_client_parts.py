@@ -1,5 +1,5 @@
 """The terminal client's modules one at a time, with no server: formatting, the outbox, who is
-online, the conversation's frames, the prompt and the command line."""
+online, the conversation's frames, the room's log as lines, the prompt and the command line."""
 
 import argparse
 import asyncio
@@ -7,6 +7,7 @@ import io
 import json
 import os
 import queue
+import re
 import signal
 import sys
 import threading
@@ -22,6 +23,7 @@ from chat.client.__main__ import socket_address
 from chat.client.connection import chat_url
 from chat.client.conversation import Conversation
 from chat.client.delivery import MAX_FRAME
+from chat.client.entries import entry_lines, standing_lines
 from chat.client.format import (
     CONTINUATION,
     HOST_BADGE,
@@ -31,6 +33,7 @@ from chat.client.format import (
     columns,
     error_line,
     message_lines,
+    moment,
     name,
     rows,
     visible,
@@ -281,6 +284,81 @@ def test_the_conversation_offers_everyone_else_to_complete():
     desk.receive(type="join", nick="cy")
     desk.receive(type="nick", old="ada", nick="ada2")
     assert desk.conversation.others() == ["bob", "cy"]
+
+
+# entries.py
+
+
+ENTRY = {"room": "general", "id": 9, "by": "teacher", "ts": 0}
+TEACHER, BOB = "\u2068teacher\u2069", "\u2068bob\u2069"  # as others print them: isolated
+
+
+@pytest.mark.parametrize(("kind", "fields", "line"), [
+    ("delete", {"target": 42}, f"* message #42 was deleted by {TEACHER}"),
+    ("mute", {"nick": "bob", "until": 0}, f"* {BOB} was muted by {TEACHER}"),
+    ("unmute", {"nick": "bob"}, f"* {BOB} was unmuted by {TEACHER}"),
+    ("ban", {"nick": "bob", "until": 0}, f"* {BOB} was banned by {TEACHER}"),
+    ("unban", {"nick": "bob"}, f"* {BOB} was unbanned by {TEACHER}"),
+    ("op", {"nick": "bob"}, f"* {BOB} was made a host by {TEACHER}"),
+    ("deop", {"nick": "bob"}, f"* {BOB}'s host powers were taken back by {TEACHER}"),
+    ("lock", {}, f"* the room was locked by {TEACHER}: only hosts may post"),
+    ("unlock", {}, f"* the room was unlocked by {TEACHER}: everyone may post"),
+    ("clear", {}, f"* the room was cleared by {TEACHER}: what came before is gone for newcomers"),
+    ("unpin", {}, f"* the pinned message was taken down by {TEACHER}"),
+    ("slow", {"seconds": 0}, f"* slow mode was turned off by {TEACHER}"),
+    ("topic", {"topic": ""}, f"* the topic was cleared by {TEACHER}"),
+    ("topic", {"topic": "\x1b[2Jhi"}, f"* the topic was set by {TEACHER}: \\x1b[2Jhi"),
+])
+def test_every_kind_of_entry_prints_a_readable_line(kind, fields, line):
+    """Each entry kind of the room's log is one line naming what happened and who did it;
+    what people typed (a topic) is escaped."""
+    assert entry_lines({"type": kind, **ENTRY, **fields}, "ada", None) == [line]
+
+
+def test_a_kick_and_a_timed_ban_say_until_when():
+    """A kick, a mute and a ban with an end name it: HH:MM today, with the day otherwise."""
+    soon = 1764100300000
+    [kick] = entry_lines({"type": "kick", **ENTRY, "nick": "ada", "until": soon}, "ada", None)
+    assert kick == f"* ada was put out of the room by {TEACHER} until {moment(soon)}"
+    assert re.fullmatch(r"\w{3} \d\d \w{3} \d\d:\d\d", moment(soon))  # 2025: not today
+    assert moment("later") == "?"
+
+
+def test_a_pin_shows_the_message_and_a_newer_kind_shows_nothing():
+    """A pin prints the pinned message after a marker, its later lines as continuations; an
+    entry kind this client does not know prints nothing."""
+    message = {"type": "message", "id": 3, "nick": "bob", "text": "one\ntwo", "host": True}
+    pin = entry_lines({"type": "pin", **ENTRY, "message": message}, "ada", None)
+    assert pin == [f"* pinned by {TEACHER}: {HOST_BADGE} #3 {BOB}: one", "      │ two"]
+    assert entry_lines({"type": "reaction", **ENTRY}, "ada", None) == []
+
+
+def test_an_unknown_entry_still_moves_since_on():
+    """An entry of a kind the client does not know prints nothing but counts for `since`."""
+    desk = Desk()
+    desk.receive(type="welcome", nick="ada", online=["ada"], history=[])
+    desk.receive(type="reaction", room="general", id=12, emoji="👍", ts=0)
+    assert desk.conversation.last_id == 12 and desk.printed[-1].startswith("* connected")
+
+
+def test_the_hosts_event_says_who_hosts_the_room_now():
+    """A `hosts` event prints the hosts online, or that there is none."""
+    desk = Desk()
+    desk.receive(type="hosts", hosts=["teacher", "ada"])
+    desk.receive(type="hosts", hosts=[])
+    assert desk.printed == [f"* hosts online: {TEACHER}, ada", "* no host is online"]
+
+
+def test_the_welcome_tells_the_rooms_standing():
+    """Topic, pin, lock, slow mode and who is muted print after the welcome line."""
+    pin = {"type": "message", "id": 3, "nick": "teacher", "text": "read this", "ts": 0}
+    lines = standing_lines({"nick": "ada", "topic": "Week 2", "pin": pin, "locked": True,
+                            "slow": 10, "muted": {"bob": 0}}, None)
+    assert lines == ["* topic: Week 2", f"* pinned: #3 {TEACHER}: read this",
+                     "* the room is locked: only hosts may post",
+                     "* slow mode: one message every 10 s each", f"* muted: {BOB}"]
+    assert standing_lines({"nick": "ada", "topic": "", "pin": None, "locked": False,
+                           "slow": 0, "muted": {}}, None) == []
 
 
 # terminal.py

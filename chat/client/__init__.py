@@ -7,6 +7,7 @@ with back-off, resumes with `since` and sends the outbox again, so each line
 is delivered exactly once. One concern per module:
 
     format.py        events as printed rows: escapes, isolated nicknames, wrapping
+    entries.py       the room's log as rows: each entry kind, the welcome's standing
     outbox.py        messages typed and not yet acknowledged, refs, holds, back-off
     delivery.py      the outbox on the wire: sent, held, sent again, answered for
     conversation.py  frames in, rows and frames out
@@ -15,7 +16,7 @@ is delivered exactly once. One concern per module:
     terminal.py      what is typed (prompt_toolkit at a terminal, lines from pipes)
     __main__.py      the command line
 
-format, outbox, delivery, roster and conversation do no I/O (plain unit tests);
-connection.py alone touches the socket, terminal.py and __main__.py alone
-stdin, stdout and signals.
+format, entries, outbox, delivery, roster and conversation do no I/O (plain
+unit tests); connection.py alone touches the socket, terminal.py and
+__main__.py alone stdin, stdout and signals.
 """

@@ -6,14 +6,15 @@ connection's `since`). The connection (chat/client/connection.py) hands it
 every frame it reads and says when the socket closed; it hands frames back
 through `send`, which a socket that is gone ignores: the next welcome sends the
 whole outbox again. Sending messages until they are answered for is
-chat/client/delivery.py's.
+chat/client/delivery.py's; the rows of the room's log are chat/client/entries.py's.
 """
 
 import json
 from collections.abc import Awaitable, Callable
 
 from chat.client.delivery import HELD, Delivery
-from chat.client.format import Event, error_line, message_lines, name, rows, visible, welcome_lines
+from chat.client.entries import entry_lines, hosts_line, is_entry, standing_lines
+from chat.client.format import Event, error_line, name, rows, visible, welcome_lines
 from chat.client.roster import Roster
 
 
@@ -91,6 +92,8 @@ class Conversation:
                 self._welcomed(event)
             case "message":
                 self._entry(event)
+            case "hosts":
+                self._hosts(event)
             case "ack":
                 self.delivery.acknowledged(event.get("ref"))
             case "error":
@@ -100,16 +103,21 @@ class Conversation:
                 self._print(f"* {name(event.get('nick'))} {verb}")
             case "nick":
                 self._renamed(event)
-            # typing, rooms and anything newer than this client: not worth a line
+            case _ if is_entry(event):  # delete, mute, lock, pin... and kinds newer than us
+                self._entry(event)
+            # typing, rooms and anything else newer than this client: not worth a line
 
     def _welcomed(self, event: Event) -> None:
-        """Show who is here and what we missed, then send everything not yet acknowledged."""
+        """Show who is here, the room's standing and what we missed; then send everything not
+        yet acknowledged."""
         self.ready = True
         self.nick = str(event.get("nick", self.nick))
         if event.get("reset"):  # ids started again: the ones we saw mean nothing now
             self.last_id = None
         for line in welcome_lines(event, self.room):
             self._print(line)
+        for row in standing_lines(event, self.width()):
+            self.write(row)
         for entry in event.get("history") or []:
             if isinstance(entry, dict):
                 self._entry(entry)
@@ -126,9 +134,14 @@ class Conversation:
             if self.last_id is not None and entry_id <= self.last_id:
                 return
             self.last_id = entry_id
-        if event.get("type") == "message":
-            for row in message_lines(event, self.nick, self.width()):
-                self.write(row)
+        for row in entry_lines(event, self.nick, self.width()):
+            self.write(row)
+
+    def _hosts(self, event: Event) -> None:
+        """Print who hosts the room now."""
+        hosts = event.get("hosts")
+        hosts = [str(nick) for nick in hosts] if isinstance(hosts, list) else []
+        self._print(hosts_line(hosts, self.nick))
 
     def _print(self, line: str) -> None:
         """Print one chat line, cut to fit the terminal like a message (see rows())."""
