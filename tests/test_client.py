@@ -48,8 +48,9 @@ class Terminal:
         self.screen: asyncio.Queue[str] = asyncio.Queue()
         self.reports: asyncio.Queue[str] = asyncio.Queue()
         self.printed: list[str] = []  # every chat line, for counting
+        self.reported: list[str] = []  # every stderr line
         self.chat = TerminalChat(
-            url, nick, self.typed_lines(), self.print, self.reports.put_nowait, **options
+            url, nick, self.typed_lines(), self.print, self.report, **options
         )
 
     async def typed_lines(self) -> AsyncIterator[str]:
@@ -67,6 +68,11 @@ class Terminal:
         """Receive one chat line from the client."""
         self.printed.append(line)
         self.screen.put_nowait(line)
+
+    def report(self, line: str) -> None:
+        """Receive one line about the connection from the client."""
+        self.reported.append(line)
+        self.reports.put_nowait(line)
 
     def type(self, line: str | None) -> None:
         """Type one line; None ends the input (Ctrl+D)."""

@@ -172,11 +172,18 @@ class Desk:
         self.printed: list[str] = []
         self.pauses: asyncio.Queue[asyncio.Future[None]] = asyncio.Queue()
         self.answered = 0
+        self.given_back: list[str] = []
         self.conversation = Conversation(
             "ada", None, send=lambda frame: self.sent.append(json.loads(frame)),
             write=self.printed.append, width=lambda: None, pause=self.pause,
-            all_answered=self.all_answered,
+            all_answered=self.all_answered, export=self.export,
+            give_back=self.given_back.append,
         )
+
+    @staticmethod
+    async def export(path: str, key: str, room: str) -> str:
+        """Export nothing; say what was asked."""
+        return f"* would save #{room} to {path}"
 
     async def pause(self, seconds: float) -> None:
         """Wait until the test ends this pause."""

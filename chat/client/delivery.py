@@ -2,11 +2,11 @@
 "not now", sent again after the pause it asks for, and forgotten once answered for:
 acknowledged, or refused for good.
 
-A message refused for now (`rate_limited`: after `retry_after`; `unavailable`:
-after 1 s, doubling up to 30 s) is held, and what was typed
-after it waits behind it, so the room sees them in the order they were typed.
-No socket: frames go out through `send`, which drops them while offline (the
-next welcome calls restart()), and pauses are the connection's `pause`.
+A message refused for now (`rate_limited`, `slow_mode`: after `retry_after`;
+`unavailable`: after 1 s, doubling up to 30 s) is held, and what was typed after
+it waits behind it, so the room sees them in the order they were typed. No
+socket: frames go out through `send`, which drops them while offline (the next
+welcome calls restart()), and pauses are the connection's `pause`.
 """
 
 import asyncio
@@ -18,7 +18,8 @@ from chat.client.format import NOT_STORED
 from chat.client.outbox import STORE_FIRST_DELAY, STORE_LONGEST_DELAY, Outbox, back_off
 
 MAX_FRAME = 64 * 1024  # the server closes the connection (1009) on a bigger frame
-HELD = ("rate_limited", "unavailable")  # refused for now: sent again later
+LONGEST_WAIT = 3600  # seconds: slow mode may ask for up to an hour between two posts
+HELD = ("rate_limited", "slow_mode", "unavailable")  # refused for now: sent again later
 
 
 class Delivery:
@@ -87,8 +88,9 @@ class Delivery:
             self.all_answered()
 
     def _retry_after(self, seconds: object) -> None:
-        """Send the oldest held message again once the rate limit allows."""
-        delay = seconds if isinstance(seconds, int | float) and 0 <= seconds <= 60 else 1.0
+        """Send the oldest held message again once the server allows."""
+        delay = (seconds if isinstance(seconds, int | float) and 0 <= seconds <= LONGEST_WAIT
+                 else 1.0)
         self._retry_in(delay)
 
     def _not_stored(self) -> None:

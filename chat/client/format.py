@@ -10,6 +10,7 @@ says a host sent it: where a nickname cannot reach. No I/O: plain functions
 from events to strings.
 """
 
+import math
 import time
 import unicodedata
 from datetime import datetime
@@ -160,10 +161,14 @@ def message_lines(event: Event, own: str | None = None, width: int | None = None
 
 
 def error_line(event: Event) -> str:
-    """Return an error event as `! <message> (<code>)`, a mute with when it ends."""
+    """Return an error event as `! <message> (<code>)`: a mute with when it ends, slow mode with
+    when the message goes again."""
     message, code = visible(str(event.get("message", ""))), event.get("code")
+    wait = event.get("retry_after")
     if code == "muted" and "until" in event:
         message = f"A host muted you until {moment(event['until'])}."
+    elif code == "slow_mode" and isinstance(wait, int | float):
+        message += f" Yours goes again in {math.ceil(wait)} s."
     return f"! {message} ({visible(str(code or '?'))})"
 
 
