@@ -36,6 +36,7 @@ from chat.client.outbox import STORE_FIRST_DELAY, STORE_LONGEST_DELAY, Outbox, b
 from chat.config import Settings
 
 CLOCK = r"\d\d:\d\d"
+SAID = CLOCK + r" #\d+"  # how a message's row starts: its time and its id
 BOB = "\u2068bob\u2069"  # someone else's nickname as printed: isolated between FSI and PDI
 
 
@@ -47,8 +48,9 @@ class Terminal:
         self.screen: asyncio.Queue[str] = asyncio.Queue()
         self.reports: asyncio.Queue[str] = asyncio.Queue()
         self.printed: list[str] = []  # every chat line, for counting
+        self.reported: list[str] = []  # every stderr line
         self.chat = TerminalChat(
-            url, nick, self.typed_lines(), self.print, self.reports.put_nowait, **options
+            url, nick, self.typed_lines(), self.print, self.report, **options
         )
 
     async def typed_lines(self) -> AsyncIterator[str]:
@@ -66,6 +68,11 @@ class Terminal:
         """Receive one chat line from the client."""
         self.printed.append(line)
         self.screen.put_nowait(line)
+
+    def report(self, line: str) -> None:
+        """Receive one line about the connection from the client."""
+        self.reported.append(line)
+        self.reports.put_nowait(line)
 
     def type(self, line: str | None) -> None:
         """Type one line; None ends the input (Ctrl+D)."""
@@ -110,14 +117,15 @@ async def test_shows_the_welcome_and_messages_and_delivers_typed_lines(connect, 
     async with running(terminal) as run:
         welcome = await terminal.next_line("connected")
         assert welcome == f"* connected to #general as ada; online: {BOB}, ada"
-        assert await terminal.screen.get() == f"{hhmm(earlier['ts'])} {BOB}: earlier"
+        assert await terminal.screen.get() == (
+            f"{hhmm(earlier['ts'])} #{earlier['id']} {BOB}: earlier")
         await send(bob, {"type": "message", "text": "hi"})
         hi = await next_event(bob, "message")
-        assert await terminal.next_line("hi") == f"{hhmm(hi['ts'])} {BOB}: hi"
+        assert await terminal.next_line("hi") == f"{hhmm(hi['ts'])} #{hi['id']} {BOB}: hi"
         terminal.type("hello from ada")
         mine = await next_event(bob, "message")
         assert (mine["nick"], mine["text"]) == ("ada", "hello from ada")
-        assert re.fullmatch(f"{CLOCK} ada: hello from ada", await terminal.next_line("hello"))
+        assert re.fullmatch(f"{SAID} ada: hello from ada", await terminal.next_line("hello"))
         await terminal.chat.delivered()  # the ack came
         assert len(terminal.chat.outbox) == 0
         terminal.type(None)
@@ -135,7 +143,7 @@ async def test_join_leave_and_multi_line_messages_are_printed(connect, http_port
         assert await terminal.screen.get() == f"* {BOB} joined"
         await send(bob, {"type": "message", "text": "one\ntwo"})
         first = await terminal.screen.get()
-        assert re.fullmatch(f"{CLOCK} {BOB}: one", first)
+        assert re.fullmatch(f"{SAID} {BOB}: one", first)
         assert await terminal.screen.get() == CONTINUATION + "two"
         bob.close()
         assert await terminal.screen.get() == f"* {BOB} left"
@@ -331,7 +339,7 @@ async def test_reconnects_with_since_and_delivers_what_was_typed_offline_once(se
         await next_event(bob, "message")
         gate.set()
         await terminal.next_line("connected")
-        assert re.fullmatch(f"{CLOCK} {BOB}: while ada was away", await terminal.screen.get())
+        assert re.fullmatch(f"{SAID} {BOB}: while ada was away", await terminal.screen.get())
         assert (await next_event(bob, "message"))["text"] == "typed offline"
         await terminal.chat.delivered()
         await send(bob, {"type": "message", "text": "after"})
@@ -340,7 +348,8 @@ async def test_reconnects_with_since_and_delivers_what_was_typed_offline_once(se
         history = (await next_event(cy, "welcome"))["history"]
         said = ["bob: before", "bob: while ada was away", "ada: typed offline", "bob: after"]
         assert [f"{m['nick']}: {m['text']}" for m in history] == said
-        shown = [line[6:] for line in terminal.printed if not line.startswith("*")]
+        shown = [re.sub(f"^{SAID} ", "", line) for line in terminal.printed
+                 if not line.startswith("*")]
         assert shown == [line.replace("bob", BOB) for line in said]
         bob.close()
         cy.close()
@@ -422,7 +431,7 @@ async def test_the_command_echoes_a_piped_line_and_exits_0_at_eof(http_server, h
         process.stdin.write("hello from the pipe ✓\n".encode())
         await process.stdin.drain()
         line = (await process.stdout.readline()).decode()
-        assert re.fullmatch(f"{CLOCK} ada: hello from the pipe ✓\n", line)
+        assert re.fullmatch(f"{SAID} ada: hello from the pipe ✓\n", line)
         process.stdin.close()
         assert await process.wait() == 0
         assert await process.stderr.read() == b""
@@ -456,8 +465,8 @@ async def test_through_a_pipe_messages_are_not_cut_and_newlines_are_marked(conne
         long = "x" * 99  # wider than the 80 columns a terminal would be assumed to have
         await send(bob, {"type": "message", "text": long})
         await send(bob, {"type": "message", "text": f"hi\n{FAKE}"})
-        assert re.fullmatch(f"{CLOCK} {BOB}: {long}\n", (await process.stdout.readline()).decode())
-        assert re.fullmatch(f"{CLOCK} {BOB}: hi\n", (await process.stdout.readline()).decode())
+        assert re.fullmatch(f"{SAID} {BOB}: {long}\n", (await process.stdout.readline()).decode())
+        assert re.fullmatch(f"{SAID} {BOB}: hi\n", (await process.stdout.readline()).decode())
         assert (await process.stdout.readline()).decode() == f"{CONTINUATION}{FAKE}\n"
         process.stdin.close()
         assert await process.wait() == 0
@@ -487,13 +496,13 @@ async def test_on_a_terminal_the_command_cuts_messages_to_its_width(connect, htt
         await read_until(leader, "\r\n")  # the welcome
         bob, _ = await connect("bob")
         await read_until(leader, "joined\r\n")
-        padding = width - len("00:00 bob: ")  # unwrapped, FAKE would start the next row
+        padding = width - len("00:00 #1 bob: ")  # unwrapped, FAKE would start the next row
         await send(bob, {"type": "message", "text": " " * padding + FAKE})
         shown = (await read_until(leader, "password\r\n")).split("\r\n")[:-1]
         screen = on_screen(shown, width)
         assert screen == shown  # every row fits: the terminal wraps none of them itself
         message = next(i for i, row in enumerate(screen) if starts_like_a_message(row))
-        assert re.match(f"{CLOCK} {BOB}: ", screen[message])
+        assert re.match(f"{SAID} {BOB}: ", screen[message])
         rest = screen[message + 1:]
         assert rest and all(row.startswith(CONTINUATION) for row in rest)
         assert not any(starts_like_a_message(row) for row in rest)
@@ -588,7 +597,7 @@ async def test_a_message_arriving_while_you_type_prints_above_your_half_typed_li
                              and terminal.cursor_row() == "ada> hello wor")
         rows = terminal.rows()
         interrupt = next(i for i, row in enumerate(rows) if row.endswith("bob: interrupt"))
-        assert re.fullmatch(f"{CLOCK} bob: interrupt", rows[interrupt])
+        assert re.fullmatch(f"{SAID} bob: interrupt", rows[interrupt])
         assert terminal.screen.cursor.y == interrupt + 1  # the prompt, right below the message
         assert [row for row in rows if "hello" in row] == ["ada> hello wor"]  # not left behind
         terminal.type("ld\r")
@@ -649,7 +658,7 @@ def test_a_message_already_shown_is_not_shown_again_until_a_reset():
                      for n in (1, 2))
     chat.receive(welcome([first, second]))
     chat.receive(json.dumps(second))
-    assert [line.split(" ", 1)[1] for line in printed[1:]] == [f"{BOB}: m1", f"{BOB}: m2"]
+    assert [line.split(" ", 1)[1] for line in printed[1:]] == [f"#1 {BOB}: m1", f"#2 {BOB}: m2"]
     printed.clear()
     chat.receive(welcome([first], reset=True))
     assert printed[1] == "* the server lost its history: message numbers start again"
@@ -669,7 +678,7 @@ def test_other_peoples_nicknames_are_isolated_from_the_words_around_them():
                   {"type": "nick", "old": "עדה", "nick": "علي"},
                   {"type": "leave", "nick": "علي"}):
         chat.receive(json.dumps(event))
-    assert [re.sub(f"^{CLOCK} ", "", line) for line in printed] == [
+    assert [re.sub(f"^{SAID} ", "", line) for line in printed] == [
         "* connected to #general as ada; online: ada, \u2068עדה\u2069",
         "* \u2068עדה\u2069 joined",
         "\u2068עדה\u2069: 12 apples",

@@ -1,5 +1,5 @@
 """The terminal client's modules one at a time, with no server: formatting, the outbox, who is
-online, the conversation's frames, the prompt and the command line."""
+online, the conversation's frames, the room's log as lines, the prompt and the command line."""
 
 import argparse
 import asyncio
@@ -7,6 +7,7 @@ import io
 import json
 import os
 import queue
+import re
 import signal
 import sys
 import threading
@@ -20,13 +21,19 @@ from prompt_toolkit.output import DummyOutput
 
 from chat.client.__main__ import socket_address
 from chat.client.connection import chat_url
-from chat.client.conversation import MAX_FRAME, Conversation
+from chat.client.conversation import Conversation
+from chat.client.delivery import MAX_FRAME
+from chat.client.entries import entry_lines, standing_lines
 from chat.client.format import (
     CONTINUATION,
+    HOST_BADGE,
     NARROWEST,
+    NOT_STORED,
     clock,
     columns,
     error_line,
+    message_lines,
+    moment,
     name,
     rows,
     visible,
@@ -83,6 +90,18 @@ def test_errors_and_nicknames_are_escaped_and_only_others_isolated():
     assert error_line({"message": "\x1b[31mred", "code": "x\u202e"}) == r"! \x1b[31mred (x\u202e)"
     assert name("ada", own="ada") == "ada"
     assert name("bob", own="ada") == "\u2068bob\u2069"
+
+
+def test_a_message_row_names_its_id_and_a_hosts_before_it():
+    """A message's first row shows its id (#3) after the time; a host's shows HOST_BADGE
+    before the id, where no nickname can put it, and hosts are badged in the online list."""
+    [row] = message_lines({"id": 3, "nick": "bob", "text": "hi", "ts": 0, "host": True})
+    assert row.endswith(f" {HOST_BADGE} #3 \u2068bob\u2069: hi")
+    [plain] = message_lines({"id": 4, "nick": "[host] #4 bob", "text": "hi", "ts": 0})
+    assert HOST_BADGE not in plain.split("#4", 1)[0]  # the nickname comes after the id
+    welcome = {"nick": "ada", "online": ["teacher", "ada"], "hosts": ["teacher"]}
+    assert welcome_lines(welcome, None)[0].endswith(
+        f"online: {HOST_BADGE} \u2068teacher\u2069, ada")
 
 
 def test_the_welcome_names_the_room_and_says_what_is_missing():
@@ -153,11 +172,18 @@ class Desk:
         self.printed: list[str] = []
         self.pauses: asyncio.Queue[asyncio.Future[None]] = asyncio.Queue()
         self.answered = 0
+        self.given_back: list[str] = []
         self.conversation = Conversation(
             "ada", None, send=lambda frame: self.sent.append(json.loads(frame)),
             write=self.printed.append, width=lambda: None, pause=self.pause,
-            all_answered=self.all_answered,
+            all_answered=self.all_answered, export=self.export,
+            give_back=self.given_back.append,
         )
+
+    @staticmethod
+    async def export(path: str, key: str, room: str) -> str:
+        """Export nothing; say what was asked."""
+        return f"* would save #{room} to {path}"
 
     async def pause(self, seconds: float) -> None:
         """Wait until the test ends this pause."""
@@ -189,7 +215,7 @@ async def test_a_rate_limited_message_goes_again_before_the_ones_typed_after_it(
     desk.receive(type="error", code="rate_limited", ref=first["ref"], retry_after=0.5)
     desk.conversation.typed("two")
     assert desk.texts() == ["one"]  # "two" waits its turn
-    pause, retry = await desk.pauses.get(), desk.conversation.retry
+    pause, retry = await desk.pauses.get(), desk.conversation.delivery.retry
     assert retry is not None
     pause.set_result(None)
     await retry  # the re-send, once the pause is over
@@ -197,8 +223,33 @@ async def test_a_rate_limited_message_goes_again_before_the_ones_typed_after_it(
     desk.receive(type="ack", ref=first["ref"], id=1)
     assert desk.texts() == ["one", "one", "two"]
     desk.receive(type="ack", ref=desk.sent[-1]["ref"], id=2)
-    assert desk.answered == 1 and desk.conversation.all_delivered.is_set()
+    assert desk.answered == 1 and desk.conversation.delivery.all_delivered.is_set()
     assert desk.printed == ["* connected to #general as ada; online: ada"]  # no error shown
+
+
+@pytest.mark.gen_test(timeout=5)
+async def test_a_message_the_server_cannot_store_goes_again_and_is_said_once():
+    """`unavailable` holds a message and says so once; after each pause it goes again, until
+    the ack; what was typed meanwhile waits behind it."""
+    desk = Desk()
+    desk.receive(type="welcome", nick="ada", online=["ada"], history=[])
+    desk.conversation.typed("one")
+    ref = desk.sent[0]["ref"]
+    desk.receive(type="error", code="unavailable", ref=ref)
+    desk.conversation.typed("two")
+    for _ in range(2):  # refused again after the first re-send
+        pause, retry = await desk.pauses.get(), desk.conversation.delivery.retry
+        pause.set_result(None)
+        await retry
+        desk.receive(type="error", code="unavailable", ref=ref)
+    assert desk.texts() == ["one", "one", "one"]
+    assert desk.conversation.delivery.unstored == 3  # each pause longer than the last
+    desk.receive(type="ack", ref=ref, id=1)
+    pause, retry = await desk.pauses.get(), desk.conversation.delivery.retry
+    pause.set_result(None)  # the pause the last refusal began: then the next one goes
+    await retry
+    assert desk.texts() == ["one", "one", "one", "two"]
+    assert [line for line in desk.printed if line.startswith("!")] == [NOT_STORED]
 
 
 def test_offline_lines_wait_for_the_welcome_and_go_in_order():
@@ -221,7 +272,7 @@ def test_a_line_too_big_for_one_frame_is_refused_here():
     desk = Desk()
     desk.receive(type="welcome", nick="ada", online=["ada"], history=[])
     desk.conversation.typed("x" * MAX_FRAME)
-    assert desk.sent == [] and len(desk.conversation.outbox) == 0
+    assert desk.sent == [] and len(desk.conversation.delivery.outbox) == 0
     assert desk.printed[-1].endswith("(too_long)")
 
 
@@ -230,7 +281,7 @@ def test_quit_and_blank_lines_send_nothing():
     desk = Desk()
     assert desk.conversation.typed("   \r\n")
     assert not desk.conversation.typed("/quit")
-    assert len(desk.conversation.outbox) == 0
+    assert len(desk.conversation.delivery.outbox) == 0
 
 
 def test_the_conversation_offers_everyone_else_to_complete():
@@ -240,6 +291,81 @@ def test_the_conversation_offers_everyone_else_to_complete():
     desk.receive(type="join", nick="cy")
     desk.receive(type="nick", old="ada", nick="ada2")
     assert desk.conversation.others() == ["bob", "cy"]
+
+
+# entries.py
+
+
+ENTRY = {"room": "general", "id": 9, "by": "teacher", "ts": 0}
+TEACHER, BOB = "\u2068teacher\u2069", "\u2068bob\u2069"  # as others print them: isolated
+
+
+@pytest.mark.parametrize(("kind", "fields", "line"), [
+    ("delete", {"target": 42}, f"* message #42 was deleted by {TEACHER}"),
+    ("mute", {"nick": "bob", "until": 0}, f"* {BOB} was muted by {TEACHER}"),
+    ("unmute", {"nick": "bob"}, f"* {BOB} was unmuted by {TEACHER}"),
+    ("ban", {"nick": "bob", "until": 0}, f"* {BOB} was banned by {TEACHER}"),
+    ("unban", {"nick": "bob"}, f"* {BOB} was unbanned by {TEACHER}"),
+    ("op", {"nick": "bob"}, f"* {BOB} was made a host by {TEACHER}"),
+    ("deop", {"nick": "bob"}, f"* {BOB}'s host powers were taken back by {TEACHER}"),
+    ("lock", {}, f"* the room was locked by {TEACHER}: only hosts may post"),
+    ("unlock", {}, f"* the room was unlocked by {TEACHER}: everyone may post"),
+    ("clear", {}, f"* the room was cleared by {TEACHER}: what came before is gone for newcomers"),
+    ("unpin", {}, f"* the pinned message was taken down by {TEACHER}"),
+    ("slow", {"seconds": 0}, f"* slow mode was turned off by {TEACHER}"),
+    ("topic", {"topic": ""}, f"* the topic was cleared by {TEACHER}"),
+    ("topic", {"topic": "\x1b[2Jhi"}, f"* the topic was set by {TEACHER}: \\x1b[2Jhi"),
+])
+def test_every_kind_of_entry_prints_a_readable_line(kind, fields, line):
+    """Each entry kind of the room's log is one line naming what happened and who did it;
+    what people typed (a topic) is escaped."""
+    assert entry_lines({"type": kind, **ENTRY, **fields}, "ada", None) == [line]
+
+
+def test_a_kick_and_a_timed_ban_say_until_when():
+    """A kick, a mute and a ban with an end name it: HH:MM today, with the day otherwise."""
+    soon = 1764100300000
+    [kick] = entry_lines({"type": "kick", **ENTRY, "nick": "ada", "until": soon}, "ada", None)
+    assert kick == f"* ada was put out of the room by {TEACHER} until {moment(soon)}"
+    assert re.fullmatch(r"\w{3} \d\d \w{3} \d\d:\d\d", moment(soon))  # 2025: not today
+    assert moment("later") == "?"
+
+
+def test_a_pin_shows_the_message_and_a_newer_kind_shows_nothing():
+    """A pin prints the pinned message after a marker, its later lines as continuations; an
+    entry kind this client does not know prints nothing."""
+    message = {"type": "message", "id": 3, "nick": "bob", "text": "one\ntwo", "host": True}
+    pin = entry_lines({"type": "pin", **ENTRY, "message": message}, "ada", None)
+    assert pin == [f"* pinned by {TEACHER}: {HOST_BADGE} #3 {BOB}: one", "      │ two"]
+    assert entry_lines({"type": "reaction", **ENTRY}, "ada", None) == []
+
+
+def test_an_unknown_entry_still_moves_since_on():
+    """An entry of a kind the client does not know prints nothing but counts for `since`."""
+    desk = Desk()
+    desk.receive(type="welcome", nick="ada", online=["ada"], history=[])
+    desk.receive(type="reaction", room="general", id=12, emoji="👍", ts=0)
+    assert desk.conversation.last_id == 12 and desk.printed[-1].startswith("* connected")
+
+
+def test_the_hosts_event_says_who_hosts_the_room_now():
+    """A `hosts` event prints the hosts online, or that there is none."""
+    desk = Desk()
+    desk.receive(type="hosts", hosts=["teacher", "ada"])
+    desk.receive(type="hosts", hosts=[])
+    assert desk.printed == [f"* hosts online: {TEACHER}, ada", "* no host is online"]
+
+
+def test_the_welcome_tells_the_rooms_standing():
+    """Topic, pin, lock, slow mode and who is muted print after the welcome line."""
+    pin = {"type": "message", "id": 3, "nick": "teacher", "text": "read this", "ts": 0}
+    lines = standing_lines({"nick": "ada", "topic": "Week 2", "pin": pin, "locked": True,
+                            "slow": 10, "muted": {"bob": 0}}, None)
+    assert lines == ["* topic: Week 2", f"* pinned: #3 {TEACHER}: read this",
+                     "* the room is locked: only hosts may post",
+                     "* slow mode: one message every 10 s each", f"* muted: {BOB}"]
+    assert standing_lines({"nick": "ada", "topic": "", "pin": None, "locked": False,
+                           "slow": 0, "muted": {}}, None) == []
 
 
 # terminal.py

@@ -7,14 +7,20 @@ with back-off, resumes with `since` and sends the outbox again, so each line
 is delivered exactly once. One concern per module:
 
     format.py        events as printed rows: escapes, isolated nicknames, wrapping
+    entries.py       the room's log as rows: each entry kind, the welcome's standing
+    commands.py      the slash commands: parsed into frames, and /help
     outbox.py        messages typed and not yet acknowledged, refs, holds, back-off
-    conversation.py  frames in, rows and frames out, when a held message goes again
+    delivery.py      the outbox on the wire: sent, held, sent again, answered for
+    host.py          the host key: presented after each welcome, refused once aloud
+    conversation.py  frames in, rows and frames out
     roster.py        who is online: the nicknames the prompt completes
     connection.py    TerminalChat: the socket, reconnecting with `since`, leaving
+    export.py        /export: the room's transcript over HTTP into a file
     terminal.py      what is typed (prompt_toolkit at a terminal, lines from pipes)
-    __main__.py      the command line
+    __main__.py      the command line and CHAT_HOST_KEY
 
-format, outbox, roster and conversation do no I/O (plain unit tests);
-connection.py alone touches the socket, terminal.py and __main__.py alone
-stdin, stdout and signals.
+format, entries, commands, outbox, delivery, host, roster and conversation do
+no I/O (plain unit tests); connection.py and export.py alone touch the
+network (and export.py a file), terminal.py and __main__.py alone stdin,
+stdout, the environment and signals.
 """

@@ -1,15 +1,17 @@
 """The command line: `python -m chat.client ws://HOST:3000/ws --nick ada --room maths`.
 
-It turns the arguments into a socket address, a nickname and a room, wires the
-terminal (chat/client/terminal.py) to a TerminalChat: the prompt at a
-terminal, with every row printed above it, plain lines through pipes. Ctrl+C
-leaves at once (a second one quits even while the connection closes).
+It turns the arguments and the environment (CHAT_HOST_KEY: the host key, out
+of sight of `ps`) into a socket address, a nickname, a room and the host key,
+and wires the terminal (chat/client/terminal.py) to a TerminalChat: the prompt
+at a terminal, with every row printed above it, plain lines through pipes.
+Ctrl+C leaves at once (a second one quits even while the connection closes).
 """
 
 import argparse
 import asyncio
 import contextlib
 import io
+import os
 import signal
 import sys
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from chat.client.connection import TerminalChat
 from chat.client.terminal import (
     above_the_prompt,
+    give_back,
     make_prompt,
     on_a_terminal,
     print_line,
@@ -40,17 +43,19 @@ def socket_address(text: str) -> str:
     return urlunsplit(parts._replace(scheme=scheme, path=path))
 
 
-async def chat_in_terminal(url: str, nick: str | None, room: str | None) -> int:
+async def chat_in_terminal(url: str, nick: str | None, room: str | None,
+                           host_key: str | None) -> int:
     """Chat on stdin and stdout until EOF, /quit or Ctrl+C; return the exit code."""
     if not on_a_terminal():  # pipes, or a file: lines exactly as they come
         chat = TerminalChat(url, nick, stdin_lines(), print_line, print_report, room=room,
-                            width=terminal_width)
+                            width=terminal_width, host_key=host_key)
         return await until_interrupted(chat)
     # The prompt asks for our nickname and who else is online each time it needs them,
     # by which time `chat` exists.
     prompt = make_prompt(own=lambda: chat.nick, others=lambda: chat.conversation.others())
     chat = TerminalChat(url, nick, prompt_lines(prompt), print_line, print_report, room=room,
-                        width=terminal_width)
+                        width=terminal_width, host_key=host_key,
+                        give_back=lambda text: give_back(prompt, text))
     with above_the_prompt():
         return await until_interrupted(chat)
 
@@ -69,14 +74,15 @@ async def until_interrupted(chat: TerminalChat) -> int:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    """Turn the command line into the URL, nickname and room."""
+    """Turn the command line into the URL, nickname, room and host key."""
     parser = argparse.ArgumentParser(
         prog="python -m chat.client",
         description="Chat from a terminal: each line you type is a message; "
                     "the room's messages are printed as they arrive.",
         epilog="Commands: /nick NAME changes your nickname; /quit (or Ctrl+D) leaves once "
-               "everything you typed is delivered; Ctrl+C leaves at once. At a terminal, "
-               "Tab completes the nickname of someone online and Up recalls what you typed.",
+               "everything you typed is delivered; Ctrl+C leaves at once; /help lists the "
+               "rest (a host's: /mute, /delete, /lock, /export...). At a terminal, Tab "
+               "completes the nickname of someone online and Up recalls what you typed.",
     )
     parser.add_argument("url", type=socket_address,
                         help="the chat's address, e.g. ws://192.168.1.23:3000/ws "
@@ -84,6 +90,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--nick", help="the nickname you would like (default: the server "
                                        "picks a guest-XXXX name)")
     parser.add_argument("--room", help="the room to join (default: general)")
+    parser.add_argument("--host-key", metavar="KEY",
+                        help="be the room's host: the key in the host link the server printed "
+                             "(#host=KEY). Better in the CHAT_HOST_KEY environment variable, "
+                             "which other users cannot see with ps")
     return parser.parse_args(argv)
 
 
@@ -92,8 +102,9 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(errors="replace")  # an emoji must not crash a plain terminal
+    host_key = args.host_key or os.environ.get("CHAT_HOST_KEY") or None
     try:
-        return asyncio.run(chat_in_terminal(args.url, args.nick, args.room))
+        return asyncio.run(chat_in_terminal(args.url, args.nick, args.room, host_key))
     except KeyboardInterrupt:  # the second Ctrl+C, or the first one on Windows
         return 130
 

@@ -4,15 +4,16 @@ It connects with the secret session (so a reconnection takes our nickname back
 from a connection the server has not yet seen die) and `since` (so the welcome
 brings what we missed), reconnects with growing jittered pauses, gives up on
 what retrying cannot fix (a refused handshake, another connection taking over
-our session), and leaves once the input ends and every typed line is answered
-for. What the frames mean is the conversation's business
-(chat/client/conversation.py).
+our session, a host putting us out), and leaves once the input ends and every
+typed line is answered for. What the frames mean is the conversation's
+business (chat/client/conversation.py).
 """
 
 import asyncio
 import random
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tornado.httpclient import HTTPClientError
@@ -23,8 +24,9 @@ from tornado.websocket import (
     websocket_connect,
 )
 
+from chat.client import export
 from chat.client.conversation import Conversation
-from chat.client.format import messages
+from chat.client.format import messages, visible
 from chat.client.outbox import Outbox
 
 # A `since` welcome carries up to 1000 messages of up to --max-text characters each.
@@ -33,6 +35,7 @@ FIRST_DELAY = 0.5  # seconds before the first reconnection attempt, doubling...
 LONGEST_DELAY = 10.0  # ...up to this
 CONNECT_TIMEOUT = 5.0
 REPLACED = 4001  # another connection with our session took our nickname
+PUT_OUT = (4000, 4003)  # a host kicked us out of the room, or banned us: the reason says more
 CLOSE_REASONS = {
     1001: "the server is going away",
     1012: "the server restarted",
@@ -65,6 +68,8 @@ class TerminalChat:
         wait: Callable[[float], Awaitable[None]] = asyncio.sleep,
         ping_interval: float = 20.0,
         width: Callable[[], int | None] = lambda: None,
+        host_key: str | None = None,
+        give_back: Callable[[str], None] = lambda text: None,
     ) -> None:
         self.url = url
         self.lines = lines
@@ -74,7 +79,8 @@ class TerminalChat:
         self.session = secrets.token_urlsafe(16)  # lets a reconnection take over our nickname
         self.conversation = Conversation(
             nick, room, send=self._send, write=write, width=width, pause=self._pause,
-            all_answered=self._all_answered,
+            all_answered=self._all_answered, export=partial(export.save, url),
+            give_back=give_back, host_key=host_key,
         )
         self.socket: WebSocketClientConnection | None = None
         self.finishing = False  # the input ended: stop once the outbox is empty
@@ -89,7 +95,7 @@ class TerminalChat:
     @property
     def outbox(self) -> Outbox:
         """The messages typed and not yet answered for."""
-        return self.conversation.outbox
+        return self.conversation.delivery.outbox
 
     def receive(self, frame: str | bytes) -> None:
         """Act on one frame from the server (see Conversation.receive)."""
@@ -101,7 +107,7 @@ class TerminalChat:
         try:
             await self._stay_connected()
         finally:
-            self.conversation.cancel_retry()
+            self.conversation.delivery.cancel_retry()
             reader.cancel()
             await asyncio.wait([reader])
         if self.failure:
@@ -113,13 +119,13 @@ class TerminalChat:
     def stop(self) -> None:
         """Leave now, delivered or not: close the connection and let run() return."""
         self.stopping.set()
-        self.conversation.cancel_retry()
+        self.conversation.delivery.cancel_retry()
         if self.socket is not None:
             self.socket.close(1000, "Bye.")
 
     async def delivered(self) -> None:
         """Return once the server has answered for every message typed so far."""
-        await self.conversation.all_delivered.wait()
+        await self.conversation.delivery.all_delivered.wait()
 
     async def _stay_connected(self) -> None:
         """Connect, and reconnect after each drop, with growing jittered pauses, until stopped."""
@@ -170,9 +176,12 @@ class TerminalChat:
             socket.close()  # already closed by the server, but Tornado wants us to say so too
 
     def _why_closed(self, socket: WebSocketClientConnection) -> str:
-        """Describe why the server closed the connection; give up if we were replaced."""
+        """Describe why the server closed the connection; give up if we were replaced or put
+        out by a host."""
         if socket.close_code == REPLACED:  # a second copy of us would fight over the nickname
             self.failure = "! another connection with this session took over; quitting"
+        if socket.close_code in PUT_OUT:  # coming back at once would only be refused
+            self.failure = f"! {visible(socket.close_reason or 'A host put you out.')}"
         reason = CLOSE_REASONS.get(socket.close_code or 0, "connection lost")
         return f"disconnected ({reason})"
 

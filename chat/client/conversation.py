@@ -1,33 +1,26 @@
 """One person's conversation with a room, without the socket: typed lines become frames,
 frames from the server become printed rows and outbox updates.
 
-It owns who we are (nickname, room), the newest message shown (the next
-connection's `since`), the outbox and when a held message goes again. The
-connection (chat/client/connection.py) hands it every frame it reads and says
-when the socket closed; it hands frames back through `send`, which a socket
-that is gone ignores: the next welcome sends the whole outbox again.
+It owns who we are (nickname, room) and the newest entry of the room's log
+applied (the next connection's `since`). The connection
+(chat/client/connection.py) hands it every frame it reads and says when the
+socket closed; it hands frames back through `send`, which a socket that is
+gone ignores: the next welcome sends the whole outbox again. Its helpers:
+chat/client/commands.py parses what is typed, chat/client/delivery.py sends
+messages until answered for, chat/client/entries.py prints the room's log, and
+chat/client/host.py presents the host key.
 """
 
-import asyncio
 import json
-import random
-import secrets
 from collections.abc import Awaitable, Callable
 
-from chat.client.format import (
-    NOT_STORED,
-    Event,
-    error_line,
-    message_lines,
-    name,
-    rows,
-    visible,
-    welcome_lines,
-)
-from chat.client.outbox import STORE_FIRST_DELAY, STORE_LONGEST_DELAY, Outbox, back_off
+from chat.client import commands
+from chat.client.commands import CommandError, Frame, Parsed
+from chat.client.delivery import HELD, Delivery
+from chat.client.entries import entry_lines, hosts_line, is_entry, standing_lines
+from chat.client.format import Event, error_line, name, rows, visible, welcome_lines
+from chat.client.host import Host
 from chat.client.roster import Roster
-
-MAX_FRAME = 64 * 1024  # the server closes the connection (1009) on a bigger frame
 
 
 class Conversation:
@@ -42,22 +35,22 @@ class Conversation:
         width: Callable[[], int | None],
         pause: Callable[[float], Awaitable[None]],
         all_answered: Callable[[], None],
+        export: Callable[[str, str, str], Awaitable[str]],
+        give_back: Callable[[str], None],
+        host_key: str | None = None,
     ) -> None:
         self.nick = nick
         self.room = room
         self.send = send  # a frame to the server, if there is a socket
         self.write = write  # chat rows: what the room said and what the server answered
         self.width = width  # the terminal's columns now, or None for a pipe (see rows())
-        self.pause = pause  # the connection's wait, which stop() cuts short
-        self.all_answered = all_answered  # called when the outbox empties
-        self.outbox = Outbox(secrets.token_hex(4))
+        self.give_back = give_back  # a refused message's text, to type again
+        self.delivery = Delivery(self._send, self._print, pause, all_answered)
+        self.host = Host(host_key, send=self._send, say=self._print, export=export)
         self.last_id: int | None = None  # the newest entry of the room's log applied
         self.online = Roster()  # who is in the room: the names the prompt completes
         self.ready = False  # welcomed on the current socket: frames may go out
-        self.all_delivered = asyncio.Event()
-        self.all_delivered.set()
-        self.retry: asyncio.Task[None] | None = None  # the pause before a held message goes again
-        self.unstored = 0  # pauses for `unavailable` since the last ack: each one twice as long
+        self.previous = ""  # the line typed before: a /clear right after a /clear goes
 
     def others(self) -> list[str]:
         """Return the nicknames of everyone else online, to complete."""
@@ -66,42 +59,61 @@ class Conversation:
     def disconnected(self) -> None:
         """Note that the socket closed: nothing goes out until the next welcome."""
         self.ready = False
+        self.host.disconnected()
 
     def typed(self, line: str) -> bool:
         """Act on one typed line: a command or a message; return False if it asks to quit."""
         line = line.rstrip("\r\n")
         if not line.strip():  # the server would only answer "empty"
             return True
-        command, _, argument = line.partition(" ")
-        if command == "/quit":
-            return False
-        if command == "/nick":
-            self._rename(argument.strip())
-        else:
-            self._post(line)
+        previous, self.previous = self.previous, line
+        try:
+            command = commands.parse(line)
+        except CommandError as error:
+            self._print(f"! {error} (usage)")
+            return True
+        if command is None:
+            self.delivery.post(commands.message_text(line), self.ready)
+            return True
+        return self._command(command, confirmed=previous.strip() == "/clear")
+
+    def _command(self, command: Parsed, confirmed: bool) -> bool:
+        """Carry out a command that parsed; return False if it asks to quit."""
+        if command.frame is not None:
+            if command.frame["type"] == "clear" and not confirmed:
+                self._print("* /clear empties the room for everyone, for good: "
+                            "type /clear again to confirm")
+            else:
+                self.previous = ""  # a third /clear asks again
+                self._order(command.frame)
+            return True
+        match command.command.name:  # the commands carried out here
+            case "quit":
+                return False
+            case "help":
+                for line in commands.help_lines():
+                    self._print(line)
+            case "nick":
+                self._rename(command.argument)
+            case "export":
+                self.host.export_to(command.argument, self.room or "general")
         return True
 
-    def _post(self, text: str) -> None:
-        """Put a message in the outbox and send it, unless it must wait its turn."""
-        ref = self.outbox.add(text)
-        if len(self.outbox.frame(ref).encode()) > MAX_FRAME:  # the server would hang up on it
-            self.outbox.settle(ref)
-            self._print(f"! The message is too long to send: a frame holds {MAX_FRAME} bytes."
-                        " (too_long)")
-            return
-        self.all_delivered.clear()
+    def _order(self, frame: Frame) -> None:
+        """Send a command's frame now; offline, say it was not sent (later it may be stale).
+
+        No ref: the server's refusal of a command's fields would not name it,
+        and an outbox waiting for that answer would wait for ever.
+        """
         if not self.ready:
-            return  # the welcome sends the whole outbox
-        if self.outbox.must_wait():
-            self.outbox.hold(ref)
-        else:
-            self._send(self.outbox.frame(ref))
+            self._print(f"! Not connected: /{frame['type']} was not sent; type it again once "
+                        "reconnected. (offline)")
+            return
+        self._send(json.dumps(frame, ensure_ascii=False))
 
     def _rename(self, nick: str) -> None:
         """Ask for a new nickname now, or on the next connection if we are offline."""
-        if not nick:
-            self._print("! Type a nickname after /nick, e.g. /nick ada. (usage)")
-        elif self.ready:
+        if self.ready:
             self._send(json.dumps({"type": "nick", "nick": nick}, ensure_ascii=False))
         else:
             self.nick = nick
@@ -126,9 +138,10 @@ class Conversation:
                 self._welcomed(event)
             case "message":
                 self._entry(event)
+            case "hosts":
+                self._hosts(event)
             case "ack":
-                self.unstored = 0  # the server stores again
-                self._answered(event.get("ref"))
+                self.delivery.acknowledged(event.get("ref"))
             case "error":
                 self._refused(event)
             case "join" | "leave" if event.get("nick") != self.nick:  # the welcome said we are in
@@ -136,22 +149,28 @@ class Conversation:
                 self._print(f"* {name(event.get('nick'))} {verb}")
             case "nick":
                 self._renamed(event)
-            # typing, rooms and anything newer than this client: not worth a line
+            case _ if is_entry(event):  # delete, mute, lock, pin... and kinds newer than us
+                self._entry(event)
+            # typing, rooms and anything else newer than this client: not worth a line
 
     def _welcomed(self, event: Event) -> None:
-        """Show who is here and what we missed, then send everything not yet acknowledged."""
+        """Show who is here, the room's standing and what we missed; then present the host key
+        and send everything not yet acknowledged."""
         self.ready = True
         self.nick = str(event.get("nick", self.nick))
+        if isinstance(event.get("room"), str):
+            self.room = event["room"]  # its canonical name, for /export
         if event.get("reset"):  # ids started again: the ones we saw mean nothing now
             self.last_id = None
         for line in welcome_lines(event, self.room):
             self._print(line)
+        for row in standing_lines(event, self.width()):
+            self.write(row)
         for entry in event.get("history") or []:
             if isinstance(entry, dict):
                 self._entry(entry)
-        self.cancel_retry()
-        for ref in self.outbox.restart():
-            self._send(self.outbox.frame(ref))
+        self.host.present()  # before the outbox: a locked room takes a host's messages
+        self.delivery.restart()
 
     def _entry(self, event: Event) -> None:
         """Apply one entry of the room's log, unless its id shows we had it already.
@@ -164,9 +183,15 @@ class Conversation:
             if self.last_id is not None and entry_id <= self.last_id:
                 return
             self.last_id = entry_id
-        if event.get("type") == "message":
-            for row in message_lines(event, self.nick, self.width()):
-                self.write(row)
+        for row in entry_lines(event, self.nick, self.width()):
+            self.write(row)
+
+    def _hosts(self, event: Event) -> None:
+        """Print who hosts the room now; our own name there answers the host key."""
+        hosts = event.get("hosts")
+        hosts = [str(nick) for nick in hosts] if isinstance(hosts, list) else []
+        self.host.hosts(hosts, self.nick)
+        self._print(hosts_line(hosts, self.nick))
 
     def _print(self, line: str) -> None:
         """Print one chat line, cut to fit the terminal like a message (see rows())."""
@@ -183,67 +208,21 @@ class Conversation:
             self._print(f"* {name(old)} is now {name(new)}")
 
     def _refused(self, event: Event) -> None:
-        """Hold a message refused for now, to send again later; show any other error, and drop."""
-        ref = event.get("ref")
-        if isinstance(ref, str) and ref not in self.outbox:
+        """Hold a frame refused for now, to send again later; show any other error, and give
+        a refused message back to type again."""
+        ref, code = event.get("ref"), event.get("code")
+        if not isinstance(ref, str):  # a command's, a rename's or the host key's
+            if not self.host.refused(event):
+                self._print(error_line(event))
+            return
+        if ref not in self.delivery.outbox:
             return  # about a message already answered for (a re-send's twin)
-        code = event.get("code")
-        if isinstance(ref, str) and code in ("rate_limited", "unavailable"):
-            self.outbox.hold(ref)
-            if code == "rate_limited":
-                self._retry_after(event.get("retry_after"))
-            else:
-                self._not_stored()
+        if code in HELD:
+            if code == "slow_mode":  # rate_limited passes unsaid; unavailable says its own
+                self._print(error_line(event))
+            self.delivery.held(ref, str(code), event.get("retry_after"))
             return
         self._print(error_line(event))
-        if isinstance(ref, str):
-            self._answered(ref)
-
-    def _answered(self, ref: object) -> None:
-        """Forget an acknowledged or refused message; send the next held one; finish if done."""
-        if not isinstance(ref, str) or not self.outbox.settle(ref):
-            return
-        if self.retry is None:
-            self._release()
-        if not self.outbox:
-            self.all_delivered.set()
-            self.all_answered()
-
-    def _retry_after(self, seconds: object) -> None:
-        """Send the oldest held message again once the rate limit allows."""
-        delay = seconds if isinstance(seconds, int | float) and 0 <= seconds <= 60 else 1.0
-        self._retry_in(delay)
-
-    def _not_stored(self) -> None:
-        """Say once that the server could not store it; send it again after a doubling pause."""
-        if self.retry is not None:  # a pause is running: its re-send comes first
-            return
-        if self.unstored == 0:
-            self._print(NOT_STORED)
-        longest = back_off(self.unstored, STORE_FIRST_DELAY, STORE_LONGEST_DELAY)
-        self.unstored += 1
-        self._retry_in(random.uniform(longest / 2, longest))  # jitter: Redis back, not stampeded
-
-    def _retry_in(self, seconds: float) -> None:
-        """Send the oldest held message again after `seconds`, unless a pause already runs."""
-        if self.retry is None:
-            self.retry = asyncio.ensure_future(self._release_after(seconds))
-
-    async def _release_after(self, seconds: float) -> None:
-        """Wait (unless stopped), then send the oldest held message again."""
-        await self.pause(seconds)
-        self._release()
-
-    def _release(self) -> None:
-        """Send the oldest held message again."""
-        self.retry = None
-        ref = self.outbox.release()
-        if ref is not None:
-            self._send(self.outbox.frame(ref))
-
-    def cancel_retry(self) -> None:
-        """Forget the pending re-send: a fresh connection sends the whole outbox anyway."""
-        if self.retry is not None:
-            self.retry.cancel()
-            self.retry = None
-
+        text = self.delivery.outbox.pending[ref]
+        self.delivery.answered(ref)
+        self.give_back(text)

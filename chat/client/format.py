@@ -4,10 +4,13 @@ for another line.
 Control, format (bidi) and separator characters print as escapes; other people's
 nicknames are isolated between FSI and PDI; every further row of a message (a
 newline in it, or, on a terminal, the piece cut off to fit its width) starts
-with CONTINUATION, which no message starts with. No I/O: plain functions from
-events to strings.
+with CONTINUATION, which no message starts with. A message's first row names
+its id (`#42`, for /delete and /pin) and, before it, HOST_BADGE when the server
+says a host sent it: where a nickname cannot reach. No I/O: plain functions
+from events to strings.
 """
 
+import math
 import time
 import unicodedata
 from datetime import datetime
@@ -23,6 +26,9 @@ ISOLATE, END_ISOLATE = "\u2068", "\u2069"
 # What every further row of a message starts with, however the message or the terminal wrapped
 # it. A message's first row starts with its time ("14:05 "), a notice with "* " or "! ".
 CONTINUATION = "      │ "
+# Before a host's message id, and before a host's name in the online list: on a message's row
+# it comes before the id, where no nickname can put it.
+HOST_BADGE = "[host]"
 NARROWEST = 20  # columns: a narrower terminal is wrapped as if this wide
 TAB_STOP = 8
 # Characters that would drive or rearrange the terminal, or hide: controls, format characters
@@ -120,25 +126,64 @@ def clock(ts: object) -> str:
         return "--:--"
 
 
-def message_lines(event: Event, own: str | None = None, width: int | None = None) -> list[str]:
-    """Return a message as rows: `HH:MM nick: text`, then its further lines (and, on a terminal
-    `width` columns wide, the pieces cut off to fit) after CONTINUATION."""
-    prefix = f"{clock(event.get('ts'))} {name(event.get('nick', '?'), own)}: "
-    text = str(event.get("text", "")).replace("\r\n", "\n").replace("\r", "\n")
+def moment(ms: object) -> str:
+    """Return when a server time (Unix milliseconds) falls: HH:MM today, else with the day."""
+    if not isinstance(ms, int | float) or isinstance(ms, bool):
+        return "?"
+    try:
+        then = datetime.fromtimestamp(ms / 1000)
+    except (OverflowError, OSError, ValueError):  # a time no calendar holds
+        return "?"
+    return then.strftime("%H:%M" if then.date() == datetime.now().date() else "%a %d %b %H:%M")
+
+
+def heading(event: Event, own: str | None = None) -> str:
+    """Return who said a message, and its number: `#42 bob`, `[host] #43 teacher`."""
+    entry_id = event.get("id")
+    number = f"#{entry_id} " if isinstance(entry_id, int) and not isinstance(entry_id, bool) else ""
+    badge = f"{HOST_BADGE} " if event.get("host") is True else ""
+    return f"{badge}{number}{name(event.get('nick', '?'), own)}"
+
+
+def said(prefix: str, text: object, width: int | None) -> list[str]:
+    """Return `prefix` and someone's text as rows: each further line of it after CONTINUATION
+    (and, on a terminal `width` columns wide, each piece cut off to fit)."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
     lines = [[shown(char) for char in line] for line in text.split("\n")]
     lines[0] = [*prefix, *lines[0]]
     return rows(lines, width)
 
 
+def message_lines(event: Event, own: str | None = None, width: int | None = None) -> list[str]:
+    """Return a message as rows: `HH:MM #42 nick: text`, then its further lines (and, on a
+    terminal `width` columns wide, the pieces cut off to fit) after CONTINUATION."""
+    return said(f"{clock(event.get('ts'))} {heading(event, own)}: ", event.get("text", ""), width)
+
+
 def error_line(event: Event) -> str:
-    """Return an error event as `! <message> (<code>)`."""
-    return f"! {visible(str(event.get('message', '')))} ({visible(str(event.get('code', '?')))})"
+    """Return an error event as `! <message> (<code>)`: a mute with when it ends, slow mode with
+    when the message goes again."""
+    message, code = visible(str(event.get("message", ""))), event.get("code")
+    wait = event.get("retry_after")
+    if code == "muted" and "until" in event:
+        message = f"A host muted you until {moment(event['until'])}."
+    elif code == "slow_mode" and isinstance(wait, int | float):
+        message += f" Yours goes again in {math.ceil(wait)} s."
+    return f"! {message} ({visible(str(code or '?'))})"
+
+
+def people(nicks: list[object], hosts: list[object], own: str | None) -> str:
+    """Return nicknames as a list to print, each host's after HOST_BADGE."""
+    return ", ".join(f"{HOST_BADGE} {name(nick, own)}" if nick in hosts else name(nick, own)
+                     for nick in nicks)
 
 
 def welcome_lines(event: Event, room: str | None) -> list[str]:
-    """Return the welcome as lines: room, nickname and who is online; then any reset or gap."""
+    """Return the welcome as lines: room, nickname and who is online (hosts badged); then any
+    reset or gap."""
     own = str(event.get("nick"))
-    online = ", ".join(name(nick, own) for nick in event.get("online") or [])
+    hosts = event.get("hosts")
+    online = people(event.get("online") or [], hosts if isinstance(hosts, list) else [], own)
     room = visible(str(event.get("room") or room or "general"))
     lines = [f"* connected to #{room} as {visible(own)}; online: {online}"]
     if event.get("reset"):

@@ -5,7 +5,7 @@ A ref is the outbox's own random prefix and a count, so it carries nothing of
 the secret session (refs are stored with the messages). A message the server
 refused for now (`rate_limited`, `unavailable`) is held, and held ones go again
 one at a time, oldest first, so the room sees them in the order they were typed.
-No I/O, no clock: the conversation decides when to send.
+No I/O, no clock: chat/client/delivery.py decides when to send.
 """
 
 import json

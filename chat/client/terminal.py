@@ -4,7 +4,8 @@ At a terminal (stdin and stdout both one, and not a dumb one), prompt_toolkit
 reads what you type on the bottom line, with line editing, the history of this
 session (Up, Down) and Tab to complete the nickname of someone online; a row
 that arrives meanwhile is printed above it (above_the_prompt) and the
-half-typed line is drawn again below. Otherwise (pipes, a script, a test, a
+half-typed line is drawn again below; a message the server refused comes back
+on it (give_back). Otherwise (pipes, a script, a test, a
 dumb terminal) lines are read from stdin by a thread, so the loop never waits
 on the keyboard, exactly as typed.
 Rows go to stdout, cut to its width when it is a terminal; trouble with the
@@ -73,6 +74,15 @@ def make_prompt(
         complete_style=CompleteStyle.READLINE_LIKE,  # completes in place: no menu to make room for
         **streams,
     )
+
+
+def give_back(prompt: PromptSession[str], text: str) -> None:
+    """Put a message the server refused back on the prompt, to edit and send again; never over
+    what is being typed."""
+    if not prompt.default_buffer.text:
+        prompt.default_buffer.set_document(Document(text))  # the cursor at its end
+        if prompt.app.is_running:
+            prompt.app.invalidate()
 
 
 async def prompt_lines(prompt: PromptSession[str]) -> AsyncIterator[str]:
