@@ -126,13 +126,13 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     @classmethod
     def close_person(cls, room: str | None, nick_key: str, session: str | None, address: str,
                      code: int, reason: str) -> None:
-        """Close one person's sockets: in `room` by nickname, page or address; (None) anywhere
-        by page or address. The key holder's connections are never closed this way."""
+        """Close one person's sockets: in `room`, the one holding that nickname and any that
+        page opened; with `room` None, the page's sockets in every room. Others from the same
+        address stay (a classroom behind one NAT): the address is barred, not thrown out."""
         for waiter in cls.everyone() if room is None else list(cls.waiters.get(room, ())):
             same_nick = room is not None and waiter.nick is not None and (
                 nicknames.key(waiter.nick) == nick_key)
-            same_page = session is not None and waiter.session == session
-            if not waiter.keyed and (same_nick or same_page or waiter.address == address):
+            if same_nick or (session is not None and waiter.session == session):
                 waiter.close(code, reason)
 
     def on_message(self, frame: str | bytes) -> Awaitable[None] | None:

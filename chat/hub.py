@@ -124,8 +124,14 @@ class Hub(Protocol):
     async def is_host_key(self, candidate: object) -> bool:
         """Tell whether `candidate` is the host key now, comparing in constant time."""
 
-    async def present_key(self, room_name: str, nick: str, holder: str, key: object) -> None:
-        """Make `holder`'s connection the room's host if `key` is the host key, else forbidden."""
+    async def present_key(
+        self, room_name: str, nick: str, holder: str, key: object
+    ) -> list[str]:
+        """Make `holder`'s connection the room's host if `key` is the host key, else forbidden.
+
+        Returns the hosts online now, for the presenter's answer (the room is
+        told only if they changed: a page that took its own seat back was one).
+        """
 
     def remove(self, room_name: str | None, person: Person, code: int, reason: str) -> None:
         """Close `person`'s connections: in `room_name`, or (None) in every room on every node."""

@@ -47,8 +47,9 @@ class LocalHub:
     async def barred(self, room_name: str, address: str, session: str | None) -> str | None:
         """Return why this address or page may not come in now; a host's page always may."""
         standing = Standing(self.store.fields(room_name, keep=False), self.store.fields(SERVER))
-        if session is not None and f"host:{session}" in standing.server:
-            return None
+        if session is not None and (f"host:{session}" in standing.server
+                                    or standing.is_op(session)):
+            return None  # a host's page is never shut out by its address
         return standing.barred(address, session, int(time.time() * 1000))
 
     def arrived(self, room_name: str, nick: str, takeover: bool) -> None:
@@ -111,8 +112,10 @@ class LocalHub:
         """Tell whether `candidate` is the host key, in constant time."""
         return hostkey.matches(candidate, self.host_key)
 
-    async def present_key(self, room_name: str, nick: str, holder: str, key: object) -> None:
-        """Make `holder`'s connection the room's host if `key` is the host key."""
+    async def present_key(
+        self, room_name: str, nick: str, holder: str, key: object
+    ) -> list[str]:
+        """Make `holder`'s connection the room's host if `key` is the host key; the hosts now."""
         if not await self.is_host_key(key):
             raise forbidden("That is not the host key.")
         room = self.rooms.enter(room_name)
@@ -121,6 +124,7 @@ class LocalHub:
         if person is not None and person.session is not None:  # never shut out by an address bar
             self.store.set_fields(SERVER, {f"host:{person.session}": True})
         self.announce_hosts(room_name)
+        return room.hosts()
 
     def announce_hosts(self, room_name: str) -> None:
         """Tell the room its hosts, if they are not what its pages were last told."""

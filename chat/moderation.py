@@ -149,8 +149,14 @@ def forbidden(why: str = "Only a host may do that.") -> ProtocolError:
 
 
 def may_act_on(actor_level: int, target: Person) -> None:
-    """Raise forbidden unless the actor is a host at least as high as the target."""
+    """Raise unless a host may mute, kick or ban `target`: a member, not another host.
+
+    forbidden for a member, or for a made host acting on the key holder;
+    bad_target for a host (the key holder takes a made host's hosting back first).
+    """
     if actor_level == MEMBER:
         raise forbidden()
     if target.level > actor_level:
         raise forbidden("A host made by the key holder cannot act on the key holder.")
+    if target.level > MEMBER:
+        raise ProtocolError("bad_target", f"{target.nick!r} is a host; take that back first.")

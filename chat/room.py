@@ -74,7 +74,8 @@ class Room:
         if seat is not None and session and seat.session == session:
             # The same page is back: it keeps the nickname as everyone has seen it ("Ada"
             # coming back as "ada" stays "Ada"), so no page is left showing a ghost.
-            seat.holder, seat.address, seat.keyed = holder, address, False
+            # The host's badge stays: the page presents its key again right after the welcome.
+            seat.holder, seat.address = holder, address
             return seat.nick, True
         nick = self._first_free(nick)
         self._seats[nicknames.key(nick)] = Seat(nick, holder, session, address)

@@ -365,3 +365,45 @@ async def test_a_refused_host_frame_names_its_ref(page):
     assert (await error(teacher))["ref"] == "h-1"
     await send(teacher, {"type": "topic", "topic": "t", "ref": "t-1"})
     assert (await next_event(teacher, "ack"))["ref"] == "t-1"
+
+
+@pytest.mark.gen_test
+async def test_a_host_page_that_takes_its_seat_back_is_answered_and_still_shown(page):
+    """The same page reconnecting keeps its badge; presenting the key again is answered."""
+    teacher, _ = await page("teacher", "s-teacher")
+    await become_host(teacher, "teacher")
+    again, welcome = await page("teacher", "s-teacher")  # before the old socket is seen dead
+    assert welcome["hosts"] == ["teacher"]
+    await send(again, {"type": "host", "key": KEY})
+    assert (await next_event(again, "hosts"))["hosts"] == ["teacher"]
+
+
+@pytest.mark.gen_test
+async def test_a_kick_leaves_others_on_the_same_address_connected_but_barred(page):
+    """Bob's sockets close; Dave at the same address stays, but a new one from it is refused."""
+    teacher, _ = await page("teacher", "s-teacher")
+    await become_host(teacher, "teacher")
+    bob, _ = await page("bob", "s-bob", source="127.0.0.2")
+    dave, _ = await page("dave", "s-dave", source="127.0.0.2")
+    await send(teacher, {"type": "kick", "nick": "bob"})
+    while await bob.read_message() is not None:
+        pass
+    await send(dave, {"type": "message", "text": "I am still here"})
+    await message(teacher, "I am still here")
+    with pytest.raises(HTTPClientError) as refused:
+        await page("erin", "s-erin", source="127.0.0.2")
+    assert refused.value.code == 403
+
+
+@pytest.mark.gen_test
+async def test_a_made_host_cannot_be_muted_kicked_or_banned_until_unmade(page):
+    """A host is no target: `bad_target` says to take the hosting back first."""
+    teacher, _ = await page("teacher", "s-teacher")
+    await become_host(teacher, "teacher")
+    await page("bob", "s-bob")
+    await send(teacher, {"type": "op", "nick": "bob"})
+    await next_event(teacher, "op")
+    for frame in ({"type": "mute", "nick": "bob", "seconds": 60}, {"type": "kick", "nick": "bob"},
+                  {"type": "ban", "nick": "bob"}):
+        await send(teacher, frame)
+        assert (await error(teacher))["code"] == "bad_target", frame

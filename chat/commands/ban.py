@@ -40,4 +40,5 @@ async def run(ctx: Context, frame: Ban) -> None:
     bars = authority.bars("ban", person, until, ctx.hub.standing(ctx.room).server, now)
     entry = hosting.banned(ctx.room, person.nick, until, ctx.nick or "")
     logged.append(ctx, entry, frame.ref, Effects(server=bars))
-    ctx.hub.remove(None, person, CLOSE_CODE, "A host banned you from this chat.")
+    for where in (ctx.room, None):  # this room by nickname, then the page in every room
+        ctx.hub.remove(where, person, CLOSE_CODE, "A host banned you from this chat.")

@@ -18,7 +18,7 @@ parse = authority.someone
 async def run(ctx: Context, frame: Someone) -> None:
     """Unmake a host made with `op`; everyone is told."""
     authority.require(ctx, HOST)
-    person = await authority.target(ctx, HOST, frame.nick)
+    person = await authority.person(ctx, frame.nick)  # a host may be one already: said below
     if person.level != OP:
         raise ProtocolError("bad_target", f"{person.nick!r} was not made a host.")
     entry = hosting.made_host(ctx.room, person.nick, False, ctx.nick or "")

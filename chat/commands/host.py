@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from chat import protocol
+from chat import hosting, protocol
 from chat.commands.context import Context
 from chat.protocol import ProtocolError
 
@@ -33,12 +33,16 @@ def parse(data: dict[str, Any], max_text: int) -> Key:
 
 
 async def run(ctx: Context, presented: Key) -> None:
-    """Make this connection the host if the key is right (the room is told); else forbidden."""
+    """Make this connection the host if the key is right; answer with the hosts, else forbidden.
+
+    The room is told too, when its hosts changed.
+    """
     assert ctx.nick is not None
     try:
-        await ctx.hub.present_key(ctx.room, ctx.nick, ctx.holder, presented.key)
+        hosts = await ctx.hub.present_key(ctx.room, ctx.nick, ctx.holder, presented.key)
     except ProtocolError:
         log.warning("A wrong host key from %s in #%s", ctx.address, ctx.room)  # never the key
         raise
     ctx.keyed = True
+    ctx.send_event(hosting.hosts(hosts))  # the answer: this page is a host now
     log.info("%s is the host of #%s", ctx.nick, ctx.room)

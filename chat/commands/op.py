@@ -18,7 +18,7 @@ parse = authority.someone
 async def run(ctx: Context, frame: Someone) -> None:
     """Make the person a host: everyone is told, and their page stays one after a reconnect."""
     authority.require(ctx, HOST)
-    person = await authority.target(ctx, HOST, frame.nick)
+    person = await authority.person(ctx, frame.nick)  # a host may be one already: said below
     if person.session is None:
         raise ProtocolError("bad_target", f"{person.nick!r} has no page session to keep it.")
     if person.level:
