@@ -202,6 +202,11 @@ def test_host_deletes_pins_sets_the_topic_and_mutes_while_others_watch(
     expect(system_lines(bob).last).to_contain_text("teacher muted bob until")
     expect(badge(person(bob, "bob"), "muted")).to_be_visible()
     expect(badge(person(teacher, "bob"), "muted")).to_be_visible()
+    carol = join(open_page(), server, "carol")  # a newcomer's welcome carries the standing
+    expect(badge(person(carol, "bob"), "muted")).to_be_visible()
+    expect(badge(person(carol, "teacher"), "host")).to_be_visible()
+    expect(carol.get_by_test_id("topic")).to_have_text("Topic: WebSockets, week 2")
+    expect(carol.get_by_test_id("pinned")).to_have_text("Pinned: bob: Homework: chapter 3")
 
     say(bob, "but I have a question")
     expect(bob.get_by_role("alert")).to_contain_text("A host muted you")
@@ -210,13 +215,11 @@ def test_host_deletes_pins_sets_the_topic_and_mutes_while_others_watch(
     expect(messages(teacher).locator(".text")).to_have_text(["Homework: chapter 3"])
 
     choose(teacher, person_menu(teacher, "bob"), "Unmute")  # the menu follows: muted, so Unmute
+    expect(badge(person(carol, "bob"), "muted")).to_have_count(0)
     expect(badge(person(bob, "bob"), "muted")).to_have_count(0)
     composer(bob).press("Enter")
     expect(messages(teacher).locator(".text").last).to_have_text("but I have a question")
 
-    carol = join(open_page(), server, "carol")  # a newcomer's welcome carries the standing
-    expect(carol.get_by_test_id("topic")).to_contain_text("WebSockets, week 2")
-    expect(carol.get_by_test_id("pinned")).to_contain_text("Homework: chapter 3")
     choose(teacher, message_menu(teacher, "Homework"), "Delete")  # deleting unpins it
     expect(carol.get_by_test_id("pinned")).to_be_hidden()
 
@@ -264,6 +267,13 @@ def test_lock_and_slow_mode_are_shown_and_refused_posts_keep_their_text(
     host_tools(teacher).get_by_label("Slow mode").select_option("10")
     host_tools(teacher).get_by_role("button", name="Set slow mode").click()
     expect(bob.get_by_test_id("rules")).to_have_text(
+        "Slow mode: one message every 10 s per person.")
+    host_tools(teacher).get_by_role("button", name="Lock the room").click()
+    carol = join(open_page(), server, "carol")  # a newcomer's welcome carries both
+    expect(carol.get_by_test_id("rules")).to_have_text(
+        "The room is locked: only hosts may post. Slow mode: one message every 10 s per person.")
+    host_tools(teacher).get_by_role("button", name="Unlock the room").click()
+    expect(carol.get_by_test_id("rules")).to_have_text(
         "Slow mode: one message every 10 s per person.")
     composer(bob).fill("")
     say(bob, "first")
@@ -390,6 +400,18 @@ def test_the_key_holder_makes_a_host_and_takes_it_back(
     expect(host_tools(bob)).to_be_hidden()
     expect(bob.get_by_test_id("online").get_by_role("button")).to_have_count(0)
     expect(badge(person(carol, "bob"), "host")).to_have_count(0)
+
+
+def test_the_servers_refusal_of_a_host_command_shows_as_a_notice(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """A command the server refuses (lifting a ban nobody has) says why; the page goes on."""
+    teacher = join_as_host(open_page(), server, "teacher")
+    host_tools(teacher).get_by_label("Lift a ban on").fill("nobody")
+    host_tools(teacher).get_by_role("button", name="Unban").click()
+    expect(teacher.get_by_role("alert")).to_have_text("'nobody' is not banned.")
+    say(teacher, "carry on")
+    expect(messages(teacher).locator(".text")).to_have_text(["carry on"])
 
 
 def test_clear_asks_first(server: ChatServer, open_page: Callable[..., Page]) -> None:
