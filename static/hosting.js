@@ -126,11 +126,15 @@ export function personControls(nick) {
 }
 
 function personMenu(nick) {
-  const items = isMuted(nick) ? [{ label: "Unmute", run: () => command({ type: "unmute", nick }) }]
-    : [
+  const items = [];
+  if (isMuted(nick)) {
+    items.push({ label: "Unmute", run: () => command({ type: "unmute", nick }) });
+  } else if (!isHost(nick)) {  // a host may post whatever a mute says: no mute to offer
+    items.push(
       { label: "Mute for 5 minutes", run: () => command({ type: "mute", nick, seconds: 300 }) },
       { label: "Mute for 1 hour", run: () => command({ type: "mute", nick, seconds: 3600 }) },
-    ];
+    );
+  }
   items.push({ label: "Kick for 5 minutes", run: () => command({ type: "kick", nick }) });
   items.push({ label: "Ban from the chat…", run: () => ban(nick) });
   if (keyPresented()) {  // only the key holder makes hosts
