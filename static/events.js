@@ -5,17 +5,27 @@
 import {
   forgetTypingSent, noticeUnread, startedTyping, stoppedTyping,
 } from "./attention.js";
+import { applyEntry } from "./entries.js";
+import { keyRefused } from "./hostkey.js";
+import { becomeHost, commandAnswered, messageActions, refreshRole } from "./hosting.js";
 import {
-  addMessage, addSystemLine, clearMessages, isNewEntry, markNotStored, removePending,
+  addSystemLine, clearMessages, markNotStored, markOwn, removePending,
 } from "./messages.js";
 import { chooseNick, myNick, setMyNick } from "./nickname.js";
-import { addPerson, removePerson, renamePerson, setPeople } from "./people.js";
+import {
+  addPerson, removePerson, renamePerson, setHosts, setMuted, setPeople,
+} from "./people.js";
 import { adoptRoomName, setRooms } from "./rooms.js";
 import { holdBack, notStoredYet, refused, resuming, stored, unsent, welcomed } from "./socket.js";
+import { setStanding } from "./standing.js";
 import { setStatus, showNotice, withdrawNotice } from "./status.js";
-import { nickName } from "./text.js";
+import { clockTime, nickName } from "./text.js";
 
 const STORE_LATER = "The server could not store your message yet; the page will send it again.";
+const KEY_REFUSED = "This page's host key is not the host key (any more): the page has forgotten"
+  + " it. Open the host link the server printed to be the host again.";
+
+let heldNotice = null;  // the notice that says our messages wait (slow mode, not stored yet)
 
 export function handleEvent(event) {
   switch (event.type) {
@@ -40,6 +50,10 @@ export function handleEvent(event) {
     case "rooms":
       setRooms(event.rooms);
       break;
+    case "hosts":
+      setHosts(event.hosts);
+      refreshRole();  // we may have been made host, or stopped being one
+      break;
     case "nick":
       onRenamed(event);
       break;
@@ -50,9 +64,18 @@ export function handleEvent(event) {
       onError(event);
       break;
     default:
-      // A newer server may send events this page does not know yet.
-      console.log("Unknown event:", event);
+      if (isEntry(event)) {
+        applyEntry(event);  // the log's other kinds (a delete, a pin...): entries.js
+      } else {
+        console.log("Unknown event:", event);  // a newer server's live news
+      }
   }
+}
+
+// An entry of the room's log carries its room and its id; live news has no id,
+// and an ack no room (docs/protocol.md, "The room's log").
+function isEntry(event) {
+  return typeof event.room === "string" && Number.isInteger(event.id);
 }
 
 function onWelcome(event) {
@@ -65,8 +88,13 @@ function onWelcome(event) {
   } else {
     showFreshHistory(event.history);
   }
+  // After the history: the welcome's standing has the last word over older entries.
+  setStanding(event);
   setPeople(event.online);
+  setHosts(event.hosts || []);
+  setMuted(event.muted || {});
   setRooms(event.rooms || []);
+  becomeHost();  // before the outbox: a host may post in a locked room
   welcomed(event.room);  // last: the outbox goes again, below what the history showed
 }
 
@@ -83,20 +111,6 @@ function showFreshHistory(history) {
   history.forEach(applyEntry);
 }
 
-// One entry of the room's log, from a welcome's history or as it happens: each
-// kind changes the page its own way, once (ids count every kind).
-function applyEntry(entry) {
-  if (!isNewEntry(entry)) return false;
-  switch (entry.type) {
-    case "message":
-      addMessage(entry);
-      break;
-    default:
-      console.log("Unknown entry:", entry);  // a newer server's kind: skipped, not asked again
-  }
-  return true;
-}
-
 function onRenamed(event) {
   if (event.old === myNick()) {
     setMyNick(event.nick);
@@ -106,6 +120,7 @@ function onRenamed(event) {
   renamePerson(event.old, event.nick);  // after: so our own entry keeps its "me" mark
   stoppedTyping(event.old);
   addSystemLine(nickName(event.old), " is now ", nickName(event.nick));
+  if (event.nick === myNick()) refreshRole();  // a made host's controls follow the `hosts` event
 }
 
 // A message as it happens (not from a welcome's history).
@@ -119,22 +134,59 @@ function onMessage(message) {
 
 // Stored: the real message was already shown (the broadcast comes before the
 // ack, or it was in the welcome's history), so the pending copy goes.
+// Ours: the server lets this page delete it, so it gets its menu.
 function onAck(event) {
-  if (stored(event.ref)) removePending(event.ref);
-  if (unsent() === 0) withdrawNotice(STORE_LATER);
+  if (commandAnswered(event)) return;  // a host's command (a delete, a pin...)
+  if (stored(event.ref)) {
+    removePending(event.ref);
+    const item = markOwn(event.id);
+    if (item !== null) messageActions(item);
+  }
+  if (unsent() === 0) withdrawHeld();
 }
 
 function onError(event) {
+  if (commandAnswered(event)) return;  // shown as a notice
   if (event.ref === undefined) {
-    showNotice(event.message);  // not about a message of ours: a nickname change, say
+    onAnswer(event);
   } else if (event.code === "rate_limited") {
     // A missing retry_after must not turn into a resend loop at full speed.
     holdBack((event.retry_after || 1) * 1000);
+  } else if (event.code === "slow_mode") {
+    onSlowMode(event);
   } else if (event.code === "unavailable") {
     onNotStored(event);
   } else {
     onRefused(event);
   }
+}
+
+// Not about a message of ours: a nickname change, say, or our host key.
+function onAnswer(event) {
+  if (event.code === "forbidden" && keyRefused()) {
+    showNotice(KEY_REFUSED);  // once: the key is forgotten, so it is never presented again
+    refreshRole();
+  } else {
+    showNotice(event.message);
+  }
+}
+
+// slow_mode: like rate_limited, the message waits and goes again after
+// retry_after; the notice says why it waits, until it is stored.
+function onSlowMode(event) {
+  const wait = event.retry_after || 1;
+  holdBack(wait * 1000);
+  showHeld(`${event.message} Yours will be sent in ${Math.ceil(wait)} s.`);
+}
+
+function showHeld(text) {
+  heldNotice = text;
+  showNotice(text);
+}
+
+function withdrawHeld() {
+  if (heldNotice !== null) withdrawNotice(heldNotice);
+  heldNotice = null;
 }
 
 // unavailable: the server could not store it (in a cluster, Redis is away).
@@ -143,12 +195,13 @@ function onError(event) {
 function onNotStored(event) {
   if (!notStoredYet(event.ref)) return;  // answered already: a re-sent copy's twin
   markNotStored(event.ref);
-  showNotice(STORE_LATER);
+  showHeld(STORE_LATER);
 }
 
-// Refused for good (too long, say): say why and give the text back to fix it.
+// Refused for good (too long, say; muted, locked): say why and give the text back to fix it.
 function onRefused(event) {
-  showNotice(event.message);
+  const until = event.code === "muted" && event.until ? ` (until ${clockTime(event.until)})` : "";
+  showNotice(event.message + until);
   const text = refused(event.ref);
   if (text === null) return;
   removePending(event.ref);

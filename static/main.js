@@ -6,8 +6,13 @@
 // imports this file, so where one needs the page to act, main gives it a callback:
 //   socket.js     the one connection, send(), reconnecting, the outbox of unstored messages
 //   events.js     what each server event does to the page (the switch)
+//   entries.js    what each kind of entry of the room's log does (the other switch)
 //   messages.js   the message list, with each room's last id (`since`)
-//   people.js     who is online in this room
+//   people.js     who is online in this room, who of them are hosts, who is muted
+//   standing.js   the room's topic, pinned message, lock and slow mode, at its top
+//   hostkey.js    the host key: from the host link to this browser's storage, to the socket
+//   hosting.js    the host's controls: menus on messages and people, the room's controls
+//   menu.js       a menu behind a button, for the keyboard as for the mouse
 //   status.js     the status line and the notice
 //   rooms.js      the room in the address, the rooms list, the invite panel
 //   attention.js  "ada is typing…", the unread count, the beep
@@ -22,16 +27,22 @@ import {
   forgetTyping, forgetTypingSent, startAttention, tellTyping, unlockAudio,
 } from "./attention.js";
 import { handleEvent } from "./events.js";
+import {
+  becomeHost, personControls, pinControls, refreshPanel, startHosting,
+} from "./hosting.js";
 import { addPending, followOnResize, lastShownId, switchList } from "./messages.js";
 import { chooseNick, hasJoined, rememberedNick, wantedNick } from "./nickname.js";
-import { setPeople } from "./people.js";
+import { setHosts, setMuted, setPeople, startPeople } from "./people.js";
 import { currentRoom, startRooms } from "./rooms.js";
 import { connect, queue, reconnectNow, send, unsent } from "./socket.js";
+import { forgetStanding, startStanding } from "./standing.js";
 import { hideNotice, setStatus, showNotice } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
 
 function start() {
+  // First: a host link's key (#host=KEY) leaves the address bar before anything else.
+  startRooms({ onSwitch: onRoomSwitch, onHostKey: becomeHost, showNotice });
   $("nick-input").value = rememberedNick();
   $("join-form").addEventListener("submit", onJoin);
   $("composer").addEventListener("submit", onSend);
@@ -40,7 +51,9 @@ function start() {
   $("rename-form").addEventListener("submit", onRename);
   startAttention();
   followOnResize();
-  startRooms({ onSwitch: onRoomSwitch, showNotice });
+  startPeople({ controls: personControls });
+  startStanding({ pinControls, changed: refreshPanel });
+  startHosting();
 }
 
 // ---- Joining ---------------------------------------------------------------------
@@ -64,7 +77,9 @@ function where() {
 
 function onConnection(kind, text) {
   setStatus(kind, text);
-  if (kind === "disconnected") forgetTyping();  // nobody can tell us they stopped while we are away
+  // Nobody can tell us they stopped typing while we are away.
+  if (kind === "disconnected" || kind === "removed") forgetTyping();
+  if (kind === "removed") showNotice(text);  // a host kicked or banned us: the server's reason
 }
 
 // ---- Changing rooms ----------------------------------------------------------------
@@ -88,8 +103,11 @@ function onRoomSwitch(from, to) {
     hideNotice();
   }
   switchList(from, to);
+  forgetStanding();  // the new room's welcome says its own
   if (!hasJoined()) return;  // not joined yet: Join connects to this room
   setPeople([]);
+  setHosts([]);
+  setMuted({});
   forgetTyping();
   reconnectNow();
 }

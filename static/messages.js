@@ -5,7 +5,11 @@
 // other (docs/protocol.md, "The room's log"). The lists of the rooms we left
 // wait here, with their ids, until we come back.
 //
-// What people typed goes in as text nodes and <bdi> nicknames (text.js).
+// What people typed goes in as text nodes and <bdi> nicknames (text.js). A
+// host's message carries a "host" badge, from the server's `"host": true`
+// (a nickname alone never passes for one). Our own messages of this page load
+// are marked when their ack comes: the server lets the page that posted a
+// message delete it, and knows that page by its session, not by the nickname.
 
 import { myNick, wantedNick } from "./nickname.js";
 import { messageText, nickName, sentence, textElement, timeElement } from "./text.js";
@@ -29,13 +33,43 @@ export function isNewEntry(entry) {
   return true;
 }
 
+// Add a message of the room's log; return its element (hosting.js adds its menu).
 export function addMessage(message) {
   const item = document.createElement("li");
   item.className = "message";
   if (message.nick === myNick()) item.classList.add("mine");
   item.dataset.id = message.id;
-  item.append(nickName(message.nick, "nick"), timeElement(message.ts), messageText(message.text));
+  item.append(nickName(message.nick, "nick"));
+  if (message.host === true) item.append(textElement("span", "badge", "host"));
+  item.append(timeElement(message.ts), messageText(message.text));
   append(item);
+  return item;
+}
+
+function messageItem(id) {
+  const items = list.querySelectorAll(":scope > .message[data-id]");
+  return Array.from(items).find((item) => Number(item.dataset.id) === id) || null;
+}
+
+// The messages on screen (not the pending ones), for hosting.js to give each its menu.
+export function messageItems() {
+  return Array.from(list.querySelectorAll(":scope > .message[data-id]"));
+}
+
+// A `delete` entry: the message goes. A keyboard user on its menu stays in the list.
+export function removeMessage(id) {
+  const item = messageItem(id);
+  if (item === null) return;
+  const hadFocus = item.contains(document.activeElement);
+  item.remove();
+  if (hadFocus) list.focus();
+}
+
+// Our message `id` was stored (its ack): mark it ours; return its element, or null.
+export function markOwn(id) {
+  const item = messageItem(id);
+  if (item !== null) item.dataset.own = "true";
+  return item;
 }
 
 // A message of ours the server has not acknowledged yet, greyed out.
@@ -77,6 +111,14 @@ export function addSystemLine(...parts) {
 export function clearMessages() {
   list.querySelectorAll(":scope > :not(.pending)").forEach((item) => item.remove());
   lastId = null;
+}
+
+// A `clear` entry: the room is empty from here on. Unlike clearMessages() the
+// last id stays (the clear's own), so the next connection continues after it.
+export function emptyList() {
+  const hadFocus = list.contains(document.activeElement);
+  list.querySelectorAll(":scope > :not(.pending)").forEach((item) => item.remove());
+  if (hadFocus) list.focus();
 }
 
 // Put the list of room `from` aside and show room `to`'s as we left it.

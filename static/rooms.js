@@ -4,8 +4,13 @@
 //
 // Owns the current room and the rooms list. It never reaches into the rest of
 // the page: startRooms() is given what to call when we leave a room for
-// another, and how to show a notice.
+// another, when a host link is opened, and how to show a notice.
+//
+// The address may carry a host key as well ("#host=KEY", "#maths&host=KEY":
+// hostkey.js says how the two combine); it is taken out at once, and the
+// address then names the room alone.
 
+import { takeHostKey } from "./hostkey.js";
 import { textElement } from "./text.js";
 
 const DEFAULT_ROOM = "general";
@@ -18,7 +23,8 @@ const $ = (id) => document.getElementById(id);
 
 let room = DEFAULT_ROOM;  // the room on screen, from the address
 let rooms = [];           // rooms with people in them, from the server
-let page = null;          // what startRooms() was given: onSwitch(from, to), showNotice(text)
+// What startRooms() was given: onSwitch(from, to), onHostKey(), showNotice(text).
+let page = null;
 
 // Listen to the address, the "Go to room" form and the invite panel, and
 // take the room the page was opened in.
@@ -70,13 +76,17 @@ function roomHash(name) {
 // ---- Switching -----------------------------------------------------------------
 
 function onHashChange() {
-  const name = roomFromHash(location.hash);
+  const { hash, found } = takeHostKey(location.hash);
+  // "#host=KEY" alone names no room: the page stays in the one it is in.
+  const name = found && hash === "" ? room : roomFromHash(hash);
   if (name === null) {
-    page.showNotice(notARoom(hashText(location.hash)));
+    page.showNotice(notARoom(hashText(hash)));
     history.replaceState(null, "", roomHash(room));  // back to where we are; no event
-    return;
+  } else if (found) {
+    history.replaceState(null, "", roomHash(name));  // the key leaves the address bar at once
   }
-  switchRoom(name);
+  if (found) page.onHostKey();
+  if (name !== null) switchRoom(name);
 }
 
 // Leave the room on screen for another one, without a reload: the page

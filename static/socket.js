@@ -16,6 +16,7 @@ const RETRY_MAX_MS = 10000;         // ...doubling each failure, up to this
 const STORE_BASE_MS = 1000;         // a message the server could not store goes again after this...
 const STORE_MAX_MS = 30000;         // ...doubling while it still cannot, up to this
 const GOING_AWAY = 1001;            // close code: the server is shutting down or restarting
+const REMOVED = [4000, 4003];       // close codes: a host kicked us out of the room, or banned us
 
 // A random, secret name for this page load. The socket URL carries it, so when
 // we reconnect while the server still holds our old, silently dead connection,
@@ -41,6 +42,7 @@ let reconnectTimer = null; // set while waiting to reconnect
 // socket in maths. It waits for the next welcome in general (main.js says more).
 const outboxes = new Map(); // room -> [{ref, text}], oldest first
 let typed = 0;             // how many messages this page has queued; numbers their refs
+let commanded = 0;         // how many host commands this page has sent; numbers their refs
 let retryTimer = null;     // set while the outbox waits to go again (rate_limited, unavailable)
 let unstored = 0;          // `unavailable` answers since the last ack; drives that wait
 
@@ -112,8 +114,15 @@ function onFrame(data) {
 }
 
 // Whatever the reason, reconnect; the outbox keeps what was not stored yet.
+// Except when a host removed us: the server would refuse us for a while (a
+// kick) or until lifted (a ban), so the page says why and waits to be told to
+// go (another room, or a reload) instead of knocking again and again.
 function onClose(event) {
   socket = null;
+  if (REMOVED.includes(event.code)) {
+    page.onStatus("removed", event.reason || "A host removed you from the room.");
+    return;
+  }
   if (event.code === GOING_AWAY) restarting = true;
   const delay = backOff(failures, RETRY_BASE_MS, RETRY_MAX_MS);
   failures += 1;
@@ -159,6 +168,13 @@ export function send(frame) {
   if (socket === null || socket.readyState !== WebSocket.OPEN) return false;
   socket.send(JSON.stringify(frame));
   return true;
+}
+
+// A ref for a host's command (delete, mute, lock...), so the server's answer
+// (an ack, or an error) names it. Like a message's: our random prefix, never the session.
+export function commandRef() {
+  commanded += 1;
+  return `h-${REF_PREFIX}-${commanded}`;
 }
 
 // ---- The outbox: messages typed but not yet stored by the server ----------------

@@ -107,3 +107,12 @@ export function timeElement(ts) {
   element.title = when.toLocaleString();
   return element;
 }
+
+// When something ends (a mute, a ban), as the reader's clock says it: "14:05",
+// with the date too when it is not today.
+export function clockTime(ms) {
+  const when = new Date(ms);
+  const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (when.toDateString() === new Date().toDateString()) return time;
+  return when.toLocaleDateString([], { month: "short", day: "numeric" }) + " " + time;
+}
