@@ -80,6 +80,7 @@ def test_the_shapes_the_scripts_publish_are_understood():
     payload({"room": "general", "event": {"type": "rooms", "rooms": []}}),
     payload({"room": None, "event": {"type": "join", "nick": "x", "online": 1}}),
     payload({"room": None, "event": {"type": "rooms", "rooms": [1]}}),
+    payload({"room": "general", "event": {"type": "hosts", "hosts": [None]}}),
     payload({"room": "general", "replaced": "x", "node": "n"}),
     payload({"room": "general", "close": "x", "session": None, "address": "a", "code": 1000,
              "reason": "r"}),

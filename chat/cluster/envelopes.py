@@ -134,8 +134,8 @@ def check_event(event: dict[str, Any]) -> Event:
         raise BadEnvelope("an event of no known type")
     shapes = EVENTS[kind]
     check(event, next((shape for shape in shapes if shape.keys() == event.keys()), shapes[0]))
-    if kind == "rooms" and not all(isinstance(name, str) for name in event["rooms"]):
-        raise BadEnvelope("a rooms event whose rooms are not all names")
+    if kind in ("rooms", "hosts") and not all(isinstance(name, str) for name in event[kind]):
+        raise BadEnvelope(f"a {kind} event whose {kind} are not all names")
     return event
 
 

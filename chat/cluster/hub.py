@@ -25,17 +25,11 @@ import time
 
 from chat import nicknames, protocol, rules
 from chat.announcer import RoomsAnnouncer
-from chat.cluster import entrance, envelopes, hostkeys, templates
+from chat.cluster import connection, entrance, envelopes, hostkeys, templates
 from chat.cluster.appending import append_call, reply_to_id
 from chat.cluster.background import Background
 from chat.cluster.batches import Batches
-from chat.cluster.connection import (
-    FAILURES,
-    command_client,
-    redact,
-    subscription_client,
-    unreachable,
-)
+from chat.cluster.connection import FAILURES, redact, unreachable
 from chat.cluster.heartbeat import Heartbeat
 from chat.cluster.listener import Listener
 from chat.cluster.people import People
@@ -77,7 +71,7 @@ class RedisHub:
         self.new_host_key = new_host_key
         self.node = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.node_key = node_key(self.node)
-        self.redis = command_client(url)
+        self.redis = connection.command_client(url)
         self.scripts = Scripts()
         self.people = People(self.forget)  # who is on this node, room by room
         self.batches = Batches(self.redis, self.scripts)  # everything it changes in Redis
@@ -87,7 +81,7 @@ class RedisHub:
         self.powers = Powers(self.redis, self.batches, self.background)
         self.heartbeat = Heartbeat(self.redis, self.scripts, self.batches, self.node,
                                    presence_timeout, audience)
-        self.listener = Listener(subscription_client(url), self.redis, self.scripts,
+        self.listener = Listener(connection.subscription_client(url), self.redis, self.scripts,
                                  self.streams, self.standings, self.heartbeat, audience,
                                  self.announcer, self.replaced)
         self.running: list[asyncio.Task] = []
