@@ -9,8 +9,9 @@ acted on comes from 127.0.0.2 and a witness from 127.0.0.3.
 import json
 
 import pytest
-from cluster_nodes import join, start_node  # noqa: F401 (a fixture)
+from cluster_nodes import join, start_node, wait_for_log  # noqa: F401 (a fixture)
 from conftest import next_event, send
+from redis_server import RedisServer
 from tornado.httpclient import HTTPClientError
 
 KEY = "k" * 32
@@ -187,3 +188,36 @@ async def test_the_host_and_the_rules_survive_a_node_restart(start_node):
     assert (await become_host(teacher, "teacher"))["hosts"] == ["bob", "teacher"]
     await send(teacher, {"type": "message", "text": "hosts may post"})
     assert (await message(carol, "hosts may post"))["host"] is True
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_what_a_host_did_while_a_node_was_deaf_holds_there_once_it_caught_up(
+    tmp_path, start_node
+):
+    """Redis back, node A not yet subscribed again: the lock and the op given through B
+    meanwhile reach A's pages once A catches up, the hosts with them, and A refuses posts."""
+    redis = RedisServer(tmp_path / "persistent", persist=True)
+    redis.start()
+    try:
+        a = start_node("--host-key", KEY, "--presence-timeout", "120", redis=redis)
+        b = start_node("--presence-timeout", "120", redis=redis)
+        teacher, _ = await join(b, nick="teacher", session="s-teacher")
+        await become_host(teacher, "teacher")
+        ada, _ = await join(a, nick="ada", session="s-ada")
+        bob, _ = await join(a, nick="bob", session="s-bob")
+        redis.stop()
+        await wait_for_log(a, r"The listener stopped .* trying again in 5\.0 s")
+        redis.start()  # A now waits up to 5 s before it subscribes again
+        for frame in ({"type": "lock"}, {"type": "op", "nick": "bob", "ref": "op"}):
+            await send(teacher, frame)
+        await next_event(teacher, "ack")
+        await wait_for_log(a, "Resubscribed to chat:events and caught up")
+        assert (await next_event(ada, "lock"))["by"] == "teacher"
+        while (await next_event(ada, "hosts"))["hosts"] != ["teacher", "bob"]:
+            pass
+        await send(ada, {"type": "message", "text": "locked?"})
+        assert (await next_event(ada, "error"))["code"] == "locked"
+        await send(bob, {"type": "message", "text": "hosts may"})
+        assert (await message(ada, "hosts may"))["host"] is True
+    finally:
+        redis.stop()

@@ -13,7 +13,8 @@ Pub/sub delivers nothing while the subscription is down. So once a failed
 listener is subscribed again it catches up before hearing on: every room's
 stream reads what it missed, every copy of the fields is read again, every
 online list is compared with Redis and the difference sent as joins and
-leaves, and the leaves Redis refused are run again. If Redis lost the
+leaves, each room is sent its hosts again, and the leaves Redis refused are
+run again. If Redis lost the
 history, every page reconnects instead.
 """
 
@@ -24,7 +25,7 @@ from typing import Any, cast
 
 import redis.asyncio
 
-from chat import protocol
+from chat import hosting, protocol
 from chat.announcer import RoomsAnnouncer
 from chat.cluster import envelopes
 from chat.cluster.heartbeat import Heartbeat
@@ -137,6 +138,7 @@ class Listener:
             return
         await self.standings.read_all()
         await self.correct_presence()
+        await self.correct_hosts()
         await self.heartbeat.release_missed()  # after the correction: no page hears a leave twice
 
     async def correct_presence(self) -> None:
@@ -154,6 +156,17 @@ class Listener:
                     self.standings.deliver(room, event)
         busy = await self.client.smembers(ROOMS)
         self.announcer.update(sorted(cast(set[str], busy)))  # decode_responses: text
+
+    async def correct_hosts(self) -> None:
+        """Send each room the hosts it was last told, in case that was while this node was deaf."""
+        rooms = list(self.shown)
+        async with self.client.pipeline(transaction=False) as pipe:
+            for room in rooms:
+                pipe.get(room_key(room, "hosts"))
+            told = await pipe.execute()
+        for room, hosts in zip(rooms, told, strict=True):
+            if hosts is not None and room in self.shown:  # None: told nothing since it opened
+                self.standings.deliver(room, hosting.hosts(json.loads(hosts)))
 
     async def close(self) -> None:
         """Unsubscribe and close the subscription's connection."""
