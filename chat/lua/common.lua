@@ -59,10 +59,11 @@ local function arrivals(online_key)
   return entries
 end
 
--- The nicknames online in a room, in the order they arrived, as a JSON array.
-local function online_json(online_key)
+-- The nicknames online in a room, in the order they arrived, as a JSON array
+-- (`entries`: arrivals(online_key), if the caller has them already).
+local function online_json(online_key, entries)
   local names = {}
-  for i, entry in ipairs(arrivals(online_key)) do
+  for i, entry in ipairs(entries or arrivals(online_key)) do
     names[i] = entry.nick
   end
   return json_list(names)
@@ -76,10 +77,11 @@ local function is_host(entry, state_key)
     or (session ~= "" and redis.call("HEXISTS", state_key, "op:" .. session) == 1)
 end
 
--- The hosts online in a room, in the order they arrived, as a JSON array.
-local function hosts_json(room)
+-- The hosts online in a room, in the order they arrived, as a JSON array (`entries`:
+-- the room's arrivals, if the caller has them already).
+local function hosts_json(room, entries)
   local names = {}
-  for _, entry in ipairs(arrivals("chat:{" .. room .. "}:online")) do
+  for _, entry in ipairs(entries or arrivals("chat:{" .. room .. "}:online")) do
     if is_host(entry, "chat:{" .. room .. "}:state") then
       names[#names + 1] = entry.nick
     end

@@ -69,7 +69,8 @@ for i = #history, 1, -1 do
 end
 local rooms = redis.call("SMEMBERS", KEYS[4])
 table.sort(rooms)
+local entries = arrivals(KEYS[1])
 -- Lists go back as JSON text: one string for the node to parse, not thousands.
 return {nick, takeover, newest, "[" .. table.concat(oldest_first, ",") .. "]",
-  online_json(KEYS[1]), json_list(rooms), replaced, hosts_json(room),
+  online_json(KEYS[1], entries), json_list(rooms), replaced, hosts_json(room, entries),
   redis.call("HGETALL", KEYS[8])}
