@@ -26,7 +26,9 @@ import redis.asyncio
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.procfs import tick_seconds  # noqa: E402
 from chat import protocol  # noqa: E402
-from chat.cluster import CHANNEL, REF_SECONDS, Scripts, room_key, templates  # noqa: E402
+from chat.cluster import CHANNEL, Scripts  # noqa: E402
+from chat.cluster.appending import append_call  # noqa: E402
+from chat.effects import NONE  # noqa: E402
 from harness.redis_server import MissingProgram, RedisServer, redis_binary  # noqa: E402
 
 END = b"end-of-benchmark"
@@ -59,14 +61,10 @@ async def post_all(port: int, posts: int, batch: int) -> None:
     client = redis.asyncio.Redis(port=port, decode_responses=True)
     scripts = Scripts()
     await scripts.load(client)
-    before, after = templates.entry(
-        protocol.message("general", "ada", "x" * 100), int(time.time() * 1000))
-    keys = [room_key("general", "next"), room_key("general", "history"),
-            room_key("general", "next")]
-    args = [CHANNEL, '"general"', before, after, "", 10_000, REF_SECONDS]
+    call = append_call(protocol.message("general", "ada", "x" * 100), "ada", None, NONE,
+                       "a" * 64, int(time.time() * 1000), 10_000)  # a page's author digest
     for start in range(0, posts, batch):
-        replies = await scripts.run_batch(
-            client, [("append", keys, args)] * min(batch, posts - start))
+        replies = await scripts.run_batch(client, [call] * min(batch, posts - start))
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply

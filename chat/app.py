@@ -104,6 +104,7 @@ def make_hub(settings: Settings, announcer: RoomsAnnouncer) -> Hub:
             settings.redis, ChatSocket, announcer, history=settings.history,
             resume_limit=settings.resume_limit, history_cap=settings.history_cap,
             presence_timeout=settings.presence_timeout, welcome_bytes=welcome_bytes,
+            host_key=settings.host_key, new_host_key=settings.new_host_key,
         )
     store = SQLiteStore(settings.db, cap=settings.history_cap)
     rooms = Rooms(partial(

@@ -18,6 +18,7 @@ import redis
 from conftest import next_event
 from redis_server import RedisServer
 from servers import ChatServer, free_port
+from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 DEADLINE = 20.0  # seconds a poll waits for what nothing lets us await
@@ -48,16 +49,21 @@ def start_node(tmp_path, redis_server, io_loop):
         node.stop()
 
 
-async def connect(node: ChatServer, **query: str):
-    """Open a chat socket on `node` (closed at the end of the test); return it at once."""
-    ws = await websocket_connect(f"ws://127.0.0.1:{node.port}/ws?{urlencode(query)}")
+async def connect(node: ChatServer, source: str | None = None, **query: str):
+    """Open a chat socket on `node` (closed at the end of the test); return it at once.
+
+    `source` binds the client to another loopback address (127.0.0.2...): every
+    test client otherwise comes from 127.0.0.1, and a kick or a ban bars an address.
+    """
+    url = f"ws://127.0.0.1:{node.port}/ws?{urlencode(query)}"
+    ws = await websocket_connect(HTTPRequest(url, network_interface=source))
     opened.append(ws)
     return ws
 
 
-async def join(node: ChatServer, **query: str):
+async def join(node: ChatServer, source: str | None = None, **query: str):
     """Connect to `node`'s chat socket; return the socket and its welcome."""
-    ws = await connect(node, **query)
+    ws = await connect(node, source, **query)
     return ws, await next_event(ws, "welcome")
 
 

@@ -3,28 +3,37 @@
 One script of commands runs through each hub in this process, with an Audience
 that writes down every event it is asked to send, encoded as a socket sends it
 (protocol.encode), and what each command returned (entries and welcomes, ids,
-refusals). The two transcripts must be identical once the values that must
-differ are replaced, explicitly and nothing else: a message's `ts` (each run
-reads its own clock) and guest names (drawn at random, numbered here in order
-of appearance). So a field added to an event in chat/protocol.py, or a rule
-changed in one hub, that the other does not follow fails here.
+refusals). The host's script sends its frames through the real commands
+(chat/commands/), as a socket does, so what they ask of the hub (the standing,
+who is who, an entry and its author, the bars) is in the transcript too. The
+two transcripts must be identical once the values that must differ are
+replaced, explicitly and nothing else: a message's `ts` and every other time
+in Unix ms (a mute's `until`; each run reads its own clock), a `retry_after`,
+and guest names (drawn at random, numbered here in order of appearance). So a
+field added to an event in chat/protocol.py, or a rule changed in one hub,
+that the other does not follow fails here.
 
 Within one command, the events for a room keep their order and the events for
 everyone (`rooms`) keep theirs; the two are listed apart, because one process
 announces a room that opened after the newcomer's join and a cluster announces
-it while claiming the nickname, before. An event for a room with nobody in it
-reaches no socket, so it is not written down (a cluster node does not even hear
-it: it forgets a room's stream when its last person there leaves).
+it while claiming the nickname, before. So are the sockets a hub closes (a
+node closes them when it hears the order, which waits behind no entry) and
+what a page alone is sent (acks and errors, answered when Redis replies). An
+event for a room with nobody in it reaches no socket, so it is not written
+down (a cluster node does not even hear it: it forgets a room's stream when
+its last person there leaves).
 """
 
 import asyncio
+import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 import pytest
 
-from chat import protocol, rules
+from chat import commands, protocol, rules
 from chat.announcer import RoomsAnnouncer
 from chat.cluster import RedisHub
 from chat.local import LocalHub
@@ -36,6 +45,7 @@ HISTORY, RESUME_LIMIT, CAP, WELCOME_BYTES = 3, 6, 4, 700
 LOBBY, SENTINEL = "lobby", "sentinel"  # someone stays in the lobby; its typing marks an end
 DEADLINE = 10.0  # seconds an event may take to come back through Redis
 GUEST = re.compile(r"guest-[0-9a-f]{4}")
+KEY = "k" * 32  # the host key both hubs are given
 TRICKY = 'a/b "q" \\ \u2028 \n\t 日本語 🙂 </script> é'  # what JSON encoders disagree on
 
 
@@ -45,6 +55,8 @@ class Recorder:
     def __init__(self) -> None:
         self.listening: Callable[[str], bool] = lambda room: True  # someone is in the room
         self.rooms: list[str] = []  # events for one room's sockets, since the last take()
+        self.closes: list[str] = []  # sockets a host's order closes
+        self.pages: list[str] = []  # events for one socket alone (acks, errors)
         self.everyone: list[str] = []  # events for every socket
         self.sentinels = 0
         self.changed = asyncio.Event()
@@ -67,6 +79,18 @@ class Recorder:
     def close_replaced(self, room: str, nick_key: str) -> None:
         self.rooms.append(f"#{room}: close {nick_key!r} with 4001")
 
+    def close_person(self, room: str | None, nick_key: str, session: str | None, address: str,
+                     code: int, reason: str) -> None:
+        where = "every room" if room is None else f"#{room}"
+        self.closes.append(f"close {nick_key!r}, {session}, {address} in {where} with {code}: "
+                           f"{reason}")
+        self.changed.set()
+
+    def send(self, label: str, event: Event) -> None:
+        """Write down an event sent to one page alone."""
+        self.pages.append(f"to {label}: {protocol.encode(event).decode()}")
+        self.changed.set()
+
     async def until(self, done) -> None:
         """Wait until `done()` is true, checking after every event sent."""
         while not done():
@@ -75,7 +99,8 @@ class Recorder:
 
     def take(self) -> list[str]:
         """Return what was sent since the last take, the room events first."""
-        sent, self.rooms, self.everyone = self.rooms + self.everyone, [], []
+        sent = self.rooms + self.closes + self.pages + self.everyone
+        self.rooms, self.closes, self.pages, self.everyone = [], [], [], []
         return sent
 
 
@@ -84,82 +109,143 @@ def at_once(delay: float, callback) -> None:
     callback()
 
 
+@dataclass
+class Page:
+    """One person's connection, as a command sees it (chat/commands/context.py's Context)."""
+
+    label: str
+    hub: object
+    room: str
+    nick: str
+    holder: str
+    session: str | None
+    address: str
+    recorder: Recorder
+    keyed: bool = False
+    typing_relayed_at: float = -1.0
+
+    def send_event(self, event: Event) -> None:
+        self.recorder.send(self.label, event)
+
+    def gone(self) -> bool:
+        return False
+
+
 class Driver:
     """Runs commands through one hub and writes down what each returned and caused."""
 
     def __init__(self, hub, recorder: Recorder) -> None:
         self.hub = hub
         self.recorder = recorder
-        self.people: dict[str, tuple[str, str, str]] = {}  # label -> room, nick, holder
+        self.people: dict[str, Page] = {}  # label -> their connection
         self.transcript: list[str] = []
         self.guests: dict[str, str] = {}  # guest name drawn -> guest-1, guest-2...
         recorder.listening = self.listening
 
     def listening(self, room: str) -> bool:
         """Tell whether anyone is in `room` (its sockets, in the waiters)."""
-        return any(their_room == room for their_room, _, _ in self.people.values())
+        return any(page.room == room for page in self.people.values())
 
     async def enter(self, label: str, room: str, wanted: str | None = None,
-                    session: str | None = None, since: int | None = None) -> None:
+                    session: str | None = None, since: int | None = None,
+                    address: str = "127.0.0.1") -> None:
         """Let `label` in (and announce it, as the socket does after the welcome)."""
         holder = f"holder-{label}"
         try:
-            entry = await self.hub.enter(room, wanted, session, since, holder)
+            entry = await self.hub.enter(room, wanted, session, since, holder, address)
         except ProtocolError as error:
             await self.record(f"{label} enters #{room}", error.event())
             return
-        self.people[label] = (room, entry.nick, holder)
+        self.people[label] = Page(label, self.hub, room, entry.nick, holder, session, address,
+                                  self.recorder)
         self.hub.arrived(room, entry.nick, entry.takeover)
         await self.record(f"{label} enters #{room}", {
             "nick": entry.nick, "takeover": entry.takeover, "welcome": entry.welcome})
 
     async def post(self, label: str, text: str, ref: str | None = None) -> None:
         """Post as `label`; with a ref, write down the id it was stored under."""
-        room, nick, _ = self.people[label]
-        stored = self.hub.append(protocol.message(room, nick, text), nick, ref)
+        page = self.people[label]
+        stored = self.hub.append(protocol.message(page.room, page.nick, text), page.nick, ref)
         stored_as = await stored if stored is not None else None
         await self.record(f"{label} posts (ref {ref})", stored_as if ref else None)
 
     async def rename(self, label: str, new: str, holder: str | None = None) -> None:
         """Rename `label` (as another connection, `holder`, if given)."""
-        room, old, own = self.people[label]
+        page = self.people[label]
         try:
-            await self.hub.rename(room, old, new, holder or own)
+            await self.hub.rename(page.room, page.nick, new, holder or page.holder)
         except ProtocolError as error:
             await self.record(f"{label} renames to {new}", error.event())
             return
-        self.people[label] = (room, new, own)
+        page.nick = new
         await self.record(f"{label} renames to {new}", None)
 
     async def typing(self, label: str) -> None:
-        room, nick, _ = self.people[label]
-        self.hub.typing(room, nick)
+        page = self.people[label]
+        self.hub.typing(page.room, page.nick)
         await self.record(f"{label} types", None)
 
     async def leave(self, label: str) -> None:
         """Close `label`'s connection: the socket leaves the waiters, then tells the hub."""
-        room, nick, holder = self.people.pop(label)
-        self.hub.leave(room, nick, holder)
+        page = self.people.pop(label)
+        self.hub.leave(page.room, page.nick, page.holder)
         await self.record(f"{label} leaves", None)
+
+    async def send(self, label: str, frame: dict) -> None:
+        """Send a frame from `label` as its socket does: parsed, then its command run."""
+        page, arguments = self.people[label], None
+        try:
+            command, arguments = commands.parse(json.dumps(frame), 2000)
+            running = command.run(page, arguments)
+            if running is not None:
+                await running
+        except ProtocolError as error:
+            error.details.setdefault("ref", getattr(arguments, "ref", None))
+            page.send_event(error.event())
+        ref = getattr(arguments, "ref", None)
+        if ref is not None:  # an ack, or an error, names it once the hub has answered
+            await self.recorder.until(lambda: any(f'"ref":"{ref}"' in line
+                                                  for line in self.recorder.pages))
+        await self.record(f"{label} sends {json.dumps(frame)}", None)
+
+    async def barred(self, room: str, address: str, session: str | None) -> None:
+        """Ask whether `address` and page `session` may come into `room`."""
+        why = await self.hub.barred(room, address, session)
+        await self.record(f"{address} and {session} come into #{room}", why)
+
+    async def export(self, room: str) -> None:
+        """Ask for the room's transcript, as the host's export does."""
+        await self.record(f"export #{room}", await self.hub.transcript(room))
+
+    def acked(self, ref: str) -> int:
+        """Return the id an entry sent with `ref` was acknowledged with."""
+        found = [line for line in self.transcript if f'"type":"ack","ref":"{ref}"' in line]
+        return json.loads(found[-1].split(": ", 1)[1])["id"]
+
+    async def settle(self) -> None:
+        """Let what a cluster node runs in the background reach Redis and come back."""
+        if isinstance(self.hub, RedisHub):
+            while self.hub.background.tasks:
+                await asyncio.wait(set(self.hub.background.tasks))
 
     async def record(self, command: str, result: object) -> None:
         """Wait for what the command caused, then write it down with what it returned."""
-        if isinstance(self.hub, RedisHub):
-            # Leaves run in the background: let them reach Redis first.
-            while self.hub.background.tasks:
-                await asyncio.wait(set(self.hub.background.tasks))
+        await self.settle()  # leaves run in the background: let them reach Redis first
         if self.listening(LOBBY):
             # Published after everything the command published, so heard after it too.
             sentinels = self.recorder.sentinels
             self.hub.typing(LOBBY, SENTINEL)
             await self.recorder.until(lambda: self.recorder.sentinels > sentinels)
+        await self.settle()  # entries heard that change fields wait for them to be read
         encoded = protocol.encode(result).decode()  # as the socket sends a welcome or an error
         self.transcript.append(f"{command} -> {self.normalise(encoded)}")
         self.transcript += [self.normalise(line) for line in self.recorder.take()]
 
     def normalise(self, line: str) -> str:
-        """Replace the values that must differ: message times, and guest names by appearance."""
+        """Replace the values that must differ: times, waits, and guest names by appearance."""
         line = re.sub(r'(?<!\\)"ts":\d+', '"ts":TS', line)
+        line = re.sub(r"(?<![\w.])\d{13}(?![\w.])", "MS", line)  # a mute's until, say
+        line = re.sub(r'"retry_after":[\d.]+', '"retry_after":RETRY', line)
         return GUEST.sub(lambda found: self.guests.setdefault(
             found.group(), f"guest-{len(self.guests) + 1}"), line)
 
@@ -193,8 +279,74 @@ async def play(driver: Driver) -> None:
     for label in ("capped", "limited", "plain", "resumes", "cut", "lost", "hal", "bob"):
         await driver.leave(label)
     await driver.leave("ada again")  # general empties
-    room, nick, holder = driver.people.pop("watcher")
-    driver.hub.leave(room, nick, holder)  # the last room empties: rooms []
+    page = driver.people.pop("watcher")
+    driver.hub.leave(page.room, page.nick, page.holder)  # the last room empties: rooms []
+    await driver.recorder.until(lambda: driver.recorder.everyone)
+    await driver.record("watcher leaves", None)
+
+
+async def host(driver: Driver) -> None:
+    """The host's script: the key, op, mute, lock, slow, pin, topic, delete, clear, kick, ban,
+    deop, a host renamed, gone, back, and its page back through another connection."""
+    await driver.enter("watcher", LOBBY, "watcher")
+    await driver.enter("teacher", "general", "teacher", session="s-teacher")
+    await driver.enter("bob", "general", "bob", session="s-bob", address="127.0.0.2")
+    await driver.enter("carol", "general", "carol", session="s-carol", address="127.0.0.3")
+    await driver.send("bob", {"type": "host", "key": "k" * 31 + "x"})  # forbidden
+    await driver.send("bob", {"type": "lock", "ref": "h-0"})  # forbidden: no host
+    await driver.send("teacher", {"type": "host", "key": KEY})  # hosts: teacher
+    await driver.send("teacher", {"type": "op", "nick": "bob", "ref": "h-1"})  # op, hosts
+    await driver.send("bob", {"type": "op", "nick": "carol", "ref": "h-2"})  # the key holder's
+    await driver.send("bob", {"type": "mute", "nick": "teacher", "seconds": 60, "ref": "h-3"})
+    await driver.send("bob", {"type": "mute", "nick": "carol", "seconds": 60, "ref": "h-4"})
+    await driver.send("carol", {"type": "message", "text": "let me talk", "ref": "c-1"})
+    await driver.send("carol", {"type": "nick", "nick": "carla"})  # muted: no new name
+    await driver.enter("dave", "general", "dave", session="s-dave", address="127.0.0.4")
+    await driver.send("teacher", {"type": "unmute", "nick": "CAROL", "ref": "h-5"})
+    await driver.send("carol", {"type": "message", "text": "thanks", "ref": "c-2"})
+    await driver.send("teacher", {"type": "lock", "ref": "h-6"})
+    await driver.send("dave", {"type": "message", "text": "can I?", "ref": "d-1"})  # locked
+    await driver.send("bob", {"type": "message", "text": "hosts may", "ref": "b-1"})
+    await driver.send("teacher", {"type": "unlock", "ref": "h-7"})
+    await driver.send("teacher", {"type": "slow", "seconds": 60, "ref": "h-8"})
+    await driver.send("dave", {"type": "message", "text": "first", "ref": "d-2"})
+    await driver.send("dave", {"type": "message", "text": "second", "ref": "d-3"})  # too soon
+    await driver.send("teacher", {"type": "slow", "seconds": 0, "ref": "h-9"})
+    first = driver.acked("d-2")
+    await driver.send("teacher", {"type": "pin", "target": first, "ref": "h-10"})
+    await driver.send("teacher", {"type": "topic", "topic": "Week  2", "ref": "h-11"})
+    await driver.enter("erin", "general", "erin")  # the topic, the pin, no slow mode
+    await driver.send("carol", {"type": "delete", "target": first, "ref": "c-3"})  # not hers
+    await driver.send("dave", {"type": "delete", "target": first, "ref": "d-4"})  # unpins too
+    await driver.send("dave", {"type": "delete", "target": first, "ref": "d-5"})  # gone
+    await driver.enter("fay", "general", "fay", since=first - 1)  # all but it: not truncated
+    await driver.send("teacher", {"type": "message", "text": "before the clear", "ref": "h-12"})
+    await driver.send("teacher", {"type": "clear", "ref": "h-13"})
+    await driver.enter("gus", "general", "gus", since=driver.acked("h-12") - 1)  # the clear
+    await driver.send("teacher", {"type": "kick", "nick": "carol", "ref": "h-14"})
+    await driver.leave("carol")  # her socket closed
+    await driver.barred("general", "127.0.0.3", None)  # her address
+    await driver.barred("general", "127.0.0.9", "s-carol")  # her page
+    await driver.barred("maths", "127.0.0.3", "s-carol")  # another room
+    await driver.barred("general", "127.0.0.3", "s-teacher")  # a host's page, never
+    await driver.send("teacher", {"type": "ban", "nick": "dave", "ref": "h-15"})
+    await driver.leave("dave")
+    await driver.barred("art", "127.0.0.9", "s-dave")
+    await driver.send("teacher", {"type": "unban", "nick": "Dave", "ref": "h-16"})
+    await driver.barred("art", "127.0.0.4", "s-dave")
+    await driver.rename("bob", "robert")  # a host renamed: the hosts again
+    await driver.send("teacher", {"type": "deop", "nick": "robert", "ref": "h-17"})
+    await driver.send("teacher", {"type": "op", "nick": "robert", "ref": "h-18"})
+    await driver.leave("bob")  # a host leaves
+    await driver.enter("bob", "general", "robert", session="s-bob", address="127.0.0.2")
+    await driver.enter("teacher again", "general", "teacher", session="s-teacher")  # unkeyed
+    await driver.leave("teacher")  # the old connection: frees nothing
+    await driver.send("teacher again", {"type": "host", "key": KEY})
+    await driver.export("general")
+    for label in ("bob", "erin", "fay", "gus", "teacher again"):
+        await driver.leave(label)
+    page = driver.people.pop("watcher")
+    driver.hub.leave(page.room, page.nick, page.holder)  # the last room empties: rooms []
     await driver.recorder.until(lambda: driver.recorder.everyone)
     await driver.record("watcher leaves", None)
 
@@ -207,25 +359,25 @@ async def crowd(driver: Driver) -> None:
     await driver.enter("bob", "general", "bob")
 
 
-def local_hub(recorder: Recorder) -> LocalHub:
+def local_hub(recorder: Recorder, cap: int) -> LocalHub:
     """A LocalHub with an SQLite store in memory (it commits at once, as Redis does)."""
-    store = SQLiteStore(":memory:", cap=CAP)
+    store = SQLiteStore(":memory:", cap=cap)
     rooms = Rooms(partial(Room, store=store, history=HISTORY, resume_limit=RESUME_LIMIT,
                           welcome_bytes=WELCOME_BYTES))
     return LocalHub(rooms, store, recorder, RoomsAnnouncer(
-        recorder.broadcast_everywhere, call_later=at_once))
+        recorder.broadcast_everywhere, call_later=at_once), host_key=KEY)
 
 
-async def transcript(script, hub_kind: str, redis_url: str) -> list[str]:
+async def transcript(script, hub_kind: str, redis_url: str, cap: int = CAP) -> list[str]:
     """Run `script` through a fresh hub of `hub_kind`; return the transcript."""
     recorder = Recorder()
     if hub_kind == "local":
-        hub = local_hub(recorder)
+        hub = local_hub(recorder, cap)
     else:
         hub = RedisHub(redis_url, recorder, RoomsAnnouncer(
             recorder.broadcast_everywhere, call_later=at_once), history=HISTORY,
-            resume_limit=RESUME_LIMIT, history_cap=CAP, presence_timeout=15,
-            welcome_bytes=WELCOME_BYTES)
+            resume_limit=RESUME_LIMIT, history_cap=cap, presence_timeout=15,
+            welcome_bytes=WELCOME_BYTES, host_key=KEY)
     await hub.start()
     driver = Driver(hub, recorder)
     try:
@@ -249,6 +401,20 @@ async def test_both_hubs_send_the_same_events_for_the_same_commands(redis_server
     cluster = await transcript(play, "redis", redis_server.url)
     assert any('"truncated":true' in line for line in local)  # the script covers the flags
     assert any('"reset":true' in line for line in local)
+    assert_same(local, cluster)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_both_hubs_give_the_host_the_same_powers(redis_server):
+    """The key, the powers, what they refuse, the welcome's standing and the bars, alike."""
+    local = await transcript(host, "local", redis_server.url, cap=100)
+    cluster = await transcript(host, "redis", redis_server.url, cap=100)
+    welcomes = {line.split(" -> ")[0]: line for line in local if " enters " in line}
+    assert '"locked":false,"slow":0,"muted":{"carol":MS}' in welcomes["dave enters #general"]
+    assert '"topic":"Week 2","pin":{' in welcomes["erin enters #general"]
+    for resumed in ("fay", "gus"):  # a deletion, a clear: nothing the page missed
+        assert '"truncated"' not in welcomes[f"{resumed} enters #general"]
+    assert '"history":[{"type":"clear"' in welcomes["gus enters #general"]
     assert_same(local, cluster)
 
 

@@ -1,12 +1,15 @@
 """What travels on the cluster's channel, checked on arrival before any handler sees it.
 
-The Lua scripts (chat/lua/) and RedisHub.typing publish these shapes:
+The Lua scripts (chat/lua/), RedisHub.typing and RedisHub.remove publish these shapes:
 
     {"room": ROOM, "event": EVENT}                  an event for one room's sockets
     {"room": ROOM, "skip": NICK, "event": EVENT}    the same, for all but NICK (typing)
     {"room": null, "event": {"type": "rooms", ...}} the busy rooms, for everyone
     {"room": ROOM, "replaced": KEY, "node": NODE, "holder": HOLDER}
                                                     a page came back through another node
+    {"room": ROOM or null, "close": KEY, "session": SESSION or null, "address": ADDRESS,
+     "code": CODE, "reason": REASON}                a host put someone out of ROOM (null:
+                                                    of every room): close their sockets
 
 Anyone who can reach Redis can PUBLISH there too. Whatever is not exactly one
 of these (not UTF-8, not JSON, a missing, extra or mistyped field, an unknown
@@ -60,7 +63,25 @@ class Replaced:
     holder: str
 
 
-Envelope = RoomEvent | Rooms | Replaced
+@dataclass(frozen=True)
+class Close:
+    """A host put someone out: every node closes their sockets (Audience.close_person)."""
+
+    room: str | None  # None: in every room (a ban)
+    nick_key: str
+    session: str | None  # a digest of the page's secret
+    address: str
+    code: int  # 4000 to 4999, one of ours (chat/commands/kick.py, ban.py)
+    reason: str
+
+
+Envelope = RoomEvent | Rooms | Replaced | Close
+
+
+def closing(close: Close) -> dict[str, Any]:
+    """Return the envelope that asks every node to close one person's sockets."""
+    return {"room": close.room, "close": close.nick_key, "session": close.session,
+            "address": close.address, "code": close.code, "reason": close.reason}
 
 
 def parse(data: bytes | str) -> Envelope:
@@ -74,6 +95,8 @@ def parse(data: bytes | str) -> Envelope:
     if "replaced" in envelope:
         fields = check(envelope, {"room": str, "replaced": str, "node": str, "holder": str})
         return Replaced(fields["room"], fields["replaced"], fields["node"], fields["holder"])
+    if "close" in envelope:
+        return close(envelope)
     if envelope.get("room", "") is None:
         check(envelope, {"room": type(None), "event": dict})
         event = check_event(envelope["event"])
@@ -90,6 +113,20 @@ def parse(data: bytes | str) -> Envelope:
     return RoomEvent(fields["room"], event, fields.get("skip"))
 
 
+def close(envelope: dict[str, Any]) -> Close:
+    """Return the Close in an envelope that names one, or raise BadEnvelope."""
+    shape = {"room": str, "close": str, "session": str, "address": str, "code": int,
+             "reason": str}
+    for name in ("room", "session"):  # null: every room, no page
+        if envelope.get(name, "") is None:
+            shape[name] = type(None)
+    fields = check(envelope, shape)
+    if not 4000 <= fields["code"] <= 4999:  # a code Tornado would refuse to send
+        raise BadEnvelope("a close code outside 4000-4999")
+    return Close(fields["room"], fields["close"], fields["session"], fields["address"],
+                 fields["code"], fields["reason"])
+
+
 def check_event(event: dict[str, Any]) -> Event:
     """Return `event` if it has exactly the fields of its type, else raise BadEnvelope."""
     kind = event.get("type")
@@ -97,8 +134,8 @@ def check_event(event: dict[str, Any]) -> Event:
         raise BadEnvelope("an event of no known type")
     shapes = EVENTS[kind]
     check(event, next((shape for shape in shapes if shape.keys() == event.keys()), shapes[0]))
-    if kind == "rooms" and not all(isinstance(name, str) for name in event["rooms"]):
-        raise BadEnvelope("a rooms event whose rooms are not all names")
+    if kind in ("rooms", "hosts") and not all(isinstance(name, str) for name in event[kind]):
+        raise BadEnvelope(f"a {kind} event whose {kind} are not all names")
     return event
 
 

@@ -1,11 +1,11 @@
-"""Heartbeat: this node alive in the cluster, and the leaves Redis refused, run again each beat.
+"""Heartbeat: this node alive in the cluster, the leaves Redis refused run again, the departure.
 
 Each node beats (chat/lua/heartbeat.lua) three times per `presence_timeout`;
 the same script lets go of the people of a node silent for that long, or
 gone from the node list, with a leave for each. A leave Redis refused (it
 was away, or read-only) is kept here and run again after each beat. If the
 others let this node go (it was silent too long), its pages reconnect and
-rejoin.
+rejoin. A node that stops lets its people go at once (chat/lua/depart.lua).
 """
 
 import asyncio
@@ -48,7 +48,7 @@ class Heartbeat:
         known = await self.scripts.run(
             self.client, "heartbeat", [NODES, ROOMS, KNOWN],
             [CHANNEL, self.node, int(self.presence_timeout * 1000), templates.LEAVE,
-             templates.ROOMS],
+             templates.ROOMS, templates.HOSTS],
         )
         return known == 1
 
@@ -70,7 +70,7 @@ class Heartbeat:
             await self.batches.call(
                 "leave", [room_key(room_name, "online"), ROOMS, self.node_key],
                 [CHANNEL, room_name, nicknames.key(nick), holder, templates.LEAVE,
-                 templates.ROOMS],
+                 templates.ROOMS, templates.HOSTS],
             )
         except Unavailable:
             self.unreleased.add((room_name, nick, holder))
@@ -86,6 +86,18 @@ class Heartbeat:
                 log.warning("Redis still refuses %d leaves (%s); retrying with the next "
                             "heartbeat", len(self.unreleased), error)
                 return
+
+    async def depart(self) -> None:
+        """Let go of every nickname this node holds and leave the node list; log if refused."""
+        try:  # queued behind the leaves of the clients that did answer the close
+            freed = await self.batches.call(
+                "depart", [NODES, ROOMS, KNOWN],
+                [CHANNEL, self.node, templates.LEAVE, templates.ROOMS, templates.HOSTS])
+            log.info("Node %s left the cluster, letting %d nicknames go", self.node, freed)
+        except Unavailable as error:
+            log.warning("Could not leave the cluster (%s); the other nodes let this node's "
+                        "people go within %.0f s", error, self.presence_timeout)
+        self.batches.closed = True
 
     async def rejoin_everyone(self, why: str) -> None:
         """Close every socket here with 1012 so the pages reconnect, resume and rejoin."""

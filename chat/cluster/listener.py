@@ -3,15 +3,19 @@
 Every node subscribes to one channel (a connection of its own). Each payload
 is checked (chat/cluster/envelopes.py) and handed on: a room's log entry to
 its stream (chat/cluster/streams.py), any other room event to the room's
-sockets, the busy rooms to the announcer. The listener also keeps the online
+sockets (behind the entries waiting for the room's fields to be read:
+chat/cluster/standings.py), the busy rooms to the announcer, a host's order
+to close someone's sockets to the sockets. The listener also keeps the online
 list each room's pages were shown (chat/cluster/presence.py), by applying the
 events it hands them.
 
 Pub/sub delivers nothing while the subscription is down. So once a failed
 listener is subscribed again it catches up before hearing on: every room's
-stream reads what it missed, every online list is compared with Redis and
-the difference sent as joins and leaves, and the leaves Redis refused are
-run again. If Redis lost the history, every page reconnects instead.
+stream reads what it missed, every copy of the fields is read again, every
+online list is compared with Redis and the difference sent as joins and
+leaves, each room is sent its hosts again, and the leaves Redis refused are
+run again. If Redis lost the
+history, every page reconnects instead.
 """
 
 import json
@@ -21,12 +25,13 @@ from typing import Any, cast
 
 import redis.asyncio
 
-from chat import protocol
+from chat import hosting, protocol
 from chat.announcer import RoomsAnnouncer
 from chat.cluster import envelopes
 from chat.cluster.heartbeat import Heartbeat
 from chat.cluster.presence import ShownOnline
 from chat.cluster.scripts import CHANNEL, ROOMS, Scripts, room_key
+from chat.cluster.standings import Standings
 from chat.cluster.streams import Streams
 from chat.hub import Audience
 from chat.occasional import OccasionalWarning
@@ -45,6 +50,7 @@ class Listener:
         client: redis.asyncio.Redis,
         scripts: Scripts,
         streams: Streams,
+        standings: Standings,
         heartbeat: Heartbeat,
         audience: Audience,
         announcer: RoomsAnnouncer,
@@ -54,6 +60,7 @@ class Listener:
         self.client = client  # for the reads of a catch-up
         self.scripts = scripts
         self.streams = streams
+        self.standings = standings  # a room's events wait behind its entries for a read
         self.heartbeat = heartbeat  # after a catch-up: rejoin everyone, or run missed leaves
         self.audience = audience
         self.announcer = announcer  # the busy rooms, coalesced to one event a second
@@ -101,13 +108,17 @@ class Listener:
                 self.announcer.update(rooms)
             case envelopes.Replaced():
                 self.replaced(envelope)
+            case envelopes.Close(room, nick_key, session, address, code, reason):
+                self.audience.close_person(room, nick_key, session, address, code, reason)
             case envelopes.RoomEvent(room, event, skip) if room in self.streams:
                 if protocol.is_entry(event):
                     self.streams.receive(room, event)
                     return
                 if room in self.shown:
                     self.shown[room].apply(event)
-                self.audience.broadcast(room, event, skip_nick=skip)
+                self.standings.deliver(room, event, skip)
+            case envelopes.RoomEvent(_, event, _):
+                self.standings.heard_elsewhere(event)  # a ban counts in every room
 
     def show(self, room: str, online: list[str]) -> None:
         """Remember the online list a welcome showed, unless the room's pages were shown one."""
@@ -125,7 +136,9 @@ class Listener:
         if await self.streams.catch_up():
             await self.heartbeat.rejoin_everyone("Redis lost the chat's history")
             return
+        await self.standings.read_all()
         await self.correct_presence()
+        await self.correct_hosts()
         await self.heartbeat.release_missed()  # after the correction: no page hears a leave twice
 
     async def correct_presence(self) -> None:
@@ -140,9 +153,20 @@ class Listener:
                 raise online
             if room in self.shown:
                 for event in self.shown[room].correct(json.loads(online)):
-                    self.audience.broadcast(room, event)
+                    self.standings.deliver(room, event)
         busy = await self.client.smembers(ROOMS)
         self.announcer.update(sorted(cast(set[str], busy)))  # decode_responses: text
+
+    async def correct_hosts(self) -> None:
+        """Send each room the hosts it was last told, in case that was while this node was deaf."""
+        rooms = list(self.shown)
+        async with self.client.pipeline(transaction=False) as pipe:
+            for room in rooms:
+                pipe.get(room_key(room, "hosts"))
+            told = await pipe.execute()
+        for room, hosts in zip(rooms, told, strict=True):
+            if hosts is not None and room in self.shown:  # None: told nothing since it opened
+                self.standings.deliver(room, hosting.hosts(json.loads(hosts)))
 
     async def close(self) -> None:
         """Unsubscribe and close the subscription's connection."""

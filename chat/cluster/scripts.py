@@ -14,6 +14,7 @@ ROOMS = "chat:rooms"  # set: the rooms with people online
 NODES = "chat:nodes"  # sorted set: node -> its last heartbeat (ms)
 KNOWN = "chat:nodes:known"  # set: every node that may hold nicknames, listed or not
 ARRIVALS = "chat:arrivals"  # counter: the order people arrived in, across rooms
+SERVER_STATE = "chat:state"  # hash: the server's fields (bans, host:SESSION, the host key)
 LUA = Path(__file__).resolve().parent.parent / "lua"
 
 

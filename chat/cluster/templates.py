@@ -18,7 +18,7 @@ script writes only the value, a number or a JSON string of a name it read
 event again with protocol.encode before sending it). No I/O here.
 """
 
-from chat import protocol
+from chat import hosting, protocol
 from chat.protocol import Event
 
 
@@ -60,3 +60,5 @@ def join(nick: str) -> str:
 # The scripts that let people go fill in who left, from the entries they read.
 LEAVE = encoded(cut(protocol.presence("leave", "", 0), "nick", "online"))
 ROOMS = encoded(cut(protocol.rooms([]), "rooms"))
+# The scripts that change who the hosts are fill in the list (chat/lua/common.lua).
+HOSTS = encoded(cut(hosting.hosts([]), "hosts"))

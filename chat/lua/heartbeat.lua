@@ -1,7 +1,8 @@
 -- Mark this node alive; let go of the people of nodes that are gone: silent for
 -- too long, or no longer listed at all (a node that stopped without freeing them).
 -- KEYS: nodes, rooms, known nodes
--- ARGV: channel, node, timeout in ms, the leave and rooms events in pieces (JSON lists)
+-- ARGV: channel, node, timeout in ms, the leave, rooms and hosts events in pieces (JSON
+--       lists)
 -- Returns 1, or 0 when this node was not listed (its first beat, or it was
 -- silent so long that its people were let go: they must join again).
 local time = redis.call("TIME")
@@ -13,7 +14,7 @@ for _, dead in ipairs(redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now - tonumbe
   redis.call("SADD", KEYS[3], dead)  -- so the loop below frees its people
   redis.call("ZREM", KEYS[1], dead)
 end
-local templates = presence_templates(ARGV[4], ARGV[5])
+local templates = presence_templates(ARGV[4], ARGV[5], ARGV[6])
 for _, node in ipairs(redis.call("SMEMBERS", KEYS[3])) do
   if not redis.call("ZSCORE", KEYS[1], node) then
     free_node(ARGV[1], KEYS[2], node, templates)
