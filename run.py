@@ -194,13 +194,13 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
         sys.exit(str(error))
     server = make_server(app, settings)  # counts, caps and times out every connection
     server.add_sockets(sockets)
+    stop = asyncio.Event()  # before printing: a stop right after the URLs still stores the key
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     if settings.processes == 1:  # with workers, the parent printed it once for all
         print(banner(settings.host, settings.port, settings.invite_urls), flush=True)
         urls = every_url(settings.host, settings.port, settings.invite_urls)
         print(host_links(urls, app.settings["hub"].host_key), flush=True)
-    stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     await stop.wait()
     log.info("Shutting down: closing every connection")
     server.stop()

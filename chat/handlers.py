@@ -124,8 +124,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
                 waiter.close(4001, "Replaced by a newer connection from the same page.")
 
     @classmethod
-    def close_person(cls, room: str | None, nick_key: str, session: str | None, address: str,
-                     code: int, reason: str) -> None:
+    def close_person(cls, room: str | None, nick_key: str, session: str | None, code: int,
+                     reason: str) -> None:
         """Close one person's sockets: in `room`, the one holding that nickname and any that
         page opened; with `room` None, the page's sockets in every room. Others from the same
         address stay (a classroom behind one NAT): the address is barred, not thrown out."""

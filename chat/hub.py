@@ -33,10 +33,9 @@ class Audience(Protocol):
     def close_replaced(self, room: str, nick_key: str) -> None:
         """Close (4001) the socket in `room` whose nickname key a newer connection took."""
 
-    def close_person(self, room: str | None, nick_key: str, session: str | None, address: str,
-                     code: int, reason: str) -> None:
-        """Close the sockets of one person: in `room` by nickname, or (None) anywhere by page or
-        address."""
+    def close_person(self, room: str | None, nick_key: str, session: str | None, code: int,
+                     reason: str) -> None:
+        """Close one person's sockets: in `room` by nickname or page, or (None) anywhere by page."""
 
 
 class Unavailable(ProtocolError):

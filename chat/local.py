@@ -135,8 +135,7 @@ class LocalHub:
 
     def remove(self, room_name: str | None, person: Person, code: int, reason: str) -> None:
         """Close `person`'s connections in `room_name`, or in every room (None)."""
-        self.audience.close_person(room_name, person.key, person.session, person.address, code,
-                                   reason)
+        self.audience.close_person(room_name, person.key, person.session, code, reason)
 
     def typing(self, room_name: str, nick: str) -> None:
         """Tell the rest of the room that `nick` is typing."""

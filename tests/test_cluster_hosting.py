@@ -165,10 +165,11 @@ async def test_the_host_and_the_rules_survive_a_node_restart(start_node):
     teacher, _ = await join(a, nick="teacher", session="s-teacher")
     await become_host(teacher, "teacher")
     bob, _ = await join(a, nick="bob", session="s-bob")
+    await join(a, nick="dave", session="s-dave")
     await join(a, "127.0.0.2", nick="mallory", session="s-mallory")
     await send(teacher, {"type": "op", "nick": "bob"})
     for frame in ({"type": "lock"}, {"type": "topic", "topic": "Week 2"},
-                  {"type": "mute", "nick": "bob", "seconds": 600},
+                  {"type": "mute", "nick": "dave", "seconds": 600},
                   {"type": "ban", "nick": "mallory", "ref": "last"}):
         await send(teacher, frame)
     await next_event(teacher, "ack")
@@ -176,7 +177,7 @@ async def test_the_host_and_the_rules_survive_a_node_restart(start_node):
     a.start()  # the same port, the same Redis, no --host-key
     carol, welcome = await join(a, nick="carol", session="s-carol")
     assert (welcome["locked"], welcome["topic"], list(welcome["muted"])) == (True, "Week 2",
-                                                                            ["bob"])
+                                                                            ["dave"])
     await send(carol, {"type": "message", "text": "locked?"})
     assert (await next_event(carol, "error"))["code"] == "locked"
     with pytest.raises(HTTPClientError) as refused:

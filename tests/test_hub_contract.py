@@ -79,11 +79,10 @@ class Recorder:
     def close_replaced(self, room: str, nick_key: str) -> None:
         self.rooms.append(f"#{room}: close {nick_key!r} with 4001")
 
-    def close_person(self, room: str | None, nick_key: str, session: str | None, address: str,
-                     code: int, reason: str) -> None:
+    def close_person(self, room: str | None, nick_key: str, session: str | None, code: int,
+                     reason: str) -> None:
         where = "every room" if room is None else f"#{room}"
-        self.closes.append(f"close {nick_key!r}, {session}, {address} in {where} with {code}: "
-                           f"{reason}")
+        self.closes.append(f"close {nick_key!r}, {session} in {where} with {code}: {reason}")
         self.changed.set()
 
     def send(self, label: str, event: Event) -> None:

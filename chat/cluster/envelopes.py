@@ -7,7 +7,7 @@ The Lua scripts (chat/lua/), RedisHub.typing and RedisHub.remove publish these s
     {"room": null, "event": {"type": "rooms", ...}} the busy rooms, for everyone
     {"room": ROOM, "replaced": KEY, "node": NODE, "holder": HOLDER}
                                                     a page came back through another node
-    {"room": ROOM or null, "close": KEY, "session": SESSION or null, "address": ADDRESS,
+    {"room": ROOM or null, "close": KEY, "session": SESSION or null,
      "code": CODE, "reason": REASON}                a host put someone out of ROOM (null:
                                                     of every room): close their sockets
 
@@ -70,7 +70,6 @@ class Close:
     room: str | None  # None: in every room (a ban)
     nick_key: str
     session: str | None  # a digest of the page's secret
-    address: str
     code: int  # 4000 to 4999, one of ours (chat/commands/kick.py, ban.py)
     reason: str
 
@@ -81,7 +80,7 @@ Envelope = RoomEvent | Rooms | Replaced | Close
 def closing(close: Close) -> dict[str, Any]:
     """Return the envelope that asks every node to close one person's sockets."""
     return {"room": close.room, "close": close.nick_key, "session": close.session,
-            "address": close.address, "code": close.code, "reason": close.reason}
+            "code": close.code, "reason": close.reason}
 
 
 def parse(data: bytes | str) -> Envelope:
@@ -115,16 +114,15 @@ def parse(data: bytes | str) -> Envelope:
 
 def close(envelope: dict[str, Any]) -> Close:
     """Return the Close in an envelope that names one, or raise BadEnvelope."""
-    shape = {"room": str, "close": str, "session": str, "address": str, "code": int,
-             "reason": str}
+    shape = {"room": str, "close": str, "session": str, "code": int, "reason": str}
     for name in ("room", "session"):  # null: every room, no page
         if envelope.get(name, "") is None:
             shape[name] = type(None)
     fields = check(envelope, shape)
     if not 4000 <= fields["code"] <= 4999:  # a code Tornado would refuse to send
         raise BadEnvelope("a close code outside 4000-4999")
-    return Close(fields["room"], fields["close"], fields["session"], fields["address"],
-                 fields["code"], fields["reason"])
+    return Close(fields["room"], fields["close"], fields["session"], fields["code"],
+                 fields["reason"])
 
 
 def check_event(event: dict[str, Any]) -> Event:

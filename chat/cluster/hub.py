@@ -197,9 +197,11 @@ class RedisHub:
         """Tell whether `candidate` is the host key Redis holds now, in constant time."""
         return await self.powers.is_host_key(candidate)
 
-    async def present_key(self, room_name: str, nick: str, holder: str, key: object) -> None:
-        """Make `holder`'s connection the room's host if `key` is the host key."""
-        await self.powers.present_key(room_name, nick, holder, key)
+    async def present_key(
+        self, room_name: str, nick: str, holder: str, key: object
+    ) -> list[str]:
+        """Make `holder`'s connection the room's host if `key` is the host key; the hosts now."""
+        return await self.powers.present_key(room_name, nick, holder, key)
 
     def remove(self, room_name: str | None, person: Person, code: int, reason: str) -> None:
         """Close `person`'s connections in `room_name`, or in every room (None), on every node."""

@@ -108,8 +108,8 @@ class Listener:
                 self.announcer.update(rooms)
             case envelopes.Replaced():
                 self.replaced(envelope)
-            case envelopes.Close(room, nick_key, session, address, code, reason):
-                self.audience.close_person(room, nick_key, session, address, code, reason)
+            case envelopes.Close(room, nick_key, session, code, reason):
+                self.audience.close_person(room, nick_key, session, code, reason)
             case envelopes.RoomEvent(room, event, skip) if room in self.streams:
                 if protocol.is_entry(event):
                     self.streams.receive(room, event)

@@ -78,16 +78,18 @@ class Powers:
             raise Unavailable(f"The chat cannot reach its Redis: {error}.") from None
         return hostkey.matches(candidate, key)
 
-    async def present_key(self, room: str, nick: str, holder: str, key: object) -> None:
-        """Make `holder`'s connection the room's host if `key` is the host key; the room hears."""
+    async def present_key(self, room: str, nick: str, holder: str, key: object) -> list[str]:
+        """Make `holder`'s connection the room's host if `key` is the host key; the hosts now."""
         if not await self.is_host_key(key):
             raise forbidden("That is not the host key.")
-        await self.batches.call("keyed", [room_key(room, "online"), SERVER_STATE],
-                                [CHANNEL, room, nicknames.key(nick), holder, templates.HOSTS])
+        hosts = await self.batches.call("keyed", [room_key(room, "online"), SERVER_STATE],
+                                        [CHANNEL, room, nicknames.key(nick), holder,
+                                         templates.HOSTS])
+        return json.loads(hosts) if hosts else []
 
     def remove(self, room: str | None, person: Person, code: int, reason: str) -> None:
         """Have every node close `person`'s sockets: in `room`, or (None) in every room."""
-        close = envelopes.Close(room, person.key, person.session, person.address, code, reason)
+        close = envelopes.Close(room, person.key, person.session, code, reason)
         envelope = templates.encoded(envelopes.closing(close))
         self.background.run(self.batches.call("publish", [], [CHANNEL, envelope]))
 

@@ -30,7 +30,8 @@ if raw and session ~= "" then
     redis.call("SREM", "chat:node:" .. entry.node, room .. "\n" .. ARGV[11])
     -- The nickname keeps the form everyone has seen; the host key it presented
     -- was the old connection's, which the new one presents again.
-    entry.node, entry.holder, entry.address, entry.keyed = node, holder, address, nil
+    -- The host's badge stays: the page presents its key again right after the welcome.
+    entry.node, entry.holder, entry.address = node, holder, address
     redis.call("HSET", KEYS[1], ARGV[11], cjson.encode(entry))
     redis.call("SADD", KEYS[5], room .. "\n" .. ARGV[11])
     nick, takeover = entry.nick, 1

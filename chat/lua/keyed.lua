@@ -4,10 +4,11 @@
 -- KEYS: online, the server's state
 -- ARGV: channel, room, nickname key, holder (the connection), the hosts event in
 --       pieces (JSON list)
--- Returns 1, or 0 when nobody holds that nickname.
+-- Returns the hosts online now as a JSON list (the presenter's answer), or "" when
+-- nobody holds that nickname.
 local raw = redis.call("HGET", KEYS[1], ARGV[3])
 if not raw then
-  return 0
+  return ""
 end
 local entry = cjson.decode(raw)
 if entry.holder == ARGV[4] then
@@ -18,4 +19,4 @@ if (entry.session or "") ~= "" then
   redis.call("HSET", KEYS[2], "host:" .. entry.session, "true")
 end
 announce_hosts(ARGV[1], ARGV[2], cjson.decode(ARGV[5]))
-return 1
+return hosts_json(ARGV[2])
