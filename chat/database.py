@@ -22,6 +22,7 @@ from chat.protocol import Event
 log = logging.getLogger(__name__)
 
 SCHEMA = """
+-- WITHOUT ROWID: each row lives in its (room, id) key's b-tree, one tree to write, not two.
 CREATE TABLE IF NOT EXISTS log (
     room TEXT NOT NULL,
     id INTEGER NOT NULL,
@@ -32,13 +33,13 @@ CREATE TABLE IF NOT EXISTS log (
     author TEXT,
     event TEXT NOT NULL,
     PRIMARY KEY (room, id)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state (
     room TEXT NOT NULL,
     field TEXT NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (room, field)
-);
+) WITHOUT ROWID;
 """
 
 # A database from before the log held messages alone: they become its entries, as sent.

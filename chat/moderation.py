@@ -125,7 +125,11 @@ def slow_mode(every: int, wait: float) -> ProtocolError:
 
 
 class PostTimes:
-    """When each person last posted in one room, for slow mode (hosts are not timed)."""
+    """When each person last posted in one room under slow mode (hosts are not timed).
+
+    Posts are noted only while slow mode is on: the first post after it is
+    turned on always goes.
+    """
 
     def __init__(self) -> None:
         self._last: dict[str, int] = {}  # nickname key -> Unix ms
@@ -137,7 +141,7 @@ class PostTimes:
             if last is not None and now_ms < last + every * 1000:
                 return (last + every * 1000 - now_ms) / 1000
         self._last.pop(nick_key, None)  # to the end: the oldest are the first to go below
-        self._last[nick_key] = now_ms  # noted even without slow mode: it may be turned on
+        self._last[nick_key] = now_ms
         if len(self._last) > 10_000:  # everyone who ever posted: keep the newest half
             self._last = dict(list(self._last.items())[5_000:])
         return 0

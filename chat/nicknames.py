@@ -12,7 +12,7 @@ beyond reading that file once.
 
 import importlib.util
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import regex
@@ -38,6 +38,7 @@ def normalise(nick: str) -> str:
     return SPACES.sub(" ", nick).strip()
 
 
+@lru_cache(maxsize=4096)  # asked on every post (a mute, slow mode): the same few names
 def key(nick: str) -> str:
     """Return what a nickname is compared by: the same key for names that look the same."""
     return skeleton(skeleton(nick).casefold())

@@ -43,8 +43,9 @@ def run(ctx: Context, post: Post) -> None:
                                      authority.now_ms())
     if refusal is not None:
         raise refusal
-    if level == MEMBER and (wait := ctx.hub.wait_to_post(ctx.room, ctx.nick, standing.slow)):
-        raise moderation.slow_mode(standing.slow, wait)
+    slow = standing.slow
+    if level == MEMBER and slow and (wait := ctx.hub.wait_to_post(ctx.room, ctx.nick, slow)):
+        raise moderation.slow_mode(slow, wait)
     entry = protocol.message(ctx.room, ctx.nick, post.text, host=level > MEMBER)
     logged.append(ctx, entry, post.ref)
     ctx.typing_relayed_at = -TYPING_EVERY  # the message clears the indicator: relay anew
