@@ -73,10 +73,15 @@ def connect(http_server, http_port):
     """
     opened = []
 
-    async def open_socket(nick: str | None = None, path: str = "/ws", source: str | None = None):
-        """Connect (from the loopback address `source`, e.g. 127.0.0.2, if given)."""
-        query = "" if nick is None else "?" + urlencode({"nick": nick})
-        url = f"ws://127.0.0.1:{http_port}{path}{query}"
+    async def open_socket(nick: str | None = None, path: str = "/ws", source: str | None = None,
+                          **query: str | int | None):
+        """Connect (from the loopback address `source`, e.g. 127.0.0.2, if given); `query`
+        adds the URL's other arguments (session, room, since) that are not None."""
+        arguments = {name: value for name, value in {"nick": nick, **query}.items()
+                     if value is not None}
+        url = f"ws://127.0.0.1:{http_port}{path}"
+        if arguments:
+            url += "?" + urlencode(arguments)
         ws = await websocket_connect(HTTPRequest(url, network_interface=source))
         opened.append(ws)
         return ws, await next_event(ws, "welcome")

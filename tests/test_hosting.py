@@ -1,12 +1,9 @@
 """The host's powers on one server, through real sockets: the key, delete, mute, kick, ban,
 lock, slow mode, clear, pin, topic, op; and what everyone else is refused."""
 
-from urllib.parse import urlencode
-
 import pytest
 from conftest import next_event, send
-from tornado.httpclient import HTTPClientError, HTTPRequest
-from tornado.websocket import websocket_connect
+from tornado.httpclient import HTTPClientError
 
 from chat.app import make_app
 from chat.config import Settings
@@ -23,22 +20,14 @@ def settings(tmp_path, request) -> Settings:
 
 
 @pytest.fixture
-def page(http_server, http_port):
-    """Return a function that opens a page's socket (nick, session, room, address, since)."""
-    opened = []
+def page(connect):
+    """Return a function that opens a page's socket: nick, session, room, address, since."""
 
-    async def open_page(nick: str, session: str | None = None, room: str = "general",
-                        source: str | None = None, since: int | None = None):
-        query = {"nick": nick, "room": room, **({"session": session} if session else {}),
-                 **({"since": since} if since is not None else {})}
-        url = f"ws://127.0.0.1:{http_port}/ws?{urlencode(query)}"
-        ws = await websocket_connect(HTTPRequest(url, network_interface=source))
-        opened.append(ws)
-        return ws, await next_event(ws, "welcome")
+    def open_page(nick: str, session: str | None = None, room: str = "general",
+                  source: str | None = None, since: int | None = None):
+        return connect(nick, source=source, session=session, room=room, since=since)
 
-    yield open_page
-    for ws in opened:
-        ws.close()
+    return open_page
 
 
 async def become_host(ws, nick: str) -> dict:
