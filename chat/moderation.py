@@ -66,9 +66,8 @@ class Standing:
     def muted_until(self, nick_key: str, session: str | None, now_ms: int) -> int | None:
         """Return when the mute on this person ends (ms), if one is on now."""
         mute = self.room.get(f"mute:{nick_key}")
-        if mute is None and session is not None:
-            mute = next((value for name, value in self.room.items() if name.startswith("mute:")
-                         and value.get("session") == session), None)
+        if mute is None and session is not None:  # the same page under another nickname
+            mute = self.room.get(f"mute:{self.room.get(f'mute-session:{session}')}")
         if mute is None or mute["until"] <= now_ms:
             return None
         return int(mute["until"])

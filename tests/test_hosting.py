@@ -396,3 +396,17 @@ async def test_a_made_host_cannot_be_muted_kicked_or_banned_until_unmade(page):
                   {"type": "ban", "nick": "bob"}):
         await send(teacher, frame)
         assert (await error(teacher))["code"] == "bad_target", frame
+
+
+@pytest.mark.gen_test
+async def test_a_muted_page_stays_muted_under_a_new_nickname(page):
+    """The mute follows the page: the same session back as someone else still gets `muted`."""
+    teacher, _ = await page("teacher", "s-teacher")
+    await become_host(teacher, "teacher")
+    bob, _ = await page("bob", "s-bob")
+    await send(teacher, {"type": "mute", "nick": "bob", "seconds": 300})
+    await next_event(bob, "mute")
+    bob.close()
+    again, _ = await page("not-bob", "s-bob")
+    await send(again, {"type": "message", "text": "it is not me"})
+    assert (await error(again))["code"] == "muted"

@@ -9,7 +9,8 @@ from chat.moderation import HOST, MEMBER, OP, Person, PostTimes, Standing
 
 def test_a_mute_holds_by_nickname_and_by_page_until_it_ends():
     """Muted by nickname key, or by the page's session under another name; not after `until`."""
-    standing = Standing({"mute:bob": {"nick": "bob", "until": 2000, "session": "s1"}}, {})
+    standing = Standing({"mute:bob": {"nick": "bob", "until": 2000, "session": "s1"},
+                         "mute-session:s1": "bob"}, {})
     assert standing.muted_until("bob", None, 1000) == 2000
     assert standing.muted_until("robert", "s1", 1000) == 2000  # renamed in a new tab
     assert standing.muted_until("carol", "s2", 1000) is None

@@ -36,6 +36,12 @@ async def run(ctx: Context, frame: Mute) -> None:
     now = authority.now_ms()
     until = now + frame.seconds * 1000
     mute = {"nick": person.nick, "until": until, "session": person.session}
-    ended = authority.expired(ctx.hub.standing(ctx.room).room, "mute:", now)
+    fields = ctx.hub.standing(ctx.room).room
+    changes: dict[str, Any] = {**authority.expired(fields, "mute:", now),
+                               f"mute:{person.key}": mute}
+    changes.update({f"mute-session:{fields[name]['session']}": None for name in changes
+                    if changes[name] is None and fields[name].get("session")})
+    if person.session is not None:  # found by the page too: a new nickname keeps the mute
+        changes[f"mute-session:{person.session}"] = person.key
     entry = hosting.muted(ctx.room, person.nick, until, ctx.nick or "")
-    logged.append(ctx, entry, frame.ref, Effects(room={**ended, f"mute:{person.key}": mute}))
+    logged.append(ctx, entry, frame.ref, Effects(room=changes))

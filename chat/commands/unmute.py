@@ -22,4 +22,7 @@ async def run(ctx: Context, frame: Someone) -> None:
     if mute is None or mute["until"] <= authority.now_ms():
         raise ProtocolError("bad_target", f"{frame.nick!r} is not muted.")
     entry = hosting.unmuted(ctx.room, mute["nick"], ctx.nick or "")
-    logged.append(ctx, entry, frame.ref, Effects(room={f"mute:{key}": None}))
+    changes = {f"mute:{key}": None}
+    if mute.get("session"):
+        changes[f"mute-session:{mute['session']}"] = None
+    logged.append(ctx, entry, frame.ref, Effects(room=changes))
