@@ -100,8 +100,14 @@ export function commandAnswered(event) {
 // Give a message its menu, if this page may do something to it: a host may
 // delete or pin any; anyone may delete their own. Called again when that changes.
 export function messageActions(item) {
-  item.querySelector(":scope > .menu")?.remove();
-  if (!amHost() && item.dataset.own !== "true") return;
+  const existing = item.querySelector(":scope > .menu");
+  if (!amHost() && item.dataset.own !== "true") {
+    existing?.remove();
+    return;
+  }
+  // Kept if there: its items are reckoned when it opens, and rebuilding it (an ack
+  // arriving) would close a menu under the host's finger.
+  if (existing) return;
   const nick = item.querySelector(".nick").textContent;
   const menu = menuButton(`Actions for the message by ${nick}`, () => messageMenu(item));
   item.querySelector(":scope > .text").before(menu);
