@@ -18,10 +18,12 @@
 //   attention.js  "ada is typing…", the unread count, the beep
 //   nickname.js   the nickname chosen and the one the server gave
 //   text.js       what people typed, as text nodes and safe links
+//   markdown.js   a message's text as Markdown, maths and code, sanitised
 //
 // The server sends data, never HTML (docs/protocol.md). Everything another
-// person typed goes into the page as text (see text.js), so
-// "<img onerror=...>" stays text and runs nothing. Never use innerHTML here.
+// person typed goes into the page as text (see text.js), or as Markdown that
+// markdown.js renders and sanitises, so "<img onerror=...>" stays text and
+// runs nothing. Never use innerHTML here.
 
 import {
   forgetTyping, forgetTypingSent, startAttention, tellTyping, unlockAudio,
@@ -47,6 +49,7 @@ function start() {
   $("join-form").addEventListener("submit", onJoin);
   $("composer").addEventListener("submit", onSend);
   $("message-input").addEventListener("keydown", onComposerKey);
+  $("code-button").addEventListener("click", onCodeButton);
   $("message-input").addEventListener("input", () => tellTyping($("message-input").value));
   $("rename-form").addEventListener("submit", onRename);
   startAttention();
@@ -136,6 +139,23 @@ function onComposerKey(event) {
     event.preventDefault();
     $("composer").requestSubmit();
   }
+}
+
+// The code button: the selection goes in a fenced code block (Markdown, see
+// markdown.js), or an empty block is inserted with the caret inside it.
+function onCodeButton() {
+  const input = $("message-input");
+  const { selectionStart: start, selectionEnd: end, value } = input;
+  const before = start > 0 && !value.slice(0, start).endsWith("\n") ? "\n" : "";
+  const after = end < value.length && !value.slice(end).startsWith("\n") ? "\n" : "";
+  const selected = value.slice(start, end).replace(/\n$/, "");
+  const block = `${before}\`\`\`\n${selected}\n\`\`\`${after}`;
+  input.focus();
+  input.setRangeText(block, start, end, "end");
+  // The caret at the end of the code, ready to type more of it.
+  const caret = start + before.length + 4 + selected.length;
+  input.setSelectionRange(caret, caret);
+  input.dispatchEvent(new Event("input"));  // "typing…" for the others, as for keys
 }
 
 function onRename(event) {

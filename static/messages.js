@@ -5,14 +5,16 @@
 // other (docs/protocol.md, "The room's log"). The lists of the rooms we left
 // wait here, with their ids, until we come back.
 //
-// What people typed goes in as text nodes and <bdi> nicknames (text.js). A
+// Nicknames go in as text nodes in <bdi> (text.js); a message's text as
+// Markdown, rendered and sanitised by markdown.js. A
 // host's message carries a "host" badge, from the server's `"host": true`
 // (a nickname alone never passes for one). Our own messages of this page load
 // are marked when their ack comes: the server lets the page that posted a
 // message delete it, and knows that page by its session, not by the nickname.
 
 import { myNick, wantedNick } from "./nickname.js";
-import { messageText, nickName, sentence, textElement, timeElement } from "./text.js";
+import { markdownText } from "./markdown.js";
+import { nickName, sentence, textElement, timeElement } from "./text.js";
 
 const list = document.getElementById("messages");
 
@@ -41,7 +43,7 @@ export function addMessage(message) {
   item.dataset.id = message.id;
   item.append(nickName(message.nick, "nick"));
   if (message.host === true) item.append(textElement("span", "badge", "host"));
-  item.append(timeElement(message.ts), messageText(message.text));
+  item.append(timeElement(message.ts), markdownText(message.text));
   append(item);
   return item;
 }
@@ -80,7 +82,7 @@ export function addPending(ref, text) {
   item.append(
     nickName(myNick() || wantedNick(), "nick"),
     textElement("span", "sending", "sending…"),
-    messageText(text),
+    markdownText(text),
   );
   append(item);
 }
