@@ -87,6 +87,13 @@ def join(page: Page, server: ChatServer, nick: str, room: str = "") -> Page:
     return page
 
 
+def record_dialogs(page: Page) -> list[str]:
+    """Return a list that fills with every dialog (alert, confirm) the page opens, dismissed."""
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    return dialogs
+
+
 def say(page: Page, text: str) -> None:
     """Type `text` in the composer and press Enter to send it."""
     page.get_by_label("Message", exact=True).fill(text)

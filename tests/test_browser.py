@@ -32,6 +32,7 @@ from browser_pages import (
     online,
     open_page,  # noqa: F401 (a fixture)
     pending,
+    record_dialogs,
     say,
     serious_violations,
     start_server,  # noqa: F401 (a fixture)
@@ -264,8 +265,7 @@ def test_html_in_a_message_is_shown_as_text(
 ) -> None:
     """A message and a nickname written as HTML show as literal text and run nothing."""
     reader = open_page()
-    dialogs: list[str] = []
-    reader.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    dialogs = record_dialogs(reader)
     join(reader, server, "ada")
     writer = join(open_page(), server, "<b>eve</b>")
 

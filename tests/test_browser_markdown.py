@@ -13,6 +13,7 @@ from browser_pages import (
     join,
     messages,
     open_page,  # noqa: F401 (a fixture)
+    record_dialogs,
     say,
     start_server,  # noqa: F401 (a fixture)
 )
@@ -167,8 +168,7 @@ def test_xss_payloads_from_another_page_never_run(
 ) -> None:
     """Classic XSS payloads sent by someone else open no dialog and leave nothing active."""
     reader = open_page()
-    dialogs: list[str] = []
-    reader.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    dialogs = record_dialogs(reader)
     join(reader, server, "ada")
     writer = join(open_page(), server, "eve")
 
