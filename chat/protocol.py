@@ -214,11 +214,20 @@ def is_entry(event: Event) -> bool:
     return "id" in event
 
 
-def message(room: str, nick: str, text: str, host: bool = False) -> Event:
-    """Build the log entry of a chat message, to be stamped by the hub; a host's says so."""
+def message(room: str, nick: str, text: str, host: bool = False, reply: Event | None = None,
+            file: Event | None = None) -> Event:
+    """Build the log entry of a chat message, to be stamped by the hub.
+
+    A host's says so; `reply` quotes the message it answers (chat/revisions.py,
+    `quote`), `file` describes the upload it posts (docs/protocol.md, "Files").
+    """
     entry: Event = {"type": "message", "room": room, "nick": nick, "text": text}
     if host:
         entry["host"] = True
+    if reply is not None:
+        entry["reply"] = reply
+    if file is not None:
+        entry["file"] = file
     return entry
 
 
@@ -244,7 +253,7 @@ def rooms(names: list[str]) -> Event:
 
 # One of each event a hub announces, as sent: a cluster's node checks what it hears
 # against these fields (chat/cluster/envelopes.py). The host's are in chat/hosting.py.
-ANNOUNCED: tuple[Event, ...] = (
-    stamped(message("", "", ""), 0, 0), stamped(message("", "", "", host=True), 0, 0),
-    presence("join", "", 0), presence("leave", "", 0), renamed("", ""), typing(""), rooms([]),
-)
+ANNOUNCED: tuple[Event, ...] = tuple(
+    stamped(message("", "", "", host, reply, file), 0, 0)  # each mix of a message's options
+    for host in (False, True) for reply in (None, {}) for file in (None, {})
+) + (presence("join", "", 0), presence("leave", "", 0), renamed("", ""), typing(""), rooms([]))
