@@ -4,9 +4,15 @@
 // once (ids count every kind), and each shows its outcome to everyone: a
 // message added or removed, the topic and the pin at the top of the room, a
 // line in the list when someone is muted, removed or made host, or when the
-// room is locked, slowed or cleared.
+// room is locked, slowed or cleared. A message's reply quote, mention and
+// reactions, and the edits and reactions that follow it, are each their own
+// module's (replies.js, mentions.js, reactions.js, edits.js).
 
+import { applyEdit } from "./edits.js";
 import { messageActions } from "./hosting.js";
+import { markMention } from "./mentions.js";
+import { addReactions, applyReaction } from "./reactions.js";
+import { quoteDeleted, showReply } from "./replies.js";
 import { addMessage, addSystemLine, emptyList, isNewEntry, removeMessage } from "./messages.js";
 import { mute, unmute } from "./people.js";
 import { seconds, setLocked, setPin, setSlow, setTopic, unpinIfDeleted } from "./standing.js";
@@ -18,11 +24,18 @@ export function applyEntry(entry) {
   const by = nickName(entry.by || "a host");
   switch (entry.type) {
     case "message":
-      messageActions(addMessage(entry));
+      showMessage(entry);
+      break;
+    case "edit":
+      applyEdit(entry);
+      break;
+    case "react":
+      applyReaction(entry);
       break;
     case "delete":
       removeMessage(entry.target);  // a page that was away gets the delete from `since`
       unpinIfDeleted(entry.target);
+      quoteDeleted(entry.target);
       break;
     case "mute":
       mute(entry.nick, entry.until);
@@ -81,4 +94,12 @@ export function applyEntry(entry) {
       console.log("Unknown entry:", entry);  // a newer server's kind: skipped, not asked again
   }
   return true;
+}
+
+function showMessage(message) {
+  const item = addMessage(message);
+  showReply(item, message.reply);
+  markMention(item, message.text);
+  addReactions(item);
+  messageActions(item);
 }

@@ -1,7 +1,8 @@
 // The host's controls: a menu on each message (delete, pin), on each person
 // (mute, unmute, kick, ban, make host), and the room's controls (lock, slow
 // mode, topic, lift a ban, clear, export). Everyone else sees none of them,
-// except "Delete" on their own messages of this page load.
+// except "Delete" (and "Edit", edits.js) on their own messages of this page
+// load. Every message's menu starts with "Reply" (replies.js), for everyone.
 //
 // Who is a host: this page, once it presented the host key (the key holder:
 // hostkey.js), or when the server lists our nickname among the hosts (made
@@ -9,11 +10,13 @@
 // `no_such_person`, ...) when it may not: those answers show as notices. Each
 // command carries a ref, so its answer is told apart from a message's.
 
+import { canEdit, startEdit } from "./edits.js";
 import { fetchAsHost, keyPresented, presentKey } from "./hostkey.js";
 import { menuButton } from "./menu.js";
 import { messageItems } from "./messages.js";
 import { myNick } from "./nickname.js";
 import { isHost, isMuted, render as renderPeople, setSelfHost } from "./people.js";
+import { startReply } from "./replies.js";
 import { currentRoom } from "./rooms.js";
 import { commandRef, send } from "./socket.js";
 import {
@@ -75,7 +78,8 @@ export function refreshRole() {
 
 // ---- Commands and their answers ------------------------------------------------
 
-function command(frame) {
+// Send a frame with a ref of its own; its refusal shows as a notice (a reaction uses it too).
+export function command(frame) {
   const ref = commandRef();
   if (!send({ ...frame, ref })) {
     showNotice(NOT_CONNECTED);
@@ -97,25 +101,25 @@ export function commandAnswered(event) {
 
 // ---- Menus on messages and people ------------------------------------------------
 
-// Give a message its menu, if this page may do something to it: a host may
-// delete or pin any; anyone may delete their own. Called again when that changes.
+// Give a message its menu: anyone may reply to any; a host may delete or pin
+// any; anyone may edit and delete their own. Called again when that changes.
 export function messageActions(item) {
-  const existing = item.querySelector(":scope > .menu");
-  if (!amHost() && item.dataset.own !== "true") {
-    existing?.remove();
-    return;
-  }
   // Kept if there: its items are reckoned when it opens, and rebuilding it (an ack
   // arriving) would close a menu under the host's finger.
-  if (existing) return;
+  if (item.querySelector(":scope > .menu")) return;
   const nick = item.querySelector(".nick").textContent;
   const menu = menuButton(`Actions for the message by ${nick}`, () => messageMenu(item));
-  item.querySelector(":scope > .text").before(menu);
+  item.querySelector(":scope > .reply, :scope > .text").before(menu);  // after the name and time
 }
 
 function messageMenu(item) {
   const id = Number(item.dataset.id);
-  const items = [{ label: "Delete", run: () => command({ type: "delete", target: id }) }];
+  const own = item.dataset.own === "true";
+  const items = [{ label: "Reply", run: () => startReply(item) }];
+  if (canEdit(item)) items.push({ label: "Edit", run: () => startEdit(item) });
+  if (own || amHost()) {
+    items.push({ label: "Delete", run: () => command({ type: "delete", target: id }) });
+  }
   if (!amHost()) return items;
   if (pinnedId() === id) {
     items.push({ label: "Unpin", run: () => command({ type: "unpin" }) });

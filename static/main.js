@@ -19,6 +19,12 @@
 //   nickname.js   the nickname chosen and the one the server gave
 //   text.js       what people typed, as text nodes and safe links
 //   markdown.js   a message's text as Markdown, maths and code, sanitised
+//   composing.js  what the composer is doing: a new message, a reply, an edit
+//   replies.js    "Reply", and the quote of what a message answers
+//   edits.js      "Edit" on our own messages, and edits shown as they come
+//   reactions.js  the reactions under each message, and their picker
+//   mentions.js   "@ada": messages that mention us, and notifications of them
+//   autocomplete.js  the "@" list of nicknames in the composer
 //
 // The server sends data, never HTML (docs/protocol.md). Everything another
 // person typed goes into the page as text (see text.js), or as Markdown that
@@ -28,11 +34,14 @@
 import {
   forgetTyping, forgetTypingSent, startAttention, tellTyping, unlockAudio,
 } from "./attention.js";
+import { mentionKey, startAutocomplete } from "./autocomplete.js";
+import { composerEscape, composing, startComposing, stopComposing } from "./composing.js";
 import { handleEvent } from "./events.js";
 import {
   becomeHost, personControls, pinControls, refreshPanel, startHosting,
 } from "./hosting.js";
 import { addPending, followOnResize, lastShownId, switchList } from "./messages.js";
+import { mentionArrived, startMentions } from "./mentions.js";
 import { chooseNick, hasJoined, rememberedNick, wantedNick } from "./nickname.js";
 import { setHosts, setMuted, setPeople, startPeople } from "./people.js";
 import { currentRoom, startRooms } from "./rooms.js";
@@ -57,6 +66,9 @@ function start() {
   startPeople({ controls: personControls });
   startStanding({ pinControls, changed: refreshPanel });
   startHosting();
+  startComposing();
+  startAutocomplete();
+  startMentions();
 }
 
 // ---- Joining ---------------------------------------------------------------------
@@ -70,7 +82,15 @@ function onJoin(event) {
   $("join-form").hidden = true;
   $("chat").hidden = false;
   $("message-input").focus();
-  connect({ where, onEvent: handleEvent, onStatus: onConnection });
+  connect({ where, onEvent, onStatus: onConnection });
+}
+
+// Each event the server sends. A message that comes as it happens (not in a
+// welcome's history, and not one shown already) may tell us we were mentioned.
+function onEvent(event) {
+  const last = lastShownId();
+  handleEvent(event);
+  if (event.type === "message" && (last === null || event.id > last)) mentionArrived(event);
 }
 
 // What each connection asks for: who we are, which room, and what we already show.
@@ -105,6 +125,7 @@ function onRoomSwitch(from, to) {
   } else {
     hideNotice();
   }
+  stopComposing();  // a reply or an edit names a message of the room we leave
   switchList(from, to);
   forgetStanding();  // the new room's welcome says its own
   if (!hasJoined()) return;  // not joined yet: Join connects to this room
@@ -125,14 +146,22 @@ function onSend(event) {
   hideNotice();
   // Clearing is safe even when disconnected: the outbox keeps the text until
   // the server has stored it, and a refused message comes back to this box.
-  addPending(queue(text), text);
+  // An edit waits in the outbox too; the message shows it when its entry comes.
+  const about = composing();
+  if (about?.kind === "edit") {
+    queue(text, { type: "edit", target: about.id });
+  } else {
+    addPending(queue(text, about === null ? {} : { reply: about.id }), text);
+  }
   input.value = "";
+  stopComposing();  // after an edit, the box gets back what was typed before it
   // Our message ends "typing…" for the others: the next key should start it again.
   forgetTypingSent();
   input.focus();
 }
 
 function onComposerKey(event) {
+  if (mentionKey(event) || composerEscape(event)) return;  // the "@" list's, or ending a reply or edit
   // Enter sends, Shift+Enter adds a newline. isComposing: Enter that confirms
   // an input-method (e.g. Japanese) composition must not send half a word.
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {

@@ -8,16 +8,17 @@
 let counter = 0;      // numbers the menus, for aria-controls
 let openMenu = null;  // {button, list} of the menu that is open
 
-// A menu: `label` names the button (it shows only "⋯"); `items()` returns
-// [{label, run}] when it opens. Returns the element to put in the page.
-export function menuButton(label, items) {
+// A menu: `label` names the button (it shows only "⋯", or `face`); `items()`
+// returns [{label, run}] when it opens. `horizontal`: its items are in a row
+// (the reaction picker), and Left and Right move too. Returns the element to put in the page.
+export function menuButton(label, items, { face = "⋯", horizontal = false } = {}) {
   counter += 1;
   const wrapper = document.createElement("div");
   wrapper.className = "menu";
   const button = document.createElement("button");
   button.type = "button";
   button.className = "menu-button";
-  button.textContent = "⋯";
+  button.textContent = face;
   button.setAttribute("aria-label", label);
   button.setAttribute("aria-haspopup", "menu");
   button.setAttribute("aria-expanded", "false");
@@ -26,6 +27,7 @@ export function menuButton(label, items) {
   list.id = `menu-${counter}`;
   list.setAttribute("role", "menu");
   list.setAttribute("aria-label", label);
+  if (horizontal) list.setAttribute("aria-orientation", "horizontal");
   list.hidden = true;
   button.setAttribute("aria-controls", list.id);
   const menu = { button, list };
@@ -87,12 +89,12 @@ function menuItems(menu) {
 function onMenuKey(event, menu) {
   const items = menuItems(menu);
   const at = items.indexOf(document.activeElement);
-  const moves = {
-    ArrowDown: (at + 1) % items.length,
-    ArrowUp: (at - 1 + items.length) % items.length,
-    Home: 0,
-    End: items.length - 1,
-  };
+  const next = (at + 1) % items.length;
+  const previous = (at - 1 + items.length) % items.length;
+  const moves = { ArrowDown: next, ArrowUp: previous, Home: 0, End: items.length - 1 };
+  if (menu.list.getAttribute("aria-orientation") === "horizontal") {
+    Object.assign(moves, { ArrowRight: next, ArrowLeft: previous });
+  }
   if (event.key in moves) {
     event.preventDefault();
     items[moves[event.key]].focus();

@@ -19,6 +19,7 @@ import { nickName, sentence, textElement, timeElement } from "./text.js";
 const list = document.getElementById("messages");
 
 let lastId = null;       // the newest entry id applied here; null before the first
+const sources = new WeakMap();  // a message's element -> its text as typed (Markdown), for edits and replies
 // Ids count separately in each room, so each room keeps its own last id. Coming
 // back to a room shows its list at once, and the connection asks only for what came after.
 const left = new Map();  // room -> {items, lastId}: its list as we left it
@@ -44,11 +45,24 @@ export function addMessage(message) {
   item.append(nickName(message.nick, "nick"));
   if (message.host === true) item.append(textElement("span", "badge", "host"));
   item.append(timeElement(message.ts), markdownText(message.text));
+  sources.set(item, message.text);
   append(item);
   return item;
 }
 
-function messageItem(id) {
+// The text of a message on screen as its author typed it (the latest edit's).
+export function messageSource(item) {
+  return sources.get(item) ?? "";
+}
+
+// An edit: the message shows this text instead, rendered as Markdown again.
+export function replaceText(item, text) {
+  item.querySelector(":scope > .text").replaceWith(markdownText(text));
+  sources.set(item, text);
+}
+
+// The message of this id on screen, or null (not loaded, or deleted).
+export function messageItem(id) {
   const items = list.querySelectorAll(":scope > .message[data-id]");
   return Array.from(items).find((item) => Number(item.dataset.id) === id) || null;
 }

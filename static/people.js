@@ -41,6 +41,11 @@ export function renamePerson(old, nick) {
   render();
 }
 
+// Who is online here, for the "@" list of the composer (autocomplete.js).
+export function onlineNicks() {
+  return [...online];
+}
+
 // ---- Hosts and mutes -----------------------------------------------------------
 
 // The welcome's `hosts`, and each `hosts` event.

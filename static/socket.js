@@ -40,7 +40,7 @@ let reconnectTimer = null; // set while waiting to reconnect
 
 // Each room has its own outbox: a message typed in general cannot go through a
 // socket in maths. It waits for the next welcome in general (main.js says more).
-const outboxes = new Map(); // room -> [{ref, text}], oldest first
+const outboxes = new Map(); // room -> [{ref, text, fields}], oldest first
 let typed = 0;             // how many messages this page has queued; numbers their refs
 let commanded = 0;         // how many host commands this page has sent; numbers their refs
 let retryTimer = null;     // set while the outbox waits to go again (rate_limited, unavailable)
@@ -185,10 +185,13 @@ function outbox() {
 }
 
 // Queue a typed message, send it if we can and return its ref. Typing while
-// disconnected works too: the next welcome sends it.
-export function queue(text) {
+// disconnected works too: the next welcome sends it. `fields` go in its frame
+// too: `{reply: 42}` answers message 42, and `{type: "edit", target: 42}` makes
+// it an edit of 42 (docs/protocol.md, "Editing, replying, reacting"): an edit
+// waits in the same outbox, so it keeps its place among what was typed.
+export function queue(text, fields = {}) {
   typed += 1;
-  const entry = { ref: `c-${REF_PREFIX}-${typed}`, text };
+  const entry = { ref: `c-${REF_PREFIX}-${typed}`, text, fields };
   outbox().push(entry);
   // While we wait out a rate limit, the retry sends it, after the older ones.
   if (retryTimer === null) transmit(entry);
@@ -196,7 +199,8 @@ export function queue(text) {
 }
 
 function transmit(entry) {
-  send({ type: "message", text: entry.text, ref: entry.ref });  // closed: the next welcome sends it
+  // Closed: the next welcome sends it.
+  send({ type: "message", ...entry.fields, text: entry.text, ref: entry.ref });
 }
 
 // Send every unacknowledged message again, oldest first. The server stores a
@@ -242,10 +246,11 @@ export function notStoredYet(ref) {
 }
 
 // Refused for good (too long, say): take it out and return its text, to give
-// back to the person; null if it was not waiting here.
+// back to the person; null if it was not waiting here, or was an edit (given
+// back, it would go as a new message: the notice says why the edit was refused).
 export function refused(ref) {
   const entry = take(ref);
-  return entry === null ? null : entry.text;
+  return entry === null || entry.fields.type === "edit" ? null : entry.text;
 }
 
 // How many messages typed in this room (by default, the connection's) wait to be stored.
