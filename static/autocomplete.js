@@ -1,8 +1,9 @@
 // The "@" list of the composer: typing "@" offers the nicknames online
 // (people.js), filtered by what follows it. The ARIA combobox pattern: the box
 // is the combobox (aria-expanded, aria-activedescendant), the list a listbox
-// of options. Up and Down move, Enter or Tab put "@nick " in the box, Escape
-// closes the list; a click on a name does the same as Enter.
+// of options. Up and Down move, Enter or Tab put "@nick " in the box (Enter
+// after a whole name sends, as always), Escape closes the list; a click on a
+// name does the same as Enter.
 
 import { myNick } from "./nickname.js";
 import { onlineNicks } from "./people.js";
@@ -93,6 +94,9 @@ export function mentionKey(event) {
   if (event.key in moves) {
     active = (active + moves[event.key] + choices.length) % choices.length;
     render();
+  } else if (event.key === "Enter" && typedName()?.prefix.toLowerCase() === choices[active].toLowerCase()) {
+    close();  // the whole name is typed already: Enter sends the message
+    return false;
   } else if (event.key === "Enter" || event.key === "Tab") {
     choose(active);
   } else if (event.key === "Escape") {

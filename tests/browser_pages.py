@@ -181,3 +181,68 @@ def go_offline(page: Page) -> None:
 def drop_socket(page: Page) -> None:
     """Close the page's current chat socket from inside the page, as a dropped network would."""
     page.evaluate("() => window.testSockets.at(-1).close()")
+
+
+def control_visibility(page: Page) -> Page:
+    """Let the test hide and show the page with set_hidden(); call before join().
+
+    Headless Chromium reports every page as visible, even behind another tab,
+    so the page's document.hidden and visibilityState are overridden instead.
+    """
+    page.add_init_script(
+        """window.testSetHidden = (hidden) => {
+            Object.defineProperty(document, "hidden", { configurable: true, get: () => hidden });
+            Object.defineProperty(document, "visibilityState",
+                { configurable: true, get: () => (hidden ? "hidden" : "visible") });
+            document.dispatchEvent(new Event("visibilitychange"));
+        };"""
+    )
+    return page
+
+
+def set_hidden(page: Page, hidden: bool) -> None:
+    """Make the page hidden (another tab in front) or visible again, and tell it so."""
+    page.evaluate("(hidden) => window.testSetHidden(hidden)", hidden)
+
+
+def count_beeps(page: Page) -> Page:
+    """Make the page count the tones it starts (window.testBeeps); call before join()."""
+    page.add_init_script(
+        """window.testBeeps = 0;
+        const startTone = OscillatorNode.prototype.start;
+        OscillatorNode.prototype.start = function (...args) {
+            window.testBeeps += 1;
+            return startTone.apply(this, args);
+        };"""
+    )
+    return page
+
+
+def record_notifications(page: Page) -> Page:
+    """Grant the page notifications and record each one it shows (window.testNotifications).
+
+    Call before join(). The browser's Notification is replaced by one that
+    records its title and options, and counts the permission requests
+    (window.testPermissionAsked): a headless browser shows none anyway. Its
+    permission is "default" until asked, then "granted" for the tab's life
+    (sessionStorage), as a person's answer to the browser's question would be.
+    """
+    page.context.grant_permissions(["notifications"])
+    page.add_init_script(
+        """window.testNotifications = []; window.testPermissionAsked = 0;
+        window.Notification = class extends EventTarget {
+            static get permission() {
+                return sessionStorage.getItem("testPermission") || "default";
+            }
+            static async requestPermission() {
+                window.testPermissionAsked += 1;
+                sessionStorage.setItem("testPermission", "granted");
+                return "granted";
+            }
+            constructor(title, options = {}) {
+                super();
+                window.testNotifications.push({ title, body: options.body || "" });
+            }
+        };"""
+    )
+    return page
