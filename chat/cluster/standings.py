@@ -151,14 +151,9 @@ class Standings:
 
 
 def stale(copy: Copy, event: Event) -> bool:
-    """Tell whether `event` is an entry that changes fields, newer than the copy.
-
-    An edit changes them only when it edits the pinned message (the pin
-    shows the new text), so only that one waits for a read.
-    """
-    changes = event["type"] in CHANGES_FIELDS or (
-        event["type"] == "edit" and (copy.fields.get("pin") or {}).get("id") == event["target"])
-    return changes and protocol.is_entry(event) and event["id"] > copy.read_at
+    """Tell whether `event` is an entry that changes fields, newer than the copy."""
+    return event["type"] in CHANGES_FIELDS and protocol.is_entry(event) and (
+        event["id"] > copy.read_at)
 
 
 def decode(flat: list) -> dict[str, Any]:
