@@ -1,5 +1,9 @@
 """Editing, replying and reacting on one server, through real sockets: who may, what everyone
-gets, what `since` replays, what the export shows, and every refusal."""
+gets, what `since` replays, what the export shows, and every refusal.
+
+Time is injected where it matters: the commands read the clock through
+chat.commands.authority.now_ms, which the window's test moves ten minutes on.
+"""
 
 import pytest
 from conftest import next_event, send
@@ -259,8 +263,7 @@ async def test_reactions_count_against_the_flood_limit(page):
 
 @pytest.mark.gen_test
 async def test_a_reply_carries_the_servers_quote_of_the_message_it_answers(page):
-    """The quote comes from the stored message, cut to 140 characters on one line; a quote
-    the client sends is ignored; a missing message is `no_such_message` with the ref."""
+    """A reply's quote is the server's, 140 characters on one line; none to quote: refused."""
     ada, _ = await page("ada", "s-ada")
     bob, _ = await page("bob", "s-bob")
     long = "line one\nline two " + "x" * 90
@@ -291,8 +294,7 @@ async def test_a_reply_carries_the_servers_quote_of_the_message_it_answers(page)
 @pytest.mark.gen_test
 async def test_the_export_shows_edits_and_replies_but_not_deleted_quotes(page, http_client,
                                                                          http_port):
-    """Each format shows the edited text marked "(edited)" and what a reply answers, except a
-    deleted message's text, which is "deleted message" and nowhere in the file."""
+    """Every format shows edits and quotes; a deleted message's text is in none of them."""
     teacher, _ = await page("teacher", "s-teacher")
     await become_host(teacher, "teacher")
     bob, _ = await page("bob", "s-bob")
