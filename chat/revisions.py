@@ -46,6 +46,28 @@ def quote(message: Event) -> Event:
     return {"id": message["id"], "nick": message["nick"], "text": text}
 
 
+def redacted(history: list[Event]) -> list[Event]:
+    """Return a welcome's history without what it still holds of the messages deleted in it.
+
+    A deleted message leaves its edits (its author's words) and the quotes of
+    it in replies behind in the log. The log only grows, so its tombstone
+    follows them in any history that holds them: those edits and reactions
+    are left out, and those quotes keep their id and author but lose their text.
+    """
+    gone = {entry["target"] for entry in history if entry["type"] == "delete"}
+    if not gone:
+        return history
+    kept = []
+    for entry in history:
+        if entry["type"] in ("edit", "react") and entry["target"] in gone:
+            continue
+        reply = entry.get("reply") if entry["type"] == "message" else None
+        if reply is not None and reply["id"] in gone:
+            entry = {**entry, "reply": {**reply, "text": ""}}
+        kept.append(entry)
+    return kept
+
+
 # One of each, as sent: a cluster's node checks what it hears against these fields
 # (chat/cluster/envelopes.py).
 ANNOUNCED: tuple[Event, ...] = tuple(stamped(entry, 0, 0) for entry in (

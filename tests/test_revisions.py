@@ -321,3 +321,31 @@ async def test_the_export_shows_edits_and_replies_but_not_deleted_quotes(page, h
         assert all(line in body for line in lines), (kind, body)
         assert "rude" not in body.replace("about the rude one", ""), kind
         assert "3 messages" in body, kind
+
+
+@pytest.mark.gen_test
+async def test_a_deleted_message_leaves_nothing_of_its_words_in_a_newcomers_history(page):
+    """Its edits go from the history and the quotes of it lose their text, raw JSON included."""
+    teacher, _ = await page("teacher", "s-teacher")
+    await become_host(teacher, "teacher")
+    bob, _ = await page("bob", "s-bob")
+    await send(bob, {"type": "message", "text": "something rude"})
+    rude = await message(teacher, "something rude")
+    await send(bob, {"type": "edit", "target": rude["id"], "text": "something ruder"})
+    await next_event(teacher, "edit")
+    await send(teacher, {"type": "react", "target": rude["id"], "emoji": "👀", "on": True})
+    await next_event(teacher, "react")
+    await send(teacher, {"type": "message", "text": "please don't", "reply": rude["id"]})
+    await message(teacher, "please don't")
+    await send(teacher, {"type": "delete", "target": rude["id"]})
+    await next_event(teacher, "delete")
+    for since in (None, rude["id"] - 1):
+        newcomer, welcome = await page("carol", "s-carol", since=since)
+        kinds = [entry["type"] for entry in welcome["history"]]
+        assert "edit" not in kinds and "react" not in kinds and "delete" in kinds, since
+        reply = next(entry for entry in welcome["history"] if entry["type"] == "message"
+                     and entry.get("reply"))
+        assert reply["reply"] == {"id": rude["id"], "nick": "bob", "text": ""}
+        assert "rude" not in str(welcome), since
+        newcomer.close()
+        await next_event(teacher, "leave")
