@@ -30,14 +30,14 @@ export function startReply(item) {
     ["Replying to ", nickName(nick), ": ", quote]);
 }
 
-// A new message that answers another: its quote goes above its text. The
-// server blanks the text (null) of a quote of a deleted message.
+// A new message that answers another: its quote goes above its text. In a
+// welcome's history the quote of a deleted message comes with an empty text.
 export function showReply(item, reply) {
   if (reply === undefined || reply === null) return;
   const quote = document.createElement("div");
   quote.className = "reply";
   quote.dataset.replyTo = reply.id;
-  quote.append(typeof reply.text === "string" ? quoteButton(reply) : deletedQuote());
+  quote.append(reply.text ? quoteButton(reply) : deletedQuote());
   item.querySelector(":scope > .text").before(quote);
 }
 

@@ -101,7 +101,7 @@ def test_edit_shows_the_new_text_marked_edited_on_every_page(
     composer(ada).fill("a draft")
 
     choose(ada, menu_of(ada, "helo wrld"), "Edit")
-    expect(composing(ada)).to_have_text(re.compile("Editing — Esc to cancel"))
+    expect(composing(ada)).to_contain_text("Editing — Esc to cancel")
     expect(composer(ada)).to_have_value("helo wrld")
     expect(composer(ada)).to_be_focused()
     composer(ada).fill("hello **world**")
@@ -174,7 +174,7 @@ def test_reply_quotes_the_original_and_leads_back_to_it(
     expect(message(bob, "the question")).to_be_visible()
 
     choose(bob, menu_of(bob, "the question"), "Reply")
-    expect(composing(bob)).to_have_text(re.compile("^Replying to ada: the question"))
+    expect(composing(bob)).to_contain_text("Replying to ada: the question")
     expect(composer(bob)).to_be_focused()
     composer(bob).press("Escape")
     expect(composing(bob)).to_be_hidden()
