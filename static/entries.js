@@ -11,7 +11,7 @@
 import { applyEdit } from "./edits.js";
 import { messageActions } from "./hosting.js";
 import { markMention } from "./mentions.js";
-import { addReactions, applyReaction } from "./reactions.js";
+import { applyReaction } from "./reactions.js";
 import { quoteDeleted, showReply } from "./replies.js";
 import { addMessage, addSystemLine, emptyList, isNewEntry, removeMessage } from "./messages.js";
 import { mute, unmute } from "./people.js";
@@ -97,9 +97,9 @@ export function applyEntry(entry) {
 }
 
 function showMessage(message) {
-  const item = addMessage(message);
-  showReply(item, message.reply);
-  markMention(item, message.text);
-  addReactions(item);
-  messageActions(item);
+  addMessage(message, (item) => {
+    showReply(item, message.reply);
+    markMention(item, message.text);
+    messageActions(item);
+  });
 }

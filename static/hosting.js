@@ -2,7 +2,8 @@
 // (mute, unmute, kick, ban, make host), and the room's controls (lock, slow
 // mode, topic, lift a ban, clear, export). Everyone else sees none of them,
 // except "Delete" (and "Edit", edits.js) on their own messages of this page
-// load. Every message's menu starts with "Reply" (replies.js), for everyone.
+// load. Every message's menu starts with "Reply" (replies.js) and "React…"
+// (reactions.js), for everyone.
 //
 // Who is a host: this page, once it presented the host key (the key holder:
 // hostkey.js), or when the server lists our nickname among the hosts (made
@@ -29,10 +30,13 @@ const NOT_DONE = "The server could not store that just now: if nothing changed, 
 const $ = (id) => document.getElementById(id);
 
 const waiting = new Set();  // refs of our commands the server has not answered yet
+let page = { react: () => {} };  // main.js: what "React…" on a message does (reactions.js)
 let shownRole = null;       // "key holder", "host" or "member": what the controls show
 
-// Listen to the room's controls (hidden until this page is a host).
-export function startHosting() {
+// Listen to the room's controls (hidden until this page is a host). `callbacks.react(item)`
+// opens the reaction picker of a message.
+export function startHosting(callbacks) {
+  page = callbacks;
   $("lock-button").addEventListener("click", onLock);
   $("slow-form").addEventListener("submit", onSlow);
   $("topic-form").addEventListener("submit", onTopic);
@@ -115,7 +119,10 @@ export function messageActions(item) {
 function messageMenu(item) {
   const id = Number(item.dataset.id);
   const own = item.dataset.own === "true";
-  const items = [{ label: "Reply", run: () => startReply(item) }];
+  const items = [
+    { label: "Reply", run: () => startReply(item) },
+    { label: "React…", run: () => page.react(item) },
+  ];
   if (canEdit(item)) items.push({ label: "Edit", run: () => startEdit(item) });
   if (own || amHost()) {
     items.push({ label: "Delete", run: () => command({ type: "delete", target: id }) });

@@ -44,6 +44,7 @@ import { addPending, followOnResize, lastShownId, switchList } from "./messages.
 import { mentionArrived, startMentions } from "./mentions.js";
 import { chooseNick, hasJoined, rememberedNick, wantedNick } from "./nickname.js";
 import { setHosts, setMuted, setPeople, startPeople } from "./people.js";
+import { openPicker } from "./reactions.js";
 import { currentRoom, startRooms } from "./rooms.js";
 import { connect, queue, reconnectNow, send, unsent } from "./socket.js";
 import { forgetStanding, startStanding } from "./standing.js";
@@ -65,7 +66,7 @@ function start() {
   followOnResize();
   startPeople({ controls: personControls });
   startStanding({ pinControls, changed: refreshPanel });
-  startHosting();
+  startHosting({ react: openPicker });
   startComposing();
   startAutocomplete();
   startMentions();

@@ -19,12 +19,17 @@ function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+let pattern = { nick: null, test: () => false };  // made once per nickname: a welcome brings many messages
+
 // Whether `text` mentions `nick`: "@nick", in any case, not inside a word or an
 // e-mail address, and not the start of a longer name ("@ada-2" is not ada).
 export function mentions(text, nick) {
-  if (!nick) return false;
-  const pattern = new RegExp(
-    `(?<![\\p{L}\\p{N}\\p{M}_.@-])@${escapeRegExp(nick)}(?![\\p{L}\\p{N}\\p{M}_-])`, "iu");
+  if (!nick || !text.includes("@")) return false;
+  if (pattern.nick !== nick) {
+    const regexp = new RegExp(
+      `(?<![\\p{L}\\p{N}\\p{M}_.@-])@${escapeRegExp(nick)}(?![\\p{L}\\p{N}\\p{M}_-])`, "iu");
+    pattern = { nick, test: (words) => regexp.test(words) };
+  }
   return pattern.test(text);
 }
 
@@ -32,8 +37,9 @@ export function mentions(text, nick) {
 export function markMention(item, text) {
   const author = item.querySelector(":scope > .nick").textContent;
   const on = author !== myNick() && mentions(text, myNick());
-  item.classList.toggle("mentions-me", on);
   const said = item.querySelector(":scope > .mention-note");
+  if (!on && said === null) return;  // most messages: nothing to do
+  item.classList.toggle("mentions-me", on);
   if (on && said === null) {
     item.querySelector(":scope > .nick").after(textElement("span", "mention-note visually-hidden",
       " mentions you"));

@@ -36,8 +36,9 @@ export function isNewEntry(entry) {
   return true;
 }
 
-// Add a message of the room's log; return its element (hosting.js adds its menu).
-export function addMessage(message) {
+// Add a message of the room's log; return its element. `decorate(item)` adds
+// the rest (a quote, reactions, a menu) before it is in the page: one layout per message.
+export function addMessage(message, decorate = () => {}) {
   const item = document.createElement("li");
   item.className = "message";
   if (message.nick === myNick()) item.classList.add("mine");
@@ -46,6 +47,7 @@ export function addMessage(message) {
   if (message.host === true) item.append(textElement("span", "badge", "host"));
   item.append(timeElement(message.ts), markdownText(message.text));
   sources.set(item, message.text);
+  decorate(item);
   append(item);
   return item;
 }

@@ -1,7 +1,8 @@
 // Reactions (docs/protocol.md, "Editing, replying, reacting"): under each
 // message, a chip per emoji someone reacted with ("👍 3"), pressed when one of
-// them is us, naming who on hover and on focus; a click toggles ours. The
-// "add a reaction" button opens a picker of the six emojis (a menu, menu.js).
+// them is us, naming who on hover and on focus; a click toggles ours. "React…"
+// in the message's menu, and the "☺+" button beside its chips, open a picker
+// of the six emojis (a menu, menu.js).
 //
 // Each message keeps, per emoji, the *set* of nicknames who reacted: adding
 // twice or taking back what is not there changes nothing, so replaying the
@@ -22,8 +23,12 @@ function known(emoji) {
   return EMOJIS.find((each) => each.replace(/\uFE0F/g, "") === bare) || null;
 }
 
-// A new message: its (empty) row of reactions, with the picker.
-export function addReactions(item) {
+// The row under a message: its chips, then the picker. Made with the first
+// reaction (or when the picker is opened from the message's menu), so the many
+// messages nobody reacts to cost the page nothing more.
+function rowOf(item) {
+  const existing = item.querySelector(":scope > .reactions");
+  if (existing !== null) return existing;
   const row = document.createElement("div");
   row.className = "reactions";
   const chips = document.createElement("span");
@@ -35,7 +40,18 @@ export function addReactions(item) {
   picker.classList.add("reaction-picker");
   row.append(chips, picker);
   item.append(row);
-  reactions.set(item, new Map(EMOJIS.map((emoji) => [emoji, new Set()])));
+  return row;
+}
+
+// "React…" in a message's menu: open the picker, the focus on its first emoji.
+export function openPicker(item) {
+  rowOf(item).querySelector(".reaction-picker > .menu-button").click();
+}
+
+// The sets of a message's reactions, made with its first one.
+function reactionsOf(item) {
+  if (!reactions.has(item)) reactions.set(item, new Map(EMOJIS.map((emoji) => [emoji, new Set()])));
+  return reactions.get(item);
 }
 
 function react(item, emoji, on) {
@@ -46,8 +62,9 @@ function react(item, emoji, on) {
 export function applyReaction(entry) {
   const item = messageItem(entry.target);
   const emoji = known(entry.emoji);
-  if (item === null || emoji === null || !reactions.has(item)) return;
-  const who = reactions.get(item).get(emoji);
+  if (item === null || emoji === null) return;
+  if (entry.on !== true && !reactions.has(item)) return;  // taking back what nobody gave
+  const who = reactionsOf(item).get(emoji);
   if (entry.on === true) who.add(entry.nick); else who.delete(entry.nick);
   render(item);
 }
@@ -55,9 +72,9 @@ export function applyReaction(entry) {
 // Drawn again on each change; a keyboard user on a chip stays on it (or on the
 // picker, when its chip goes).
 function render(item) {
-  const chips = item.querySelector(":scope > .reactions > .reaction-chips");
+  const chips = rowOf(item).querySelector(".reaction-chips");
   const focused = chips.contains(document.activeElement) ? document.activeElement.dataset.emoji : null;
-  const shown = EMOJIS.filter((emoji) => reactions.get(item).get(emoji).size > 0)
+  const shown = EMOJIS.filter((emoji) => reactionsOf(item).get(emoji).size > 0)
     .map((emoji) => chip(item, emoji));
   chips.replaceChildren(...shown);
   if (focused === null) return;
@@ -66,7 +83,7 @@ function render(item) {
 }
 
 function chip(item, emoji) {
-  const who = [...reactions.get(item).get(emoji)];
+  const who = [...reactionsOf(item).get(emoji)];
   const mine = who.includes(myNick());
   const button = document.createElement("button");
   button.type = "button";

@@ -311,8 +311,8 @@ def test_kicked_page_says_why_and_stops_knocking(
 def test_a_page_that_is_no_host_shows_no_host_control(
     server: ChatServer, open_page: Callable[..., Page]
 ) -> None:
-    """Without the key: no room controls, no menu on names, only Reply on others' messages;
-    Reply, Edit and Delete on one's own messages, and Delete works."""
+    """Without the key: no room controls, no menu on names, only Reply and React on others'
+    messages; Edit and Delete too on one's own messages, and Delete works."""
     teacher = join_as_host(open_page(), server, "teacher")
     say(teacher, "from the host")
     bob = join(open_page(), server, "bob")
@@ -322,12 +322,12 @@ def test_a_page_that_is_no_host_shows_no_host_control(
     expect(host_tools(bob)).to_be_hidden()
     expect(bob.get_by_test_id("online").get_by_role("button")).to_have_count(0)
     message_menu(bob, "from the host").click()
-    expect(bob.get_by_role("menuitem")).to_have_text(["Reply"])
+    expect(bob.get_by_role("menuitem")).to_have_text(["Reply", "React…"])
     bob.keyboard.press("Escape")
     expect(message_menu(teacher, "my own words")).to_be_visible()  # the host's, for comparison
     own = message_menu(bob, "my own words")
     own.click()
-    expect(bob.get_by_role("menuitem")).to_have_text(["Reply", "Edit", "Delete"])
+    expect(bob.get_by_role("menuitem")).to_have_text(["Reply", "React…", "Edit", "Delete"])
     bob.get_by_role("menuitem", name="Delete").click()
     expect(messages(teacher).locator(".text")).to_have_text(["from the host"])
 
@@ -496,11 +496,11 @@ def test_keyboard_alone_can_use_a_message_menu(
     teacher.keyboard.press("Enter")
     expect(menu).to_have_attribute("aria-expanded", "true")
     items = teacher.get_by_role("menu").get_by_role("menuitem")
-    expect(items).to_have_text(["Reply", "Delete", "Pin"])
+    expect(items).to_have_text(["Reply", "React…", "Delete", "Pin"])
     expect(items.first).to_be_focused()
     teacher.keyboard.press("ArrowDown")
     expect(items.nth(1)).to_be_focused()
-    teacher.keyboard.press("ArrowDown")
+    teacher.keyboard.press("End")
     teacher.keyboard.press("ArrowDown")  # round to the first again
     expect(items.first).to_be_focused()
     teacher.keyboard.press("Escape")
@@ -517,8 +517,9 @@ def test_keyboard_alone_can_use_a_message_menu(
     other = message_menu(teacher, "delete me")
     tab_to(teacher, other)
     teacher.keyboard.press("Enter")
-    teacher.keyboard.press("ArrowDown")
-    teacher.keyboard.press("Enter")  # Delete, after Reply
+    teacher.keyboard.press("End")
+    teacher.keyboard.press("ArrowUp")
+    teacher.keyboard.press("Enter")  # Delete, before Pin
     expect(messages(bob).locator(".text")).to_have_text(["pin me"])
     expect(teacher.get_by_test_id("messages")).to_be_focused()  # not lost with the message
 

@@ -69,7 +69,7 @@ def chip(page: Page, text: str, emoji: str) -> Locator:
 
 
 def picker(page: Page, text: str) -> Locator:
-    """Return the "add a reaction" button of the message with this text."""
+    """Return the "☺+" button beside the reactions of the message with this text."""
     return message(page, text).get_by_role("button", name=re.compile("^Add a reaction"))
 
 
@@ -84,8 +84,8 @@ def composing(page: Page) -> Locator:
 
 
 def react(page: Page, text: str, emoji: str) -> None:
-    """Pick `emoji` in the message's reaction picker, with the mouse."""
-    picker(page, text).click()
+    """Choose "React…" in the message's menu and pick `emoji`, with the mouse."""
+    choose(page, menu_of(page, text), "React…")
     page.get_by_role("menuitem", name=emoji, exact=True).click()
 
 
@@ -126,8 +126,8 @@ def test_edit_shows_the_new_text_marked_edited_on_every_page(
 def test_edit_is_only_offered_on_our_own_messages_for_ten_minutes(
     server: ChatServer, open_page: Callable[..., Page]
 ) -> None:
-    """Others' messages offer only "Reply"; ours "Reply", "Edit", "Delete" until ten minutes
-    after they were sent, then no "Edit"."""
+    """Others' messages offer only "Reply" and "React…"; ours "Edit" and "Delete" too, "Edit"
+    until ten minutes after they were sent."""
     ada = open_page()
     ada.clock.install()  # the page's clock runs on, and the test can move it ten minutes on
     join(ada, server, "ada")
@@ -137,18 +137,18 @@ def test_edit_is_only_offered_on_our_own_messages_for_ten_minutes(
     expect(messages(ada)).to_have_count(2)
 
     menu_of(ada, "theirs").click()
-    expect(ada.get_by_role("menuitem")).to_have_text(["Reply"])
+    expect(ada.get_by_role("menuitem")).to_have_text(["Reply", "React…"])
     ada.keyboard.press("Escape")
     menu_of(bob, "mine").click()
-    expect(bob.get_by_role("menuitem")).to_have_text(["Reply"])
+    expect(bob.get_by_role("menuitem")).to_have_text(["Reply", "React…"])
     bob.keyboard.press("Escape")
     menu_of(ada, "mine").click()
-    expect(ada.get_by_role("menuitem")).to_have_text(["Reply", "Edit", "Delete"])
+    expect(ada.get_by_role("menuitem")).to_have_text(["Reply", "React…", "Edit", "Delete"])
     ada.keyboard.press("Escape")
 
     ada.clock.fast_forward("10:01")
     menu_of(ada, "mine").click()
-    expect(ada.get_by_role("menuitem")).to_have_text(["Reply", "Delete"])
+    expect(ada.get_by_role("menuitem")).to_have_text(["Reply", "React…", "Delete"])
 
 
 def test_a_refused_edit_says_why(server: ChatServer, open_page: Callable[..., Page]) -> None:
@@ -306,15 +306,17 @@ def test_who_reacted_shows_on_focus_as_on_hover(
 def test_keyboard_alone_can_react_with_the_picker(
     server: ChatServer, open_page: Callable[..., Page]
 ) -> None:
-    """Tab to "add a reaction", Enter opens the six emojis with the focus on the first, the
+    """"React…" in a message's menu opens the six emojis with the focus on the first; the
     arrows move, Escape closes, Enter picks; the chip then toggles with Enter and keeps focus."""
     ada = join(open_page(), server, "ada")
     bob = join(open_page(), server, "bob")
     say(bob, "react to me")
     expect(message(ada, "react to me")).to_be_visible()
-    button = picker(ada, "react to me")
     ada.get_by_test_id("messages").focus()
-    tab_to(ada, button)
+    tab_to(ada, menu_of(ada, "react to me"))
+    ada.keyboard.press("Enter")
+    ada.keyboard.press("ArrowDown")
+    expect(ada.get_by_role("menuitem", name="React…")).to_be_focused()
     ada.keyboard.press("Enter")
     items = ada.get_by_role("menu").get_by_role("menuitem")
     expect(items).to_have_text(["👍", "❤️", "😂", "🎉", "🤔", "👀"])
@@ -326,6 +328,7 @@ def test_keyboard_alone_can_react_with_the_picker(
     expect(items.last).to_be_focused()
     ada.keyboard.press("Escape")
     expect(ada.get_by_role("menu")).to_have_count(0)
+    button = picker(ada, "react to me")  # the picker's own button, beside the chips to come
     expect(button).to_be_focused()
 
     ada.keyboard.press("Enter")
@@ -555,5 +558,9 @@ def test_axe_finds_nothing_serious_with_replies_reactions_and_mentions(
     assert serious_violations(ada) == []
     composer(ada).press("Escape")
     picker(ada, "hi there").click()
+    expect(ada.get_by_role("menu")).to_be_visible()
+    assert serious_violations(ada) == []
+    ada.keyboard.press("Escape")
+    menu_of(ada, "hello @ada").click()
     expect(ada.get_by_role("menu")).to_be_visible()
     assert serious_violations(ada) == []
