@@ -51,6 +51,11 @@ export function stopComposing() {
   $("composing-text").replaceChildren();
 }
 
+// Message `id` was deleted: a reply to it becomes a new message, an edit of it ends.
+export function stopComposingAbout(id) {
+  if (mode !== null && mode.id === id) stopComposing();
+}
+
 // Escape in the box cancels a reply or an edit; return whether it did.
 export function composerEscape(event) {
   if (event.key !== "Escape" || mode === null) return false;

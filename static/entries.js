@@ -8,6 +8,7 @@
 // reactions, and the edits and reactions that follow it, are each their own
 // module's (replies.js, mentions.js, reactions.js, edits.js).
 
+import { stopComposingAbout } from "./composing.js";
 import { applyEdit } from "./edits.js";
 import { messageActions } from "./hosting.js";
 import { markMention } from "./mentions.js";
@@ -36,6 +37,7 @@ export function applyEntry(entry) {
       removeMessage(entry.target);  // a page that was away gets the delete from `since`
       unpinIfDeleted(entry.target);
       quoteDeleted(entry.target);
+      stopComposingAbout(entry.target);
       break;
     case "mute":
       mute(entry.nick, entry.until);

@@ -40,7 +40,9 @@ import { handleEvent } from "./events.js";
 import {
   becomeHost, personControls, pinControls, refreshPanel, startHosting,
 } from "./hosting.js";
-import { addPending, followOnResize, lastShownId, switchList } from "./messages.js";
+import {
+  addPending, followOnResize, lastShownId, messageItem, messageSource, switchList,
+} from "./messages.js";
 import { mentionArrived, startMentions } from "./mentions.js";
 import { chooseNick, hasJoined, rememberedNick, wantedNick } from "./nickname.js";
 import { setHosts, setMuted, setPeople, startPeople } from "./people.js";
@@ -150,7 +152,7 @@ function onSend(event) {
   // An edit waits in the outbox too; the message shows it when its entry comes.
   const about = composing();
   if (about?.kind === "edit") {
-    queue(text, { type: "edit", target: about.id });
+    if (text !== messageSource(messageItem(about.id))) queue(text, { type: "edit", target: about.id });
   } else {
     addPending(queue(text, about === null ? {} : { reply: about.id }), text);
   }
