@@ -19,6 +19,9 @@
 //   nickname.js   the nickname chosen and the one the server gave
 //   text.js       what people typed, as text nodes and safe links
 //   markdown.js   a message's text as Markdown, maths and code, sanitised
+//   uploads.js    files from the attach button, a paste or a drop, uploaded then posted
+//   attachments.js a message's file: a thumbnail or a download link
+//   announcer.js  the live region that reads out new messages
 //
 // The server sends data, never HTML (docs/protocol.md). Everything another
 // person typed goes into the page as text (see text.js), or as Markdown that
@@ -39,6 +42,7 @@ import { currentRoom, startRooms } from "./rooms.js";
 import { connect, queue, reconnectNow, send, unsent } from "./socket.js";
 import { forgetStanding, startStanding } from "./standing.js";
 import { hideNotice, setStatus, showNotice } from "./status.js";
+import { startUploads } from "./uploads.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -57,6 +61,7 @@ function start() {
   startPeople({ controls: personControls });
   startStanding({ pinControls, changed: refreshPanel });
   startHosting();
+  startUploads();
 }
 
 // ---- Joining ---------------------------------------------------------------------

@@ -12,6 +12,7 @@
 // are marked when their ack comes: the server lets the page that posted a
 // message delete it, and knows that page by its session, not by the nickname.
 
+import { attachment } from "./attachments.js";
 import { myNick, wantedNick } from "./nickname.js";
 import { markdownText } from "./markdown.js";
 import { nickName, sentence, textElement, timeElement } from "./text.js";
@@ -44,6 +45,7 @@ export function addMessage(message) {
   item.append(nickName(message.nick, "nick"));
   if (message.host === true) item.append(textElement("span", "badge", "host"));
   item.append(timeElement(message.ts), markdownText(message.text));
+  appendFile(item, message.file);
   append(item);
   return item;
 }
@@ -74,8 +76,9 @@ export function markOwn(id) {
   return item;
 }
 
-// A message of ours the server has not acknowledged yet, greyed out.
-export function addPending(ref, text) {
+// A message of ours the server has not acknowledged yet, greyed out; with the
+// file it posts, if any (its name and size: uploads.js).
+export function addPending(ref, text, file = null) {
   const item = document.createElement("li");
   item.className = "message mine pending";
   item.dataset.ref = ref;
@@ -84,7 +87,14 @@ export function addPending(ref, text) {
     textElement("span", "sending", "sending…"),
     markdownText(text),
   );
+  appendFile(item, file);
   append(item);
+}
+
+// A message's file, if it has one (attachments.js).
+function appendFile(item, file) {
+  const element = attachment(file);
+  if (element !== null) item.append(element);
 }
 
 function pendingItem(ref) {

@@ -21,7 +21,8 @@ const REMOVED = [4000, 4003];       // close codes: a host kicked us out of the 
 // A random, secret name for this page load. The socket URL carries it, so when
 // we reconnect while the server still holds our old, silently dead connection,
 // the new one takes over our nickname instead of becoming "ada-2". Whoever
-// knows it could take over our nickname too, so it goes nowhere else. Not
+// knows it could take over our nickname too, so it goes nowhere else (but the
+// X-Session header of our uploads, which the server ties to this page). Not
 // crypto.randomUUID: browsers only offer it on https pages, and a classroom
 // chat is served over plain http.
 const PAGE_SESSION = randomHex(16);
@@ -40,7 +41,7 @@ let reconnectTimer = null; // set while waiting to reconnect
 
 // Each room has its own outbox: a message typed in general cannot go through a
 // socket in maths. It waits for the next welcome in general (main.js says more).
-const outboxes = new Map(); // room -> [{ref, text}], oldest first
+const outboxes = new Map(); // room -> [{ref, text, file?}], oldest first
 let typed = 0;             // how many messages this page has queued; numbers their refs
 let commanded = 0;         // how many host commands this page has sent; numbers their refs
 let retryTimer = null;     // set while the outbox waits to go again (rate_limited, unavailable)
@@ -177,6 +178,12 @@ export function commandRef() {
   return `h-${REF_PREFIX}-${commanded}`;
 }
 
+// The session, for the X-Session header of an upload (uploads.js): only this
+// page may then post the file. A header, never a URL or a ref.
+export function pageSession() {
+  return PAGE_SESSION;
+}
+
 // ---- The outbox: messages typed but not yet stored by the server ----------------
 
 function outbox() {
@@ -185,18 +192,22 @@ function outbox() {
 }
 
 // Queue a typed message, send it if we can and return its ref. Typing while
-// disconnected works too: the next welcome sends it.
-export function queue(text) {
+// disconnected works too: the next welcome sends it. `file`: the id of an
+// upload it posts (uploads.js), its text the caption.
+export function queue(text, file = null) {
   typed += 1;
   const entry = { ref: `c-${REF_PREFIX}-${typed}`, text };
+  if (file !== null) entry.file = file;
   outbox().push(entry);
   // While we wait out a rate limit, the retry sends it, after the older ones.
   if (retryTimer === null) transmit(entry);
   return entry.ref;
 }
 
-function transmit(entry) {
-  send({ type: "message", text: entry.text, ref: entry.ref });  // closed: the next welcome sends it
+function transmit({ ref, text, file }) {
+  const frame = { type: "message", text, ref };
+  if (file !== undefined) frame.file = file;
+  send(frame);  // closed: the next welcome sends it
 }
 
 // Send every unacknowledged message again, oldest first. The server stores a
