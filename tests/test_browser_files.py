@@ -301,7 +301,7 @@ def test_a_file_url_outside_uploads_is_no_link(
 def test_live_region_reads_out_new_messages_not_the_history(
     server: ChatServer, open_page: Callable[..., Page]
 ) -> None:
-    """The live region says new messages from others as text, cut short; not a fresh join's history."""
+    """The live region says others' new messages as text, cut short; not a fresh join's history."""
     ada = join(open_page(), server, "ada")
     bob = join(open_page(), server, "bob")
     say(ada, "from before")
@@ -344,7 +344,7 @@ def test_live_region_is_quiet_about_what_a_reconnect_replays(
 def test_files_work_with_the_keyboard_alone(
     server: ChatServer, open_page: Callable[..., Page]
 ) -> None:
-    """Tab reaches the attach button with a focus ring; Enter opens the picker; the image link is reachable."""
+    """Tab reaches the attach button (with a ring), Enter opens the picker; Tab finds the image."""
     ada = join(open_page(), server, "ada")
     bob = join(open_page(), server, "bob")
     composer(ada).focus()
@@ -364,14 +364,20 @@ def test_files_work_with_the_keyboard_alone(
 def test_axe_finds_nothing_serious_with_files(
     server: ChatServer, open_page: Callable[..., Page], scheme: str
 ) -> None:
-    """axe-core finds nothing serious with files, a refusal, the drop hint, code and a menu shown."""
+    """axe finds nothing serious with files, a refusal, the drop hint, code and a menu shown."""
     ada = join(open_page(color_scheme=scheme), server, "ada")
     bob = join(open_page(), server, "bob")
     pick_file(bob, "plan.png", png())
     pick_file(bob, "notes.txt", b"notes", "text/plain")
     say(bob, "```python\nprint('hi')\n```\nand `code`, $\\badmacro$, > quote")
-    expect(messages(ada)).to_have_count(3)
+    composer(ada).fill("mine, with a file")
+    pick_file(ada, "mine.png", png())
+    expect(messages(ada)).to_have_count(4)
+    expect(messages(ada).nth(2).locator(".katex-error")).to_have_count(1)
     expect_loaded(thumbnail(messages(ada).first))
+    expect_loaded(thumbnail(messages(ada).last))
+    ada.get_by_role("button", name="Actions for the message by ada").click()
+    expect(ada.get_by_role("menuitem", name="Delete")).to_be_focused()
     pick_file(ada, "x.png", ELF)
     expect(notice(ada)).to_contain_text("x.png was not sent:")
     dispatch_file(ada, "dragenter", "#messages", "d.png", png())
