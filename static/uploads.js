@@ -85,7 +85,7 @@ function onDrop(event) {
 
 function showDropHint(on) {
   $("drop-hint").hidden = !(on && hasJoined());
-  if (on) $("drop-hint-room").textContent = `#${currentRoom()}`;
+  if (on) $("drop-hint").textContent = `Drop the file to send it to #${currentRoom()}`;
 }
 
 // ---- Uploading, then posting ---------------------------------------------------------

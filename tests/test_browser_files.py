@@ -53,9 +53,10 @@ def png(width: int = 40, height: int = 30) -> bytes:
 
 def pick_file(page: Page, name: str, content: bytes, mime: str = "image/png") -> None:
     """Choose a file with the attach button, pressed from the keyboard."""
-    button = page.get_by_role("button", name="Attach a file")
-    button.focus()
     with page.expect_file_chooser() as chooser:
+        # Focused inside the block: the round trip lets Playwright start catching
+        # file choosers before Enter opens one (or the chooser opens unseen).
+        page.get_by_role("button", name="Attach a file").focus()
         page.keyboard.press("Enter")
     chooser.value.set_files(files=[{"name": name, "mimeType": mime, "buffer": content}])
 
@@ -348,8 +349,8 @@ def test_files_work_with_the_keyboard_alone(
     ada = join(open_page(), server, "ada")
     bob = join(open_page(), server, "bob")
     composer(ada).focus()
-    tab_to(ada, ada.get_by_role("button", name="Attach a file"), limit=5)
     with ada.expect_file_chooser() as chooser:
+        tab_to(ada, ada.get_by_role("button", name="Attach a file"), limit=5)
         ada.keyboard.press("Enter")
     chooser.value.set_files(files=[{"name": "k.png", "mimeType": "image/png", "buffer": png()}])
     expect(composer(ada)).to_be_focused()  # back to typing
