@@ -253,7 +253,8 @@ def rooms(names: list[str]) -> Event:
 
 # One of each event a hub announces, as sent: a cluster's node checks what it hears
 # against these fields (chat/cluster/envelopes.py). The host's are in chat/hosting.py.
+_OPTIONS: tuple[Event | None, ...] = (None, {})  # a message's reply and file: absent or there
 ANNOUNCED: tuple[Event, ...] = tuple(
     stamped(message("", "", "", host, reply, file), 0, 0)  # each mix of a message's options
-    for host in (False, True) for reply in (None, {}) for file in (None, {})
+    for host in (False, True) for reply in _OPTIONS for file in _OPTIONS
 ) + (presence("join", "", 0), presence("leave", "", 0), renamed("", ""), typing(""), rooms([]))

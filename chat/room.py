@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from chat import moderation, nicknames, protocol, rules
+from chat import moderation, nicknames, protocol, revisions, rules
 from chat.effects import NONE, SERVER, Effects
 from chat.moderation import Person, Standing
 from chat.protocol import Event
@@ -141,7 +141,7 @@ class Room:
             history, missing = self.store.since(self.name, since, self.resume_limit)
         else:
             history = self.store.recent(self.name, self.history)
-        history, cut = protocol.fit_history(history, self.welcome_bytes)
+        history, cut = protocol.fit_history(revisions.redacted(history), self.welcome_bytes)
         flags = rules.welcome_flags(since, newest, missing, cut)
         return protocol.welcome(self.name, nick, self.online(), rooms, history,
                                 self.shown_standing(), flags)

@@ -222,3 +222,34 @@ async def test_what_a_host_did_while_a_node_was_deaf_holds_there_once_it_caught_
         assert (await message(ada, "hosts may"))["host"] is True
     finally:
         redis.stop()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_edits_reactions_and_replies_on_one_node_reach_another_and_its_since(start_node):
+    """Ada edits her pinned message on A: bob's page on B hears it, B welcomes newcomers with
+    the edited pin; bob's reaction and reply through B reach A; B's `since` replays all."""
+    a, b = start_node("--host-key", KEY), start_node()
+    teacher, _ = await join(a, nick="teacher", session="s-teacher")
+    await become_host(teacher, "teacher")
+    ada, _ = await join(a, nick="ada", session="s-ada")
+    bob, _ = await join(b, nick="bob", session="s-bob")
+    await send(ada, {"type": "message", "text": "homework: page 4"})
+    homework = await message(bob, "homework: page 4")
+    await send(teacher, {"type": "pin", "target": homework["id"]})
+    await next_event(bob, "pin")
+    await send(ada, {"type": "edit", "target": homework["id"], "text": "homework: page 5"})
+    edit = await next_event(bob, "edit")
+    assert (edit["target"], edit["nick"], edit["text"]) == (homework["id"], "ada",
+                                                            "homework: page 5")
+    _, welcome = await join(b, nick="carol")
+    assert welcome["pin"] == {**homework, "text": "homework: page 5"}
+    await send(bob, {"type": "react", "target": homework["id"], "emoji": "👀", "on": True})
+    assert (await next_event(ada, "react"))["nick"] == "bob"
+    await send(bob, {"type": "message", "text": "done", "reply": homework["id"]})
+    assert (await message(ada, "done"))["reply"] == {"id": homework["id"], "nick": "ada",
+                                                     "text": "homework: page 4"}
+    await send(bob, {"type": "edit", "target": homework["id"], "text": "mine", "ref": "b-1"})
+    assert (await next_event(bob, "error"))["code"] == "forbidden"  # ada's, judged on B too
+    _, resumed = await join(b, nick="dave", since=str(homework["id"]))
+    assert [entry["type"] for entry in resumed["history"]] == ["pin", "edit", "react", "message"]
+    assert resumed["history"][1] == edit

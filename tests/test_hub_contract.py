@@ -285,8 +285,9 @@ async def play(driver: Driver) -> None:
 
 
 async def host(driver: Driver) -> None:
-    """The host's script: the key, op, mute, lock, slow, pin, topic, delete, clear, kick, ban,
-    deop, a host renamed, gone, back, and its page back through another connection."""
+    """The host's script: the key, op, mute, lock, slow, pin, topic, edits, replies, reactions,
+    delete, clear, kick, ban, deop, a host renamed, gone, back, and its page back through
+    another connection."""
     await driver.enter("watcher", LOBBY, "watcher")
     await driver.enter("teacher", "general", "teacher", session="s-teacher")
     await driver.enter("bob", "general", "bob", session="s-bob", address="127.0.0.2")
@@ -314,11 +315,27 @@ async def host(driver: Driver) -> None:
     first = driver.acked("d-2")
     await driver.send("teacher", {"type": "pin", "target": first, "ref": "h-10"})
     await driver.send("teacher", {"type": "topic", "topic": "Week  2", "ref": "h-11"})
-    await driver.enter("erin", "general", "erin")  # the topic, the pin, no slow mode
+    await driver.send("dave", {"type": "edit", "target": first, "text": "first!", "ref": "d-6"})
+    await driver.send("carol", {"type": "edit", "target": first, "text": "mine", "ref": "c-4"})
+    await driver.enter("erin", "general", "erin")  # the topic, the edited pin, no slow mode
     await driver.send("carol", {"type": "delete", "target": first, "ref": "c-3"})  # not hers
     await driver.send("dave", {"type": "delete", "target": first, "ref": "d-4"})  # unpins too
     await driver.send("dave", {"type": "delete", "target": first, "ref": "d-5"})  # gone
     await driver.enter("fay", "general", "fay", since=first - 1)  # all but it: not truncated
+    await driver.send("carol", {"type": "message", "text": TRICKY, "ref": "c-5"})
+    tricky = driver.acked("c-5")
+    await driver.send("dave", {"type": "message", "text": "a reply", "reply": tricky,
+                               "quote": "forged", "ref": "d-7"})  # the quote is the server's
+    await driver.send("dave", {"type": "message", "text": "to what?", "reply": first,
+                               "ref": "d-8"})  # deleted: no_such_message
+    await driver.send("bob", {"type": "react", "target": tricky, "emoji": "👍", "on": True,
+                              "ref": "b-2"})
+    await driver.send("bob", {"type": "react", "target": tricky, "emoji": "👍", "on": False})
+    await driver.send("bob", {"type": "react", "target": tricky, "emoji": "🙂", "on": True,
+                              "ref": "b-3"})  # bad_reaction
+    await driver.send("bob", {"type": "react", "target": first, "emoji": "👀", "on": True,
+                              "ref": "b-4"})  # no_such_message
+    await driver.enter("hank", "general", "hank", since=tricky - 1)  # replayed, in order
     await driver.send("teacher", {"type": "message", "text": "before the clear", "ref": "h-12"})
     await driver.send("teacher", {"type": "clear", "ref": "h-13"})
     await driver.enter("gus", "general", "gus", since=driver.acked("h-12") - 1)  # the clear
@@ -342,7 +359,7 @@ async def host(driver: Driver) -> None:
     await driver.leave("teacher")  # the old connection: frees nothing
     await driver.send("teacher again", {"type": "host", "key": KEY})
     await driver.export("general")
-    for label in ("bob", "erin", "fay", "gus", "teacher again"):
+    for label in ("bob", "erin", "fay", "gus", "hank", "teacher again"):
         await driver.leave(label)
     page = driver.people.pop("watcher")
     driver.hub.leave(page.room, page.nick, page.holder)  # the last room empties: rooms []
@@ -405,12 +422,16 @@ async def test_both_hubs_send_the_same_events_for_the_same_commands(redis_server
 
 @pytest.mark.gen_test(timeout=60)
 async def test_both_hubs_give_the_host_the_same_powers(redis_server):
-    """The key, the powers, what they refuse, the welcome's standing and the bars, alike."""
+    """The key, the powers, what they refuse, the welcome's standing and the bars, edits,
+    replies and reactions, alike."""
     local = await transcript(host, "local", redis_server.url, cap=100)
     cluster = await transcript(host, "redis", redis_server.url, cap=100)
     welcomes = {line.split(" -> ")[0]: line for line in local if " enters " in line}
     assert '"locked":false,"slow":0,"muted":{"carol":MS}' in welcomes["dave enters #general"]
     assert '"topic":"Week 2","pin":{' in welcomes["erin enters #general"]
+    assert '"text":"first!"' in welcomes["erin enters #general"]  # the edit updated the pin
+    assert '"type":"react"' in welcomes["hank enters #general"]
+    assert '"reply":{"id":' in welcomes["hank enters #general"]
     for resumed in ("fay", "gus"):  # a deletion, a clear: nothing the page missed
         assert '"truncated"' not in welcomes[f"{resumed} enters #general"]
     assert '"history":[{"type":"clear"' in welcomes["gus enters #general"]

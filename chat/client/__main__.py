@@ -81,7 +81,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     "the room's messages are printed as they arrive.",
         epilog="Commands: /nick NAME changes your nickname; /quit (or Ctrl+D) leaves once "
                "everything you typed is delivered; Ctrl+C leaves at once; /help lists the "
-               "rest (a host's: /mute, /delete, /lock, /export...). At a terminal, Tab "
+               "rest (/reply, /edit, /react 42 +1; a host's: /mute, /delete, /lock, /export...). "
+               "Code blocks print indented under their language. At a terminal, Tab "
                "completes the nickname of someone online and Up recalls what you typed.",
     )
     parser.add_argument("url", type=socket_address,

@@ -1,8 +1,9 @@
 """The slash commands typed at the prompt: one table for parsing them and for /help.
 
 A line that starts with `/` is a command: parse() checks it here, before
-anything is sent, and returns the frame it sends (docs/protocol.md, "Hosts"),
-or no frame for what the client does itself (/nick, /quit, /help, /export).
+anything is sent, and returns the frame it sends (docs/protocol.md, "Hosts";
+/reply, /edit and /react: "Editing, replying, reacting"), or no frame for what
+the client does itself (/nick, /quit, /help, /export).
 A line that does not parse raises CommandError with a sentence saying why,
 and sends nothing; `//` starts a message that begins with `/`. Whether you may
 do it is the server's to say; asking before a /clear is the conversation's
@@ -14,11 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chat.client import reactions
+
 Frame = dict[str, Any]
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DURATION = re.compile(r"(\d{1,9})([smhd]?)")
 MESSAGE_ID = re.compile(r"#?(\d{1,18})")
+DELIVERED = ("message", "edit", "react")  # sent with a ref, kept in the outbox until answered
 EXPORT_FORMATS = {".md": "md", ".markdown": "md", ".txt": "txt", ".html": "html", ".htm": "html"}
 
 
@@ -61,6 +65,19 @@ def parse(line: str) -> Parsed | None:
 def message_text(line: str) -> str:
     """Return the message a line sends: `//x` sends `/x`."""
     return line[1:] if line.startswith("//") else line
+
+
+def retyped(frame: Frame) -> str:
+    """Return the line that would send a frame again: what a refusal gives back to type."""
+    text = str(frame.get("text", ""))
+    match frame.get("type"), frame.get("reply"):
+        case "edit", _:
+            return f"/edit {frame['target']} {text}"
+        case "react", _:
+            return f"/react {frame['target']} {frame['emoji']}"
+        case _, int(answered):
+            return f"/reply {answered} {text}"
+    return "/" + text if text.startswith("/") else text  # typed as //...
 
 
 def duration(text: str) -> int:
@@ -123,6 +140,34 @@ def target(name: str) -> Callable[[str], Frame]:
                                            name)}
 
 
+def numbered(argument: str, name: str, what: str, example: str) -> tuple[int, str]:
+    """Return the message number that starts the argument, and the rest of it (`what`)."""
+    number, _, rest = needs(argument, f"a message's number and {what}", example).partition(" ")
+    if not rest.strip():
+        raise CommandError(f"Type {what} after the message's number, e.g. {example}.")
+    return message_id(number, name), rest.strip()
+
+
+def reply(argument: str) -> Frame:
+    """Parse /reply ID TEXT: a message that quotes message ID."""
+    number, text = numbered(argument, "reply", "your answer", "/reply 42 yes, line 3")
+    return {"type": "message", "text": text, "reply": number}
+
+
+def edit(argument: str) -> Frame:
+    """Parse /edit ID TEXT: your message ID's new text."""
+    number, text = numbered(argument, "edit", "the new text", "/edit 42 fixed")
+    return {"type": "edit", "target": number, "text": text}
+
+
+def react(argument: str) -> Frame:
+    """Parse /react ID EMOJI; whether it adds or takes back is the conversation's to say."""
+    number, word = numbered(argument, "react", "a reaction", "/react 42 +1")
+    if (emoji := reactions.emoji(word)) is None:
+        raise CommandError(f"{word!r} is not a reaction: use one of {reactions.choices()}.")
+    return {"type": "react", "target": number, "emoji": emoji}
+
+
 def mute(argument: str) -> Frame:
     """Parse /mute NICK DURATION: the last word is how long, the words before it whom."""
     nick, _, how_long = needs(argument, "a nickname and how long", "/mute bob 5m").rpartition(" ")
@@ -168,6 +213,10 @@ COMMANDS = {command.name: command for command in (
     Command("quit", "", "leave once all you typed is delivered (Ctrl+D too)",
             bare("quit", sends=False)),
     Command("help", "", "list these commands", bare("help", sends=False)),
+    Command("reply", "ID TEXT", "answer message ID, quoting it", reply),
+    Command("edit", "ID TEXT", "change the text of your message ID (within 10 minutes)", edit),
+    Command("react", "ID EMOJI", f"react to message ID (again: take it back): "
+                                 f"{reactions.choices()}", react),
     Command("delete", "ID", "delete a message: yours, or anyone's for a host", target("delete")),
     Command("mute", "NICK DURATION", "stop someone posting for a while (30s, 5m, 1h, 2d)", mute),
     Command("unmute", "NICK", "let someone post again", about("unmute")),

@@ -80,7 +80,7 @@ class TerminalChat:
         self.conversation = Conversation(
             nick, room, send=self._send, write=write, width=width, pause=self._pause,
             all_answered=self._all_answered, export=partial(export.save, url),
-            give_back=give_back, host_key=host_key,
+            give_back=give_back, host_key=host_key, origin=export.origin(url),
         )
         self.socket: WebSocketClientConnection | None = None
         self.finishing = False  # the input ended: stop once the outbox is empty

@@ -19,6 +19,7 @@ from chat.client.commands import CommandError, Frame, Parsed
 from chat.client.delivery import HELD, Delivery
 from chat.client.entries import entry_lines, hosts_line, is_entry, standing_lines
 from chat.client.format import Event, error_line, name, rows, visible, welcome_lines
+from chat.client.held import Held
 from chat.client.host import Host
 from chat.client.roster import Roster
 
@@ -38,6 +39,7 @@ class Conversation:
         export: Callable[[str, str, str], Awaitable[str]],
         give_back: Callable[[str], None],
         host_key: str | None = None,
+        origin: str | None = None,
     ) -> None:
         self.nick = nick
         self.room = room
@@ -45,10 +47,12 @@ class Conversation:
         self.write = write  # chat rows: what the room said and what the server answered
         self.width = width  # the terminal's columns now, or None for a pipe (see rows())
         self.give_back = give_back  # a refused message's text, to type again
+        self.origin = origin  # the server's http(s)://HOST:PORT, for the links to its files
         self.delivery = Delivery(self._send, self._print, pause, all_answered)
         self.host = Host(host_key, send=self._send, say=self._print, export=export)
         self.last_id: int | None = None  # the newest entry of the room's log applied
         self.online = Roster()  # who is in the room: the names the prompt completes
+        self.held = Held()  # the messages shown, and their reactions: what /react toggles
         self.ready = False  # welcomed on the current socket: frames may go out
         self.previous = ""  # the line typed before: a /clear right after a /clear goes
 
@@ -80,7 +84,9 @@ class Conversation:
     def _command(self, command: Parsed, confirmed: bool) -> bool:
         """Carry out a command that parsed; return False if it asks to quit."""
         if command.frame is not None:
-            if command.frame["type"] == "clear" and not confirmed:
+            if command.frame["type"] in commands.DELIVERED:  # /reply, /edit, /react
+                self._deliver(command.frame)
+            elif command.frame["type"] == "clear" and not confirmed:
                 self._print("* /clear empties the room for everyone, for good: "
                             "type /clear again to confirm")
             else:
@@ -98,6 +104,13 @@ class Conversation:
             case "export":
                 self.host.export_to(command.argument, self.room or "general")
         return True
+
+    def _deliver(self, frame: Frame) -> None:
+        """Send a reply, an edit or a reaction like a message: with a ref, until answered for.
+        A reaction adds ours, or takes it back if it stands (the protocol's toggle)."""
+        if frame["type"] == "react":
+            frame["on"] = not self.held.reacted(frame["target"], frame["emoji"], self.nick)
+        self.delivery.post(frame, self.ready)
 
     def _order(self, frame: Frame) -> None:
         """Send a command's frame now; offline, say it was not sent (later it may be stale).
@@ -162,6 +175,7 @@ class Conversation:
             self.room = event["room"]  # its canonical name, for /export
         if event.get("reset"):  # ids started again: the ones we saw mean nothing now
             self.last_id = None
+            self.held.forget()
         for line in welcome_lines(event, self.room):
             self._print(line)
         for row in standing_lines(event, self.width()):
@@ -183,7 +197,9 @@ class Conversation:
             if self.last_id is not None and entry_id <= self.last_id:
                 return
             self.last_id = entry_id
-        for row in entry_lines(event, self.nick, self.width()):
+        if not self.held.apply(event):  # about a message we do not hold, or changing nothing
+            return
+        for row in entry_lines(event, self.nick, self.width(), self.origin):
             self.write(row)
 
     def _hosts(self, event: Event) -> None:
@@ -223,6 +239,6 @@ class Conversation:
             self.delivery.held(ref, str(code), event.get("retry_after"))
             return
         self._print(error_line(event))
-        text = self.delivery.outbox.pending[ref]
+        text = commands.retyped(self.delivery.outbox.pending[ref])
         self.delivery.answered(ref)
         self.give_back(text)

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from chat.client.format import NOT_STORED
-from chat.client.outbox import STORE_FIRST_DELAY, STORE_LONGEST_DELAY, Outbox, back_off
+from chat.client.outbox import STORE_FIRST_DELAY, STORE_LONGEST_DELAY, Frame, Outbox, back_off
 
 MAX_FRAME = 64 * 1024  # the server closes the connection (1009) on a bigger frame
 LONGEST_WAIT = 3600  # seconds: slow mode may ask for up to an hour between two posts
@@ -42,9 +42,10 @@ class Delivery:
         self.retry: asyncio.Task[None] | None = None  # the pause before a held message goes again
         self.unstored = 0  # pauses for `unavailable` since the last ack: each one twice as long
 
-    def post(self, text: str, ready: bool) -> None:
-        """Put a message in the outbox and send it, unless it must wait its turn."""
-        ref = self.outbox.add(text)
+    def post(self, message: str | Frame, ready: bool) -> None:
+        """Put a message (its text, or a whole frame: a reply, an edit, a reaction) in the
+        outbox and send it, unless it must wait its turn."""
+        ref = self.outbox.add(message)
         if len(self.outbox.frame(ref).encode()) > MAX_FRAME:  # the server would hang up on it
             self.outbox.settle(ref)
             self.say(f"! The message is too long to send: a frame holds {MAX_FRAME} bytes."

@@ -9,7 +9,8 @@ functions from events to rows, as in chat/client/format.py.
 
 from collections.abc import Callable
 
-from chat.client.format import Event, heading, message_lines, moment, name, rows, said, visible
+from chat.client.format import Event, heading, moment, name, rows, said, visible
+from chat.client.rich import edit_lines, message_rows, reaction_line
 
 
 def is_entry(event: Event) -> bool:
@@ -18,11 +19,17 @@ def is_entry(event: Event) -> bool:
     return "room" in event and isinstance(entry_id, int) and not isinstance(entry_id, bool)
 
 
-def entry_lines(event: Event, own: str | None, width: int | None) -> list[str]:
-    """Return the rows that show one entry; none for a kind this client does not know."""
+def entry_lines(event: Event, own: str | None, width: int | None,
+                origin: str | None = None) -> list[str]:
+    """Return the rows that show one entry; none for a kind this client does not know.
+    `origin` (http://HOST:PORT) makes the links to files absolute."""
     kind = event.get("type")
     if kind == "message":
-        return message_lines(event, own, width)
+        return message_rows(event, own, width, origin)
+    if kind == "edit":
+        return edit_lines(event, own, width)
+    if kind == "react":
+        return rows([list(reaction_line(event, own))], width)
     if kind == "pin":
         pinned = event.get("message")
         return pin_lines(f"* pinned by {name(event.get('by'), own)}: ",

@@ -17,12 +17,17 @@ from chat.client.format import visible
 TIMEOUT = 30.0  # seconds: a long room's transcript is a few megabytes at most
 
 
+def origin(socket_url: str) -> str:
+    """Return the http(s)://HOST:PORT of the chat socket's server, where its files are."""
+    parts = urlsplit(socket_url)
+    return urlunsplit(("https" if parts.scheme == "wss" else "http", parts.netloc, "", "", ""))
+
+
 def export_url(socket_url: str, room: str, kind: str) -> str:
     """Return the export's http(s):// URL beside the chat socket's (`/ws` -> `/export`)."""
-    parts = urlsplit(socket_url)
-    scheme = "https" if parts.scheme == "wss" else "http"
-    path = parts.path.rsplit("/", 1)[0] + "/export"
-    return urlunsplit((scheme, parts.netloc, path, urlencode({"room": room, "format": kind}), ""))
+    path = urlsplit(socket_url).path.rsplit("/", 1)[0] + "/export"
+    return origin(socket_url) + urlunsplit(("", "", path, urlencode({"room": room, "format": kind}),
+                                            ""))
 
 
 async def save(socket_url: str, path: str, key: str, room: str) -> str:

@@ -4,7 +4,8 @@ for another line.
 Control, format (bidi) and separator characters print as escapes; other people's
 nicknames are isolated between FSI and PDI; every further row of a message (a
 newline in it, or, on a terminal, the piece cut off to fit its width) starts
-with CONTINUATION, which no message starts with. A message's first row names
+with CONTINUATION, which no message starts with; a fenced code block's lines
+are indented under its language and cut, not wrapped. A message's first row names
 its id (`#42`, for /delete and /pin) and, before it, HOST_BADGE when the server
 says a host sent it: where a nickname cannot reach. No I/O: plain functions
 from events to strings.
@@ -15,6 +16,8 @@ import time
 import unicodedata
 from datetime import datetime
 from typing import Any
+
+from chat.client import blocks
 
 Event = dict[str, Any]
 
@@ -29,6 +32,9 @@ CONTINUATION = "      │ "
 # Before a host's message id, and before a host's name in the online list: on a message's row
 # it comes before the id, where no nickname can put it.
 HOST_BADGE = "[host]"
+# A fenced code block's heading (its language) and its lines, after CONTINUATION.
+LABEL_INDENT, CODE_INDENT = "  ", "    "
+ELLIPSIS = "…"  # ends a line of code cut to fit the terminal
 NARROWEST = 20  # columns: a narrower terminal is wrapped as if this wide
 TAB_STOP = 8
 # Characters that would drive or rearrange the terminal, or hide: controls, format characters
@@ -147,11 +153,49 @@ def heading(event: Event, own: str | None = None) -> str:
 
 def said(prefix: str, text: object, width: int | None) -> list[str]:
     """Return `prefix` and someone's text as rows: each further line of it after CONTINUATION
-    (and, on a terminal `width` columns wide, each piece cut off to fit)."""
+    (and, on a terminal `width` columns wide, each piece cut off to fit); a fenced code block
+    indented under its language, its lines never wrapped (see code_row())."""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n")
-    lines = [[shown(char) for char in line] for line in text.split("\n")]
-    lines[0] = [*prefix, *lines[0]]
-    return rows(lines, width)
+    found = blocks.lines(text)
+    if found[0][0] != "text":  # it opens with a block: the heading goes under the name
+        found.insert(0, ("text", ""))
+        prefix = prefix.rstrip()
+    printed = rows([[*prefix, *(shown(char) for char in found[0][1])]], width)
+    for kind, line in found[1:]:
+        units = [shown(char) for char in line]
+        if kind == "code":
+            printed.append(code_row(units, width))
+        else:
+            printed += further([*(LABEL_INDENT if kind == "label" else ""), *units], width)
+    return printed
+
+
+def further(units: list[str], width: int | None) -> list[str]:
+    """Return a further line of a message as rows, each after CONTINUATION (see rows())."""
+    return rows([[], units], width)[1:]
+
+
+def code_row(units: list[str], width: int | None) -> str:
+    """Return one line of code as one row: after CONTINUATION and CODE_INDENT, tabs as spaces.
+
+    On a terminal a line too long for it is cut, ending in ELLIPSIS, not wrapped: wrapped
+    code no longer reads as code, and the terminal's own wrapping would put the rest at the
+    left edge, where it could pass for the start of a message. A pipe gets it whole.
+    """
+    start = CONTINUATION + CODE_INDENT
+    if width is None:
+        return start + "".join(units)
+    room, kept, used = max(width, NARROWEST) - columns(start), [], 0
+    for unit in units:
+        if unit == "\t":  # from the code's own first column: that is what it was aligned to
+            unit = " " * (TAB_STOP - used % TAB_STOP)
+        kept.append(unit)
+        used += columns(unit)
+    if used <= room:
+        return start + "".join(kept)
+    while kept and used + columns(ELLIPSIS) > room:
+        used -= columns(kept.pop())
+    return start + "".join(kept) + ELLIPSIS
 
 
 def message_lines(event: Event, own: str | None = None, width: int | None = None) -> list[str]:

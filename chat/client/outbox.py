@@ -1,5 +1,5 @@
 """The outbox: messages typed but not yet acknowledged, each with its ref, and the pauses
-before a held one goes again.
+before a held one goes again. A reply, an edit or a reaction waits in it like a message.
 
 A ref is the outbox's own random prefix and a count, so it carries nothing of
 the secret session (refs are stored with the messages). A message the server
@@ -9,6 +9,9 @@ No I/O, no clock: chat/client/delivery.py decides when to send.
 """
 
 import json
+from typing import Any
+
+Frame = dict[str, Any]
 
 STORE_FIRST_DELAY = 1.0  # seconds before a message the server could not store goes again...
 STORE_LONGEST_DELAY = 30.0  # ...doubling while it still cannot, up to this
@@ -30,7 +33,7 @@ class Outbox:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.count = 0
-        self.pending: dict[str, str] = {}  # ref -> text, oldest first
+        self.pending: dict[str, Frame] = {}  # ref -> the frame without its ref, oldest first
         self.held: set[str] = set()  # refused for now (rate_limited, unavailable), to send again
         self.retrying: str | None = None  # the held message sent again, not yet answered
 
@@ -40,17 +43,17 @@ class Outbox:
     def __contains__(self, ref: object) -> bool:
         return ref in self.pending
 
-    def add(self, text: str) -> str:
-        """Keep a new message and return its ref."""
+    def add(self, message: str | Frame) -> str:
+        """Keep a new message (its text, or the whole frame) and return its ref."""
         self.count += 1
         ref = f"{self.prefix}-{self.count}"
-        self.pending[ref] = text
+        self.pending[ref] = ({"type": "message", "text": message} if isinstance(message, str)
+                             else message)
         return ref
 
     def frame(self, ref: str) -> str:
-        """Return the JSON frame that posts this message."""
-        return json.dumps({"type": "message", "text": self.pending[ref], "ref": ref},
-                          ensure_ascii=False)
+        """Return the JSON frame that sends this message, with its ref."""
+        return json.dumps({**self.pending[ref], "ref": ref}, ensure_ascii=False)
 
     def settle(self, ref: str) -> bool:
         """Forget a message the server answered for; return whether it was waiting."""

@@ -12,7 +12,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from chat import nicknames, protocol, rules
+from chat import nicknames, protocol, revisions, rules
 from chat.cluster import templates
 from chat.cluster.batches import Call
 from chat.cluster.scripts import ARRIVALS, CHANNEL, KNOWN, ROOMS, node_key, room_key
@@ -74,7 +74,7 @@ def welcome(
     room's standing as this node knows it."""
     if waiting is not None:
         history = [entry for entry in history if entry["id"] < waiting]
-    history, cut = protocol.fit_history(history, limits.welcome_bytes)
+    history, cut = protocol.fit_history(revisions.redacted(history), limits.welcome_bytes)
     oldest = rules.oldest_kept(newest, limits.history_cap)  # not the oldest row: see there
     missing = since is not None and rules.missed(since, newest, oldest, limits.resume_limit)
     flags = rules.welcome_flags(since, newest, missing, cut)

@@ -21,14 +21,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chat import hosting, protocol
+from chat import hosting, protocol, revisions
 from chat.protocol import Event
 
 # The fields of each event a node may hear, with their types (bool is no int here): the
-# ones chat/protocol.py's and chat/hosting.py's builders give, so a field added there is
-# no stranger here. A type may have more than one shape (a host's message says so).
+# ones the builders of chat/protocol.py, chat/hosting.py and chat/revisions.py give, so a
+# field added there is no stranger here. A type may have more than one shape (a host's
+# message says so).
 EVENTS: dict[str, list[dict[str, type]]] = {}
-for sample in protocol.ANNOUNCED + hosting.ANNOUNCED:
+for sample in protocol.ANNOUNCED + hosting.ANNOUNCED + revisions.ANNOUNCED:
     EVENTS.setdefault(sample["type"], []).append(
         {name: type(value) for name, value in sample.items()})
 

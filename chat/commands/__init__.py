@@ -19,6 +19,7 @@ from chat.commands import (
     clear,
     delete,
     deop,
+    edit,
     host,
     kick,
     lock,
@@ -27,6 +28,7 @@ from chat.commands import (
     nick,
     op,
     pin,
+    react,
     slow,
     topic,
     typing,
@@ -38,7 +40,7 @@ from chat.commands import (
 from chat.protocol import ProtocolError
 
 MODULES: tuple[ModuleType, ...] = (
-    message, nick, typing, delete,  # anyone's
+    message, nick, typing, delete, edit, react,  # anyone's
     host, op, deop, mute, unmute, kick, ban, unban, lock, unlock, slow, clear, pin, unpin, topic,
 )
 TABLE: dict[str, ModuleType] = {module.NAME: module for module in MODULES}

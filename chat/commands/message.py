@@ -1,13 +1,18 @@
-"""message: post a chat message to your room; with a `ref`, get an `ack` once it is stored."""
+"""message: post a chat message to your room; with a `ref`, get an `ack` once it is stored.
 
+With `reply`, the message answers another: the server quotes it (chat/revisions.py).
+"""
+
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
-from chat import moderation, nicknames, protocol
+from chat import moderation, nicknames, protocol, revisions
 from chat.commands import authority, logged
 from chat.commands.context import Context
 from chat.commands.typing import TYPING_EVERY
 from chat.moderation import MEMBER
+from chat.protocol import Event
 
 NAME = "message"
 DESCRIPTION = "post a message to your room"
@@ -21,22 +26,30 @@ class Post:
 
     text: str
     ref: str | None = None
+    reply: int | None = None  # the id of the message it answers
 
 
 def parse(data: dict[str, Any], max_text: int) -> Post:
     """Check the text and the optional ref (a refusal names the ref: chat/commands/__init__.py)."""
+    reply = (protocol.whole_number(data, "reply", 1, 10**18)
+             if data.get("reply") is not None else None)
     return Post(protocol.check_text(protocol.text_field(data, "text"), max_text),
-                protocol.optional_ref(data))
+                protocol.optional_ref(data), reply)
 
 
-def run(ctx: Context, post: Post) -> None:
+def run(ctx: Context, post: Post, quote: Event | None = None) -> Awaitable[None] | None:
     """Append the message to the room's log, which broadcasts it; answer once it is stored.
+
+    A reply is looked up first (`replying`): only it waits for the hub, so a
+    plain post costs no more than it did.
 
     Refused (`muted`, `locked`, `slow_mode`) by the room's standing, unless
     the sender is a host; a host's message says so, so a nickname alone
     never passes for one.
     """
     assert ctx.nick is not None
+    if post.reply is not None and quote is None:
+        return replying(ctx, post)
     standing = ctx.hub.standing(ctx.room)
     level = authority.level(ctx)
     refusal = moderation.refuse_post(standing, level, nicknames.key(ctx.nick), ctx.session,
@@ -46,6 +59,18 @@ def run(ctx: Context, post: Post) -> None:
     slow = standing.slow
     if level == MEMBER and slow and (wait := ctx.hub.wait_to_post(ctx.room, ctx.nick, slow)):
         raise moderation.slow_mode(slow, wait)
-    entry = protocol.message(ctx.room, ctx.nick, post.text, host=level > MEMBER)
+    entry = protocol.message(ctx.room, ctx.nick, post.text, host=level > MEMBER, reply=quote)
     logged.append(ctx, entry, post.ref)
     ctx.typing_relayed_at = -TYPING_EVERY  # the message clears the indicator: relay anew
+    return None
+
+
+async def replying(ctx: Context, post: Post) -> None:
+    """Post a reply with the server's quote of the message it answers (no_such_message if gone).
+
+    The quote is taken from the message as stored, whatever the client sent,
+    so nobody can put words in another's mouth.
+    """
+    assert post.reply is not None
+    answered, _ = await authority.message(ctx, post.reply)
+    run(ctx, post, revisions.quote(answered))
