@@ -126,12 +126,13 @@ async function upload(file) {
   post(answer);
 }
 
-// The server's words, and when to try again if it said so (429's Retry-After).
+// The server's words; and when to try again (429's Retry-After), unless they say it.
 function refusal(response, answer) {
   const words = typeof answer?.message === "string" && answer.message
     ? answer.message : `the server answered ${response.status} ${response.statusText}.`;
   const after = Number.parseInt(response.headers.get("Retry-After"), 10);
-  return Number.isFinite(after) && after > 0 ? `${words} Try again in ${after} s.` : words;
+  if (!Number.isFinite(after) || after <= 0 || /try again/i.test(words)) return words;
+  return `${words} Try again in ${after} s.`;
 }
 
 function refuse(file, why) {

@@ -61,6 +61,14 @@ def pick_file(page: Page, name: str, content: bytes, mime: str = "image/png") ->
     chooser.value.set_files(files=[{"name": name, "mimeType": mime, "buffer": content}])
 
 
+def refused_upload(page: Page, name: str, content: bytes, mime: str = "image/png") -> dict:
+    """Pick a file the server refuses; return its status and JSON once the page has shown it."""
+    with page.expect_response(lambda response: "/upload?" in response.url) as answer:
+        pick_file(page, name, content, mime)
+    expect(notice(page)).to_contain_text(f"{name} was not sent: ")
+    return {"status": answer.value.status, **answer.value.json()}
+
+
 # The page's own events with a DataTransfer holding a File, as a paste or a
 # drop from the system would bring them.
 DISPATCH_FILE = """([kind, target, name, type, data]) => {
@@ -199,18 +207,37 @@ def test_too_large_a_file_is_refused_with_the_servers_reason(
     reader = join(open_page(), server, "ada")
     writer = join(open_page(), server, "bob")
     composer(writer).fill("keep me")
-    answers: list[int] = []
-    writer.on("response", lambda response: answers.append(response.status)
-              if "/upload?" in response.url else None)
-    pick_file(writer, "big.png", png(400, 400) + bytes(2000))
+    refusal = refused_upload(writer, "big.png", png(400, 400) + bytes(2000))
 
-    expect(notice(writer)).to_contain_text("big.png was not sent:")
-    assert answers == [413]
+    assert refusal["status"] == 413 and refusal["code"] == "too_large"
+    expect(notice(writer)).to_have_text(f"big.png was not sent: {refusal['message']}")
     expect(composer(writer)).to_have_value("keep me")  # the caption is not lost
     expect(writer.get_by_test_id("upload-status")).to_have_text("")
     say(writer, "after")
     expect(messages(reader)).to_have_count(1)
     expect(messages(reader).locator(".text")).to_have_text(["after"])
+
+
+@pytest.mark.parametrize(("options", "status"), [
+    (("--uploads-per-minute", "1"), 429),
+    (("--upload-quota", "4KB"), 507),
+], ids=["rate", "quota"])
+def test_second_upload_refused_by_the_server_says_why(
+    start_server: Callable[..., ChatServer], open_page: Callable[..., Page],
+    options: tuple[str, ...], status: int,
+) -> None:
+    """Past the upload rate or the quota, the page shows the server's reason; one file posted."""
+    server = start_server(*options)
+    ada = join(open_page(), server, "ada")
+    pick_file(ada, "one.txt", b"1" * 3000, "text/plain")
+    expect(messages(ada).locator(".attachment-file")).to_have_count(1)
+    refusal = refused_upload(ada, "two.txt", b"2" * 3000, "text/plain")
+
+    assert refusal["status"] == status
+    expect(notice(ada)).to_contain_text(f"two.txt was not sent: {refusal['message']}")
+    if status == 429:
+        expect(notice(ada)).to_contain_text(re.compile(r"try again in \d+ s", re.IGNORECASE))
+    expect(messages(ada)).to_have_count(1)
 
 
 def test_a_program_named_png_is_refused_and_posts_nothing(
@@ -219,14 +246,10 @@ def test_a_program_named_png_is_refused_and_posts_nothing(
     """A Linux program named x.png is refused by its content: the server's words are shown."""
     reader = join(open_page(), server, "ada")
     writer = join(open_page(), server, "bob")
-    refusals: list[str] = []
-    writer.on("response", lambda response: refusals.append(response.json()["message"])
-              if "/upload?" in response.url else None)
-    pick_file(writer, "x.png", ELF)
+    refusal = refused_upload(writer, "x.png", ELF)
 
-    expect(notice(writer)).to_contain_text("x.png was not sent:")
-    assert len(refusals) == 1
-    expect(notice(writer)).to_have_text(f"x.png was not sent: {refusals[0]}")
+    assert refusal["status"] == 415 and refusal["code"] == "refused_type"
+    expect(notice(writer)).to_have_text(f"x.png was not sent: {refusal['message']}")
     say(writer, "after")
     expect(messages(reader).locator(".text")).to_have_text(["after"])
     expect(messages(reader).locator(".attachment")).to_have_count(0)
@@ -370,7 +393,7 @@ def test_axe_finds_nothing_serious_with_files(
     bob = join(open_page(), server, "bob")
     pick_file(bob, "plan.png", png())
     pick_file(bob, "notes.txt", b"notes", "text/plain")
-    say(bob, "```python\nprint('hi')\n```\nand `code`, $\\badmacro$, > quote")
+    say(bob, "```python\nprint('hi')\n```\nand `code`, $\\badmacro$ $x^$, > quote")
     composer(ada).fill("mine, with a file")
     pick_file(ada, "mine.png", png())
     expect(messages(ada)).to_have_count(4)
@@ -379,8 +402,7 @@ def test_axe_finds_nothing_serious_with_files(
     expect_loaded(thumbnail(messages(ada).last))
     ada.get_by_role("button", name="Actions for the message by ada").click()
     expect(ada.get_by_role("menuitem", name="Delete")).to_be_focused()
-    pick_file(ada, "x.png", ELF)
-    expect(notice(ada)).to_contain_text("x.png was not sent:")
+    refused_upload(ada, "x.png", ELF)
     dispatch_file(ada, "dragenter", "#messages", "d.png", png())
     expect(ada.get_by_test_id("drop-hint")).to_be_visible()
     assert serious_violations(ada) == []
