@@ -17,11 +17,11 @@
 //   rooms.js      the room in the address, the rooms list, the invite panel
 //   attention.js  "ada is typing…", the unread count, the beep
 //   nickname.js   the nickname chosen and the one the server gave
+//   uploads.js    files from the attach button, a paste or a drop, uploaded then posted
+//   attachments.js  a message's file: a thumbnail or a download link
+//   announcer.js  the live region that reads out new messages
 //   text.js       what people typed, as text nodes and safe links
 //   markdown.js   a message's text as Markdown, maths and code, sanitised
-//   uploads.js    files from the attach button, a paste or a drop, uploaded then posted
-//   attachments.js a message's file: a thumbnail or a download link
-//   announcer.js  the live region that reads out new messages
 //
 // The server sends data, never HTML (docs/protocol.md). Everything another
 // person typed goes into the page as text (see text.js), or as Markdown that
@@ -56,12 +56,12 @@ function start() {
   $("code-button").addEventListener("click", onCodeButton);
   $("message-input").addEventListener("input", () => tellTyping($("message-input").value));
   $("rename-form").addEventListener("submit", onRename);
+  startUploads();  // the attach button, paste and drop
   startAttention();
   followOnResize();
   startPeople({ controls: personControls });
   startStanding({ pinControls, changed: refreshPanel });
   startHosting();
-  startUploads();
 }
 
 // ---- Joining ---------------------------------------------------------------------

@@ -45,8 +45,8 @@ export function addMessage(message) {
   item.append(nickName(message.nick, "nick"));
   if (message.host === true) item.append(textElement("span", "badge", "host"));
   item.append(timeElement(message.ts), markdownText(message.text));
-  appendFile(item, message.file);
   append(item);
+  appendFile(item, message.file);
   return item;
 }
 
@@ -87,14 +87,18 @@ export function addPending(ref, text, file = null) {
     textElement("span", "sending", "sending…"),
     markdownText(text),
   );
-  appendFile(item, file);
   append(item);
+  appendFile(item, file);
 }
 
-// A message's file, if it has one (attachments.js).
+// A message's file, if it has one (attachments.js), below its text. The list
+// keeps following if it did before the file made the message taller.
 function appendFile(item, file) {
   const element = attachment(file);
-  if (element !== null) item.append(element);
+  if (element === null) return;
+  const atBottom = isAtBottom();
+  item.append(element);
+  if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
 function pendingItem(ref) {

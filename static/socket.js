@@ -41,7 +41,7 @@ let reconnectTimer = null; // set while waiting to reconnect
 
 // Each room has its own outbox: a message typed in general cannot go through a
 // socket in maths. It waits for the next welcome in general (main.js says more).
-const outboxes = new Map(); // room -> [{ref, text, file?}], oldest first
+const outboxes = new Map(); // room -> [{ref, text, fields}], oldest first
 let typed = 0;             // how many messages this page has queued; numbers their refs
 let commanded = 0;         // how many host commands this page has sent; numbers their refs
 let retryTimer = null;     // set while the outbox waits to go again (rate_limited, unavailable)
@@ -192,22 +192,22 @@ function outbox() {
 }
 
 // Queue a typed message, send it if we can and return its ref. Typing while
-// disconnected works too: the next welcome sends it. `file`: the id of an
-// upload it posts (uploads.js), its text the caption.
-export function queue(text, file = null) {
+// disconnected works too: the next welcome sends it. `fields` go in its frame
+// too: `{reply: 42}` answers message 42, and `{type: "edit", target: 42}` makes
+// it an edit of 42 (docs/protocol.md, "Editing, replying, reacting"): an edit
+// waits in the same outbox, so it keeps its place among what was typed.
+export function queue(text, fields = {}) {
   typed += 1;
-  const entry = { ref: `c-${REF_PREFIX}-${typed}`, text };
-  if (file !== null) entry.file = file;
+  const entry = { ref: `c-${REF_PREFIX}-${typed}`, text, fields };
   outbox().push(entry);
   // While we wait out a rate limit, the retry sends it, after the older ones.
   if (retryTimer === null) transmit(entry);
   return entry.ref;
 }
 
-function transmit({ ref, text, file }) {
-  const frame = { type: "message", text, ref };
-  if (file !== undefined) frame.file = file;
-  send(frame);  // closed: the next welcome sends it
+function transmit(entry) {
+  // Closed: the next welcome sends it.
+  send({ type: "message", ...entry.fields, text: entry.text, ref: entry.ref });
 }
 
 // Send every unacknowledged message again, oldest first. The server stores a

@@ -145,7 +145,7 @@ function post(answer) {
   const input = $("message-input");
   const text = input.value;
   hideNotice();
-  addPending(queue(text, answer.file), text, answer);
+  addPending(queue(text, { file: answer.file }), text, answer);
   input.value = "";
   forgetTypingSent();
 }
