@@ -8,6 +8,7 @@ from chat.commands import authority, logged
 from chat.commands.context import Context
 from chat.commands.typing import TYPING_EVERY
 from chat.moderation import MEMBER
+from chat.uploads import posting
 
 NAME = "message"
 DESCRIPTION = "post a message to your room"
@@ -21,12 +22,16 @@ class Post:
 
     text: str
     ref: str | None = None
+    file: str | None = None  # the ID of an upload to post (docs/protocol.md, "Files")
 
 
 def parse(data: dict[str, Any], max_text: int) -> Post:
-    """Check the text and the optional ref (a refusal names the ref: chat/commands/__init__.py)."""
-    return Post(protocol.check_text(protocol.text_field(data, "text"), max_text),
-                protocol.optional_ref(data))
+    """Check the text, the optional ref (a refusal names it: chat/commands/__init__.py) and
+    file; a file's caption may be empty."""
+    text, file = protocol.text_field(data, "text"), posting.file_field(data)
+    if file is None or text.strip():
+        text = protocol.check_text(text, max_text)
+    return Post(text, protocol.optional_ref(data), file)
 
 
 def run(ctx: Context, post: Post) -> None:
@@ -46,6 +51,8 @@ def run(ctx: Context, post: Post) -> None:
     slow = standing.slow
     if level == MEMBER and slow and (wait := ctx.hub.wait_to_post(ctx.room, ctx.nick, slow)):
         raise moderation.slow_mode(slow, wait)
-    entry = protocol.message(ctx.room, ctx.nick, post.text, host=level > MEMBER)
+    file = None if post.file is None else posting.attach(ctx.files, post.file, ctx.room,
+                                                         ctx.session)  # claimed: it stays
+    entry = protocol.message(ctx.room, ctx.nick, post.text, host=level > MEMBER, file=file)
     logged.append(ctx, entry, post.ref)
     ctx.typing_relayed_at = -TYPING_EVERY  # the message clears the indicator: relay anew
