@@ -13,6 +13,7 @@ import time
 from urllib.parse import quote
 
 import pytest
+from cluster_nodes import wait_until
 from conftest import next_event, send
 from tornado.httpclient import HTTPRequest, HTTPResponse
 from tornado.tcpclient import TCPClient
@@ -192,6 +193,24 @@ async def test_past_the_quota_an_upload_is_refused_507(upload, limits):
     await uploaded(upload, PNG + bytes(700))
     refused = await upload(PNG + bytes(700))
     assert refused.code == 507 and answer(refused)["code"] == "over_quota"
+
+
+@pytest.mark.gen_test
+@pytest.mark.parametrize("limits", [{"max_upload": 1000, "upload_quota": 1500}])
+async def test_an_upload_under_way_counts_whole_and_a_dropped_one_leaves_nothing(
+        http_server, http_port, upload, tmp_path, limits):
+    """An upload half sent already holds its whole Content-Length of the quota; when its
+    client goes away, its part file goes."""
+    stream = await TCPClient().connect("127.0.0.1", http_port)
+    await stream.write(upload_head(http_port, 900).encode() + PNG)
+    directory = tmp_path / "uploads"
+    [part] = await wait_until("the part file", lambda: list(directory.glob(".part-*")))
+    assert part.stat().st_size == 900
+    refused = await upload(PNG + bytes(700))
+    assert refused.code == 507 and answer(refused)["code"] == "over_quota"
+    stream.close()
+    await wait_until("the part file to go", lambda: not part.exists())
+    await uploaded(upload, PNG + bytes(700))
 
 
 @pytest.mark.gen_test

@@ -79,9 +79,12 @@ class Files:
             self._directory = Path(tempfile.mkdtemp(prefix="chat-uploads-"))
         return self._directory
 
-    def receive(self) -> tuple[BinaryIO, Path]:
-        """Open a new part file in the directory for an upload's bytes as they arrive."""
+    def receive(self, size: int) -> tuple[BinaryIO, Path]:
+        """Open a new part file in the directory for an upload's `size` bytes as they arrive."""
         descriptor, name = tempfile.mkstemp(prefix=PART, dir=self.directory)
+        # At its full size from the start (a sparse file, written over as the bytes come):
+        # the quota counts what uploads under way will take, not what they have taken so far.
+        os.ftruncate(descriptor, size)
         return os.fdopen(descriptor, "wb"), Path(name)
 
     def keep(self, part: Path, name: str, size: int, media: str, image: bool, room: str,

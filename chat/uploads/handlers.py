@@ -103,7 +103,7 @@ class UploadHandler(tornado.web.RequestHandler):
             self.request.connection.set_max_body_size(size)
             self.request.connection.set_body_timeout(
                 self.limits.header_timeout + size / MIN_SPEED)
-        self.part, self.part_path = self.files.receive()
+        self.part, self.part_path = self.files.receive(size)
 
     def declared_size(self) -> int:
         """Return the Content-Length if it is a size this server takes; else refuse."""
