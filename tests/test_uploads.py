@@ -101,7 +101,7 @@ async def raw_request(port: int, head: str, body: bytes = b"") -> tuple[int, byt
         stream.close()
 
 
-def upload_head(port: int, length: int | None, session: str = "s-ada") -> str:
+def upload_head(port: int, length: int | str | None, session: str = "s-ada") -> str:
     """Return the head of an upload request, with this Content-Length (None: none)."""
     head = (f"POST /upload?room=general HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
             f"X-Session: {session}\r\n")
@@ -182,6 +182,8 @@ async def test_too_large_is_refused_from_the_content_length_before_the_body(http
     assert status == 413 and json.loads(body)["code"] == "too_large"
     status, body = await raw_request(http_port, upload_head(http_port, None))
     assert status == 411 and json.loads(body)["code"] == "length_required"
+    status, body = await raw_request(http_port, upload_head(http_port, "9" * 5000))
+    assert status == 400 and json.loads(body)["code"] == "bad_upload"
     status, body = await raw_request(http_port, upload_head(http_port, 5), b"hello")
     assert status == 201 and json.loads(body)["size"] == 5
 

@@ -110,7 +110,8 @@ class UploadHandler(tornado.web.RequestHandler):
         length = self.request.headers.get("Content-Length")
         if length is None or "Transfer-Encoding" in self.request.headers:
             raise Refused(411, "length_required", "Send the file with its Content-Length.")
-        if not (length.isascii() and length.isdigit()):
+        # 18 digits are more bytes than any disk holds; int() of thousands of digits raises.
+        if not (length.isascii() and length.isdigit() and len(length) <= 18):
             raise Refused(400, "bad_upload", "Content-Length must be a number of bytes.")
         size = int(length)
         if size > self.limits.max_upload:
