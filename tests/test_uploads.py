@@ -60,10 +60,11 @@ def upload(http_client, http_port):
 
 @pytest.fixture
 def get(http_client, http_port):
-    """Return a function that GETs a path of the server (any status)."""
+    """Return a function that GETs a path of the server, with these headers (any status)."""
 
-    async def fetch(path: str) -> HTTPResponse:
-        return await http_client.fetch(f"http://127.0.0.1:{http_port}{path}", raise_error=False)
+    async def fetch(path: str, headers: dict | None = None) -> HTTPResponse:
+        return await http_client.fetch(f"http://127.0.0.1:{http_port}{path}", headers=headers,
+                                       raise_error=False)
 
     return fetch
 
@@ -130,7 +131,9 @@ async def test_an_uploaded_file_posted_in_a_message_reaches_everyone(connect, up
     assert served.headers["Content-Type"] == "image/png"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert served.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
-    assert served.headers["Content-Disposition"].startswith("inline;")
+    assert served.headers["Content-Disposition"] == "inline; filename*=UTF-8''photo%20one.png"
+    again = await get(posted["file"]["url"], {"If-None-Match": served.headers["Etag"]})
+    assert again.code == 304 and not again.body
     _, welcome = await connect("carol")
     assert welcome["history"][-1]["file"] == posted["file"]
 
