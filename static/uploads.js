@@ -93,7 +93,10 @@ function showDropHint(on) {
 function sendFiles(fileList) {
   for (const file of Array.from(fileList)) {
     waiting += 1;
-    line = line.then(() => upload(file)).finally(() => {
+    line = line.then(() => upload(file)).catch((error) => {
+      console.error("Upload failed:", error);  // a bug here must not stop the files after it
+      refuse(file, "something went wrong in this page.");
+    }).finally(() => {
       waiting -= 1;
       showProgress(null);
     });
