@@ -7,6 +7,7 @@ import errno
 import logging
 import math
 import os
+import re
 import signal
 import socket
 import sys
@@ -122,6 +123,38 @@ def add_limit_options(parser: argparse.ArgumentParser, defaults: Settings) -> No
                              "(default: the ping interval)")
 
 
+SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def size(text: str) -> int:
+    """Return the bytes in a size given as 10MB, 500mb, 64KB or a plain number of bytes."""
+    match = re.fullmatch(r"(\d{1,15})\s*([kmg]?)b?", text.strip().lower())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size: use e.g. 10MB, 512KB or "
+                                         "a number of bytes")
+    return int(match[1]) * SIZE_UNITS[match[2]]
+
+
+def add_upload_options(parser: argparse.ArgumentParser, defaults: Settings) -> None:
+    """Add the options of the files people share (docs/protocol.md, "Files")."""
+    group = parser.add_argument_group("files (uploads)")
+    group.add_argument("--max-upload", type=size, default=defaults.max_upload, metavar="SIZE",
+                        help="the largest file one may share, e.g. 10MB (MB = 1024 KB); "
+                             "0 turns uploads off (default: 10MB)")
+    group.add_argument("--uploads-per-minute", type=in_range(int, 0),
+                        default=defaults.uploads_per_minute,
+                        help="uploads one address may make a minute; 0 = no limit "
+                             "(default: %(default)s)")
+    group.add_argument("--upload-quota", type=size, default=defaults.upload_quota,
+                        metavar="SIZE", help="what all kept files may take in all, e.g. 2GB "
+                                             "(default: 500MB)")
+    group.add_argument("--upload-dir", metavar="DIR", default=defaults.upload_dir,
+                        help="where files are kept (default: uploads/ beside --db; a "
+                             "temporary directory with --db :memory:). With --redis, give "
+                             "every node the same directory (a shared disk), or the nodes "
+                             "take no uploads")
+
+
 def add_cluster_options(parser: argparse.ArgumentParser, defaults: Settings) -> None:
     """Add the options of a cluster of processes and hosts sharing one Redis."""
     group = parser.add_argument_group("a cluster (several processes or hosts)")
@@ -150,7 +183,7 @@ def parse_settings(argv: list[str]) -> Settings:
         description="A chat room for the browser. Start it, then share one of the URLs it prints."
     )
     for add_options in (add_room_options, add_host_options, add_limit_options,
-                        add_cluster_options):
+                        add_upload_options, add_cluster_options):
         add_options(parser, defaults)
     args = parser.parse_args(argv)
     if args.ping_timeout is not None and args.ping_timeout > args.ping_interval:
@@ -170,7 +203,9 @@ def parse_settings(argv: list[str]) -> Settings:
         invite_urls=tuple(share_urls(args.host, args.port, lan_addresses())),
         redis=args.redis, processes=processes, history_cap=args.history_cap,
         presence_timeout=args.presence_timeout, host_key=args.host_key,
-        new_host_key=args.new_host_key,
+        new_host_key=args.new_host_key, max_upload=args.max_upload,
+        uploads_per_minute=args.uploads_per_minute, upload_quota=args.upload_quota,
+        upload_dir=args.upload_dir,
     )
 
 

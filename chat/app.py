@@ -3,7 +3,8 @@
 Routes: a WebSocket upgrade on `/` or `/ws` is the chat socket (the lesson's
 `new WebSocket("ws://HOST:3000/")` connects to `/`); a plain GET on `/`
 renders the page; `/invite.svg` draws the QR codes of the Invite panel;
-`/export` sends a host the room's transcript;
+`/export` sends a host the room's transcript; `/upload` takes a file and
+`/uploads/ID/NAME` serves it (chat/uploads/);
 `/static/` serves the page's assets (`StaticFiles`: see there for caching).
 """
 
@@ -30,6 +31,8 @@ from chat.qrcodes import QRCodes
 from chat.ratelimit import AddressBuckets
 from chat.room import Room, Rooms
 from chat.store import SQLiteStore
+from chat.uploads.handlers import FileHandler, UploadHandler
+from chat.uploads.place import make_files, why_off
 
 JOIN_RATE = 1.0  # new connections a second from one address, past twice --max-per-ip at once
 
@@ -52,10 +55,15 @@ def make_app(settings: Settings) -> tornado.web.Application:
     timeout = settings.ping_interval if settings.ping_timeout is None else settings.ping_timeout
     pinger = Pinger(ChatSocket.everyone, settings.ping_interval, timeout)
     pinger.start()
+    files = make_files(settings)
     socket_options = {
         "hub": hub, "limits": settings, "joins": joins, "pinger": pinger,
         "refusals": OccasionalWarning(logging.getLogger("chat.handlers")),
-        "frames": AddressBuckets(settings.rate, settings.burst),
+        "frames": AddressBuckets(settings.rate, settings.burst), "files": files,
+    }
+    upload_options = {
+        "files": files, "off": why_off(settings, files), "hub": hub, "limits": settings,
+        "uploads": AddressBuckets(settings.uploads_per_minute / 60, settings.uploads_per_minute),
     }
     page_options = {"invite_urls": settings.invite_urls}
     invite_options = {**page_options, "qr_codes": QRCodes(), "joins": joins}
@@ -66,6 +74,8 @@ def make_app(settings: Settings) -> tornado.web.Application:
             (r"/", PageHandler, page_options),
             (r"/invite\.svg", InviteHandler, invite_options),
             (r"/export", ExportHandler, {"hub": hub, "joins": joins}),
+            (r"/upload", UploadHandler, upload_options),
+            (r"/uploads/([^/]+)/([^/]+)", FileHandler, {"files": files}),
         ],
         template_path=str(ROOT / "templates"),
         static_path=str(ROOT / "static"),
@@ -75,6 +85,7 @@ def make_app(settings: Settings) -> tornado.web.Application:
         hub=hub,
         announcer=announcer,
         pinger=pinger,
+        files=files,
         log_function=log_request,
         debug=settings.debug,
     )
@@ -119,8 +130,11 @@ def make_hub(settings: Settings, announcer: RoomsAnnouncer) -> Hub:
 
 
 async def shutdown(app: tornado.web.Application) -> None:
-    """Say goodbye: stop pinging, close every chat socket with 1001 "going away", then the hub."""
+    """Say goodbye: stop pinging, close every chat socket with 1001 "going away", then the hub
+    (and a temporary upload directory)."""
     app.settings["pinger"].stop()
     app.settings["announcer"].stop()
     await ChatSocket.close_all(1001, "The server is going away; reconnect soon.", grace=2.0)
     await app.settings["hub"].close()
+    if app.settings["files"] is not None:
+        app.settings["files"].close()  # a temporary directory (--db :memory:) goes

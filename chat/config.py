@@ -40,3 +40,7 @@ class Settings:
     presence_timeout: float = 15.0  # seconds before a silent node's people are let go
     host_key: str | None = None  # None: the one kept (in the database or Redis), else a new one
     new_host_key: bool = False  # replace the kept key with a new one
+    max_upload: int = 10 * 1024 * 1024  # bytes in one uploaded file; 0 turns uploads off
+    uploads_per_minute: int = 10  # uploads one address may make; 0 = no limit
+    upload_quota: int = 500 * 1024 * 1024  # bytes all kept files may take
+    upload_dir: str | Path | None = None  # None: uploads/ beside the db (a cluster needs one)

@@ -27,6 +27,7 @@ from chat.pages import too_many
 from chat.pinger import Pinger
 from chat.protocol import Event, ProtocolError
 from chat.ratelimit import AddressBuckets
+from chat.uploads.files import Files
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +41,13 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     # __dict__ can share with the others; past 30 each socket gets a 1.6 KB dict of its own.
     __slots__ = ("hub", "limits", "frames", "joins", "refusals", "pinger", "nick", "holder",
                  "replaced", "outgoing", "typing_relayed_at", "room", "session", "address",
-                 "keyed")
+                 "keyed", "files")
 
     def initialize(
         self, hub: Hub, limits: Settings, frames: AddressBuckets, joins: AddressBuckets,
-        refusals: OccasionalWarning, pinger: Pinger,
+        refusals: OccasionalWarning, pinger: Pinger, files: Files | None = None,
     ) -> None:
+        self.files = files  # the upload directory, for a message's file (chat/uploads/)
         self.hub = hub  # LocalHub, or RedisHub in a cluster: rooms, nicknames, history
         self.limits = limits
         self.frames = frames  # each address's frames, whichever connection sends them

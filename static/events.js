@@ -5,6 +5,7 @@
 import {
   forgetTypingSent, noticeUnread, startedTyping, stoppedTyping,
 } from "./attention.js";
+import { announceMessage } from "./announcer.js";
 import { applyEntry } from "./entries.js";
 import { keyRefused } from "./hostkey.js";
 import { becomeHost, commandAnswered, messageActions, refreshRole } from "./hosting.js";
@@ -127,7 +128,9 @@ function onRenamed(event) {
 function onMessage(message) {
   if (!applyEntry(message)) return;
   stoppedTyping(message.nick);  // it was what they were typing
-  if (message.nick !== myNick()) noticeUnread();
+  if (message.nick === myNick()) return;
+  noticeUnread();
+  announceMessage(message);  // the live region: what happens now, not the history
 }
 
 // ---- The server's answers to our messages ------------------------------------

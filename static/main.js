@@ -17,6 +17,9 @@
 //   rooms.js      the room in the address, the rooms list, the invite panel
 //   attention.js  "ada is typing…", the unread count, the beep
 //   nickname.js   the nickname chosen and the one the server gave
+//   uploads.js    files from the attach button, a paste or a drop, uploaded then posted
+//   attachments.js  a message's file: a thumbnail or a download link
+//   announcer.js  the live region that reads out new messages
 //   text.js       what people typed, as text nodes and safe links
 //   markdown.js   a message's text as Markdown, maths and code, sanitised
 //   composing.js  what the composer is doing: a new message, a reply, an edit
@@ -51,6 +54,7 @@ import { currentRoom, startRooms } from "./rooms.js";
 import { connect, queue, reconnectNow, send, unsent } from "./socket.js";
 import { forgetStanding, startStanding } from "./standing.js";
 import { hideNotice, setStatus, showNotice } from "./status.js";
+import { startUploads } from "./uploads.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -64,6 +68,7 @@ function start() {
   $("code-button").addEventListener("click", onCodeButton);
   $("message-input").addEventListener("input", () => tellTyping($("message-input").value));
   $("rename-form").addEventListener("submit", onRename);
+  startUploads();  // the attach button, paste and drop
   startAttention();
   followOnResize();
   startPeople({ controls: personControls });

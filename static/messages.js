@@ -12,6 +12,7 @@
 // are marked when their ack comes: the server lets the page that posted a
 // message delete it, and knows that page by its session, not by the nickname.
 
+import { attachment } from "./attachments.js";
 import { myNick, wantedNick } from "./nickname.js";
 import { markdownText } from "./markdown.js";
 import { nickName, sentence, textElement, timeElement } from "./text.js";
@@ -49,6 +50,7 @@ export function addMessage(message, decorate = () => {}) {
   sources.set(item, message.text);
   decorate(item);
   append(item);
+  appendFile(item, message.file);
   return item;
 }
 
@@ -90,8 +92,9 @@ export function markOwn(id) {
   return item;
 }
 
-// A message of ours the server has not acknowledged yet, greyed out.
-export function addPending(ref, text) {
+// A message of ours the server has not acknowledged yet, greyed out; with the
+// file it posts, if any (its name and size: uploads.js).
+export function addPending(ref, text, file = null) {
   const item = document.createElement("li");
   item.className = "message mine pending";
   item.dataset.ref = ref;
@@ -101,6 +104,17 @@ export function addPending(ref, text) {
     markdownText(text),
   );
   append(item);
+  appendFile(item, file);
+}
+
+// A message's file, if it has one (attachments.js), below its text. The list
+// keeps following if it did before the file made the message taller.
+function appendFile(item, file) {
+  const element = attachment(file);
+  if (element === null) return;
+  const atBottom = isAtBottom();
+  item.append(element);
+  if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
 function pendingItem(ref) {

@@ -21,7 +21,8 @@ const REMOVED = [4000, 4003];       // close codes: a host kicked us out of the 
 // A random, secret name for this page load. The socket URL carries it, so when
 // we reconnect while the server still holds our old, silently dead connection,
 // the new one takes over our nickname instead of becoming "ada-2". Whoever
-// knows it could take over our nickname too, so it goes nowhere else. Not
+// knows it could take over our nickname too, so it goes nowhere else (but the
+// X-Session header of our uploads, which the server ties to this page). Not
 // crypto.randomUUID: browsers only offer it on https pages, and a classroom
 // chat is served over plain http.
 const PAGE_SESSION = randomHex(16);
@@ -175,6 +176,12 @@ export function send(frame) {
 export function commandRef() {
   commanded += 1;
   return `h-${REF_PREFIX}-${commanded}`;
+}
+
+// The session, for the X-Session header of an upload (uploads.js): only this
+// page may then post the file. A header, never a URL or a ref.
+export function pageSession() {
+  return PAGE_SESSION;
 }
 
 // ---- The outbox: messages typed but not yet stored by the server ----------------

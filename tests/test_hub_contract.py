@@ -122,6 +122,7 @@ class Page:
     recorder: Recorder
     keyed: bool = False
     typing_relayed_at: float = -1.0
+    files: None = None  # no upload directory: a message without a file never asks for one
 
     def send_event(self, event: Event) -> None:
         self.recorder.send(self.label, event)

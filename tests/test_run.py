@@ -25,7 +25,8 @@ def test_help_explains_every_option():
     result = subprocess.run([sys.executable, "run.py", "--help"], cwd=ROOT,
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0
-    for option in ("--port", "--host", "--max-text", "--history", "--debug"):
+    for option in ("--port", "--host", "--max-text", "--history", "--debug", "--max-upload",
+                   "--uploads-per-minute", "--upload-quota", "--upload-dir"):
         assert option in result.stdout
 
 
@@ -138,6 +139,24 @@ def test_the_redis_url_can_come_from_the_environment_out_of_ps(monkeypatch):
     assert parse_settings(["--redis", "redis://10.0.0.5/0"]).redis == "redis://10.0.0.5/0"
     monkeypatch.delenv("CHAT_REDIS")
     assert parse_settings([]).redis is None
+
+
+def test_the_upload_options_take_sizes_and_reach_the_settings(capsys):
+    """--max-upload and --upload-quota take 10MB-style sizes or bytes; a wrong one says why."""
+    from run import parse_settings
+
+    settings = parse_settings(["--max-upload", "2MB", "--upload-quota", "1gb",
+                               "--uploads-per-minute", "3", "--upload-dir", "/srv/files"])
+    assert (settings.max_upload, settings.upload_quota, settings.uploads_per_minute,
+            settings.upload_dir) == (2 * 1024**2, 1024**3, 3, "/srv/files")
+    defaults = parse_settings([])
+    assert (defaults.max_upload, defaults.upload_quota, defaults.upload_dir) == (
+        10 * 1024**2, 500 * 1024**2, None)
+    assert parse_settings(["--max-upload", "0"]).max_upload == 0
+    assert parse_settings(["--max-upload", "1500"]).max_upload == 1500
+    with pytest.raises(SystemExit):
+        parse_settings(["--max-upload", "ten"])
+    assert "'ten' is not a size" in capsys.readouterr().err
 
 
 def test_a_server_without_redis_never_loads_redis_py():

@@ -14,7 +14,9 @@ parse = authority.room
 
 
 def run(ctx: Context, frame: Room) -> None:
-    """Erase every entry before this one, and the pin; pages empty the room."""
+    """Erase every entry before this one, the pin and the room's files; pages empty the room."""
     authority.require(ctx)
     entry = hosting.cleared(ctx.room, ctx.nick or "")
     logged.append(ctx, entry, frame.ref, Effects(room={"pin": None}, erase_all=True))
+    if ctx.files is not None:
+        ctx.files.remove_room(ctx.room)  # posted or not: the room's files go with its messages

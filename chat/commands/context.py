@@ -4,10 +4,11 @@ from typing import Protocol
 
 from chat.hub import Hub
 from chat.protocol import Event
+from chat.uploads.files import Files
 
 
 class Context(Protocol):
-    """The sender's connection: its hub, room, nickname and holder id, and a way to answer."""
+    """The sender's connection: its hub, room, nickname, holder id, uploads, and a way to answer."""
 
     hub: Hub
     room: str
@@ -17,6 +18,7 @@ class Context(Protocol):
     address: str  # where the connection comes from
     keyed: bool  # it presented the host key: it is the room's host
     typing_relayed_at: float  # when this sender's last typing hint went to the room
+    files: Files | None  # the upload directory (None: a cluster node given none)
 
     def send_event(self, event: Event) -> None:
         """Send one event to this client only."""

@@ -13,6 +13,7 @@ from chat.commands.context import Context
 from chat.commands.typing import TYPING_EVERY
 from chat.moderation import MEMBER
 from chat.protocol import Event
+from chat.uploads import posting
 
 NAME = "message"
 DESCRIPTION = "post a message to your room"
@@ -27,14 +28,19 @@ class Post:
     text: str
     ref: str | None = None
     reply: int | None = None  # the id of the message it answers
+    file: str | None = None  # the ID of an upload to post (docs/protocol.md, "Files")
 
 
 def parse(data: dict[str, Any], max_text: int) -> Post:
-    """Check the text and the optional ref (a refusal names the ref: chat/commands/__init__.py)."""
+    """Check the text, the optional ref (a refusal names it: chat/commands/__init__.py), reply
+    and file; a file's caption may be empty."""
+    ref = protocol.optional_ref(data)  # first: a bad ref is the frame's fault, not the text's
+    text, file = protocol.text_field(data, "text"), posting.file_field(data)
+    if file is None or text.strip():
+        text = protocol.check_text(text, max_text)
     reply = (protocol.whole_number(data, "reply", 1, 10**18)
              if data.get("reply") is not None else None)
-    return Post(protocol.check_text(protocol.text_field(data, "text"), max_text),
-                protocol.optional_ref(data), reply)
+    return Post(text, ref, reply, file)
 
 
 def run(ctx: Context, post: Post, quote: Event | None = None) -> Awaitable[None] | None:
@@ -59,7 +65,10 @@ def run(ctx: Context, post: Post, quote: Event | None = None) -> Awaitable[None]
     slow = standing.slow
     if level == MEMBER and slow and (wait := ctx.hub.wait_to_post(ctx.room, ctx.nick, slow)):
         raise moderation.slow_mode(slow, wait)
-    entry = protocol.message(ctx.room, ctx.nick, post.text, host=level > MEMBER, reply=quote)
+    file = None if post.file is None else posting.attach(ctx.files, post.file, ctx.room,
+                                                         ctx.session)  # claimed: it stays
+    entry = protocol.message(ctx.room, ctx.nick, post.text, host=level > MEMBER, reply=quote,
+                             file=file)
     logged.append(ctx, entry, post.ref)
     ctx.typing_relayed_at = -TYPING_EVERY  # the message clears the indicator: relay anew
     return None
