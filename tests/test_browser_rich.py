@@ -471,11 +471,13 @@ def test_a_mention_while_hidden_notifies_once_asked_for(
     toggle = bob.get_by_label(NOTIFY)
     expect(toggle).not_to_be_checked()
     say(ada, "@bob not yet asked for")
+    expect(message(bob, "@bob not yet asked for")).to_be_visible()
     toggle.check()
     expect(toggle).to_be_checked()
     assert bob.evaluate("() => window.testPermissionAsked") == 1
 
     say(ada, "@bob while you look")
+    expect(message(bob, "@bob while you look")).to_be_visible()
     set_hidden(bob, True)
     say(ada, "nothing for bob")
     say(bob, "@bob talking to myself")
