@@ -50,6 +50,7 @@ import { mentionArrived, startMentions } from "./mentions.js";
 import { chooseNick, hasJoined, rememberedNick, wantedNick } from "./nickname.js";
 import { setHosts, setMuted, setPeople, startPeople } from "./people.js";
 import { openPicker } from "./reactions.js";
+import { showPendingReply } from "./replies.js";
 import { currentRoom, startRooms } from "./rooms.js";
 import { connect, queue, reconnectNow, send, unsent } from "./socket.js";
 import { forgetStanding, startStanding } from "./standing.js";
@@ -159,7 +160,8 @@ function onSend(event) {
   if (about?.kind === "edit") {
     if (text !== messageSource(messageItem(about.id))) queue(text, { type: "edit", target: about.id });
   } else {
-    addPending(queue(text, about === null ? {} : { reply: about.id }), text);
+    const pending = addPending(queue(text, about === null ? {} : { reply: about.id }), text);
+    if (about !== null) showPendingReply(pending, about.id);
   }
   input.value = "";
   stopComposing();  // after an edit, the box gets back what was typed before it

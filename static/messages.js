@@ -92,7 +92,7 @@ export function markOwn(id) {
   return item;
 }
 
-// A message of ours the server has not acknowledged yet, greyed out; with the
+// A message of ours the server has not acknowledged yet, greyed out (its element returned); with the
 // file it posts, if any (its name and size: uploads.js).
 export function addPending(ref, text, file = null) {
   const item = document.createElement("li");
@@ -105,6 +105,7 @@ export function addPending(ref, text, file = null) {
   );
   append(item);
   appendFile(item, file);
+  return item;
 }
 
 // A message's file, if it has one (attachments.js), below its text. The list

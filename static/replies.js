@@ -41,6 +41,14 @@ export function showReply(item, reply) {
   item.querySelector(":scope > .text").before(quote);
 }
 
+// Our reply, while it waits for the server: the quote as the page has it.
+export function showPendingReply(pending, id) {
+  const original = messageItem(id);
+  if (original === null) return;
+  const nick = original.querySelector(":scope > .nick").textContent;
+  showReply(pending, { id, nick, text: quoteText(messageSource(original)) });
+}
+
 function quoteButton(reply) {
   const button = document.createElement("button");
   button.type = "button";

@@ -20,6 +20,7 @@ from browser_pages import (
     keep_sockets,
     messages,
     open_page,  # noqa: F401 (a fixture)
+    pending,
     record_dialogs,
     record_notifications,
     say,
@@ -195,6 +196,26 @@ def test_reply_quotes_the_original_and_leads_back_to_it(
     expect(original).to_be_focused()
     expect(original).to_be_in_viewport()
     expect(original).not_to_have_class(re.compile(r"\bhighlight\b"))  # for a moment only
+
+
+def test_a_reply_typed_offline_waits_with_its_quote(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """A reply typed while disconnected waits (pending) with its quote, and goes once back."""
+    ada = join(open_page(), server, "ada")
+    bob = join(keep_sockets(open_page()), server, "bob")
+    say(ada, "anyone there?")
+    expect(message(bob, "anyone there?")).to_be_visible()
+    go_offline(bob)
+    choose(bob, menu_of(bob, "anyone there?"), "Reply")
+    say(bob, "me")
+    waiting = pending(bob)
+    expect(waiting.locator(".reply")).to_have_text("In reply to ada: anyone there?")
+    bob.context.set_offline(False)
+    expect(quote(ada, "me")).to_have_text("In reply to ada: anyone there?",
+                                          timeout=RECONNECT_TIMEOUT)
+    expect(pending(bob)).to_have_count(0)
+    expect(quote(bob, "me")).to_have_text("In reply to ada: anyone there?")
 
 
 def test_a_quote_of_a_message_not_loaded_says_so(
