@@ -5,12 +5,13 @@
 // sends an `edit` through the outbox (socket.js), acknowledged or refused like
 // a message. An `edit` entry, live or replayed, shows the new text as
 // Markdown (markdown.js), marked "(edited)" with its time on hover, and the
-// quotes of the message and whether it mentions us follow it.
+// quotes of the message, the pin and whether it mentions us follow it.
 
 import { beginComposing } from "./composing.js";
 import { markMention } from "./mentions.js";
 import { messageItem, messageSource, replaceText } from "./messages.js";
 import { quoteEdited } from "./replies.js";
+import { pinnedId, setPin } from "./standing.js";
 import { textElement } from "./text.js";
 
 export const EDIT_WINDOW_MS = 10 * 60 * 1000;  // the server's limit, from the message's ts
@@ -31,6 +32,10 @@ export function startEdit(item) {
 // An `edit` entry: message `target` shows its new text; one not on screen is skipped.
 export function applyEdit(entry) {
   const item = messageItem(entry.target);
+  if (pinnedId() === entry.target) {  // the pin shows the new text too (the server's does)
+    const nick = item === null ? entry.nick : item.querySelector(":scope > .nick").textContent;
+    setPin({ id: entry.target, nick, text: entry.text });
+  }
   if (item === null) return;
   replaceText(item, entry.text);
   let mark = item.querySelector(":scope > .edited");

@@ -152,6 +152,26 @@ def test_edit_is_only_offered_on_our_own_messages_for_ten_minutes(
     expect(ada.get_by_role("menuitem")).to_have_text(["Reply", "React…", "Delete"])
 
 
+def test_an_edit_of_the_pinned_message_updates_the_pin(
+    start_server: Callable[..., ChatServer], open_page: Callable[..., Page]
+) -> None:
+    """The pinned message, edited by its author, shows its new text at the top of the room."""
+    key = "test-host-key-0123456789abcdef"
+    server = start_server("--rate", "0", "--host-key", key)
+    teacher = open_page()
+    teacher.goto(f"{server.url}/#host={key}")
+    join(teacher, server, "teacher")
+    ada = join(open_page(), server, "ada")
+    say(ada, "homework: page 3")
+    choose(teacher, menu_of(teacher, "homework: page 3"), "Pin")
+    expect(ada.get_by_test_id("pinned")).to_contain_text("homework: page 3")
+    choose(ada, menu_of(ada, "homework: page 3"), "Edit")
+    composer(ada).fill("homework: page 4")
+    composer(ada).press("Enter")
+    for page in (ada, teacher):
+        expect(page.get_by_test_id("pinned")).to_contain_text("ada: homework: page 4")
+
+
 def test_a_refused_edit_says_why(server: ChatServer, open_page: Callable[..., Page]) -> None:
     """An edit the server refuses (too long here) shows the server's reason; the text stays."""
     ada = join(open_page(), server, "ada")
