@@ -24,9 +24,15 @@ export function canEdit(item) {
 }
 
 // "Edit" in the menu: the message's text goes into the composer.
-export function startEdit(item) {
-  beginComposing("edit", Number(item.dataset.id), item, ["Editing — Esc to cancel"],
-    messageSource(item));
+export function startEdit(item, text = messageSource(item)) {
+  beginComposing("edit", Number(item.dataset.id), item, ["Editing — Esc to cancel"], text);
+}
+
+// The server refused our edit of message `id` (the notice says why): the text
+// comes back into the composer, still an edit, to fix it or to copy it.
+export function editRefused(id, text) {
+  const item = messageItem(id);
+  if (item !== null) startEdit(item, text);
 }
 
 // An `edit` entry: message `target` shows its new text; one not on screen is skipped.

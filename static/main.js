@@ -39,6 +39,7 @@ import {
 } from "./attention.js";
 import { mentionKey, startAutocomplete } from "./autocomplete.js";
 import { composerEscape, composing, startComposing, stopComposing } from "./composing.js";
+import { editRefused } from "./edits.js";
 import { handleEvent } from "./events.js";
 import {
   becomeHost, personControls, pinControls, refreshPanel, startHosting,
@@ -158,7 +159,9 @@ function onSend(event) {
   // An edit waits in the outbox too; the message shows it when its entry comes.
   const about = composing();
   if (about?.kind === "edit") {
-    if (text !== messageSource(messageItem(about.id))) queue(text, { type: "edit", target: about.id });
+    if (text !== messageSource(messageItem(about.id))) {
+      queue(text, { type: "edit", target: about.id }, (back) => editRefused(about.id, back));
+    }
   } else {
     const pending = addPending(queue(text, about === null ? {} : { reply: about.id }), text);
     if (about !== null) showPendingReply(pending, about.id);

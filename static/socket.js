@@ -41,7 +41,7 @@ let reconnectTimer = null; // set while waiting to reconnect
 
 // Each room has its own outbox: a message typed in general cannot go through a
 // socket in maths. It waits for the next welcome in general (main.js says more).
-const outboxes = new Map(); // room -> [{ref, text, fields}], oldest first
+const outboxes = new Map(); // room -> [{ref, text, fields, giveBack}], oldest first
 let typed = 0;             // how many messages this page has queued; numbers their refs
 let commanded = 0;         // how many host commands this page has sent; numbers their refs
 let retryTimer = null;     // set while the outbox waits to go again (rate_limited, unavailable)
@@ -196,9 +196,10 @@ function outbox() {
 // too: `{reply: 42}` answers message 42, and `{type: "edit", target: 42}` makes
 // it an edit of 42 (docs/protocol.md, "Editing, replying, reacting"): an edit
 // waits in the same outbox, so it keeps its place among what was typed.
-export function queue(text, fields = {}) {
+// `giveBack(text)`, if given, gets the text back when it is refused for good.
+export function queue(text, fields = {}, giveBack = null) {
   typed += 1;
-  const entry = { ref: `c-${REF_PREFIX}-${typed}`, text, fields };
+  const entry = { ref: `c-${REF_PREFIX}-${typed}`, text, fields, giveBack };
   outbox().push(entry);
   // While we wait out a rate limit, the retry sends it, after the older ones.
   if (retryTimer === null) transmit(entry);
@@ -253,11 +254,14 @@ export function notStoredYet(ref) {
 }
 
 // Refused for good (too long, say): take it out and return its text, to give
-// back to the person; null if it was not waiting here, or was an edit (given
-// back, it would go as a new message: the notice says why the edit was refused).
+// back to the person; null if it was not waiting here, or went back to its own
+// giveBack (an edit: in the composer as a message, it would post a new one).
 export function refused(ref) {
   const entry = take(ref);
-  return entry === null || entry.fields.type === "edit" ? null : entry.text;
+  if (entry === null) return null;
+  if (entry.giveBack === null) return entry.text;
+  entry.giveBack(entry.text);
+  return null;
 }
 
 // How many messages typed in this room (by default, the connection's) wait to be stored.

@@ -173,7 +173,8 @@ def test_an_edit_of_the_pinned_message_updates_the_pin(
 
 
 def test_a_refused_edit_says_why(server: ChatServer, open_page: Callable[..., Page]) -> None:
-    """An edit the server refuses (too long here) shows the server's reason; the text stays."""
+    """An edit the server refuses (too long here) shows the server's reason, and its text comes
+    back in the composer, still editing: fixed, it goes."""
     ada = join(open_page(), server, "ada")
     say(ada, "short")
     choose(ada, menu_of(ada, "short"), "Edit")
@@ -182,6 +183,12 @@ def test_a_refused_edit_says_why(server: ChatServer, open_page: Callable[..., Pa
     expect(ada.get_by_role("alert")).to_contain_text("limit is 2000")
     expect(message(ada, "short")).to_be_visible()
     expect(message(ada, "short").locator(".edited")).to_have_count(0)
+    expect(composer(ada)).to_have_value("x" * 2001)
+    expect(composing(ada)).to_contain_text("Editing — Esc to cancel")
+    composer(ada).fill("x" * 2000)
+    composer(ada).press("Enter")
+    expect(message(ada, "x" * 2000).locator(".edited")).to_have_text("(edited)")
+    expect(messages(ada)).to_have_count(1)
 
 
 def test_reply_quotes_the_original_and_leads_back_to_it(
