@@ -6,7 +6,9 @@
 // message) change them. main.js gives the controls a host sees beside the
 // pinned message (hosting.js), and what to call when a field changes.
 
-import { messageText, nickName, textElement } from "./text.js";
+import { attachment } from "./attachments.js";
+import { markdownText } from "./markdown.js";
+import { nickName, textElement } from "./text.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -91,9 +93,11 @@ export function render() {
     pinned.replaceChildren();
   } else {
     const controls = page.pinControls();
+    // Rendered as in the list (Markdown, code, maths, its file), in a box that scrolls.
+    const body = [markdownText(pin.text), attachment(pin.file)].filter((part) => part !== null);
     pinned.replaceChildren(
       textElement("span", "label", "Pinned:"), " ", nickName(pin.nick, "nick"), ": ",
-      messageText(pin.text), ...(controls === null ? [] : [controls]),
+      ...body, ...(controls === null ? [] : [controls]),
     );
   }
 

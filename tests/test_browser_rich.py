@@ -614,3 +614,27 @@ def test_axe_finds_nothing_serious_with_replies_reactions_and_mentions(
     menu_of(ada, "hello @ada").click()
     expect(ada.get_by_role("menu")).to_be_visible()
     assert serious_violations(ada) == []
+
+
+
+def test_the_pinned_message_is_rendered_as_markdown_and_runs_nothing(
+    start_server: Callable[..., ChatServer], open_page: Callable[..., Page]
+) -> None:
+    """A pinned code block is highlighted and scrolls in its box; a pinned payload stays text."""
+    key = "test-host-key-0123456789abcdef"
+    server = start_server("--rate", "0", "--host-key", key)
+    teacher = open_page()
+    teacher.goto(f"{server.url}/#host={key}")
+    join(teacher, server, "teacher")
+    bob = join(open_page(), server, "bob")
+    dialogs = record_dialogs(bob)
+    say(bob, "**Homework** `page 3`\n\n```python\n" + "print('x')\n" * 30 + "```\n\n"
+        "<img src=x onerror=alert(1)>")
+    choose(teacher, messages(teacher).filter(has_text="Homework").get_by_role(
+        "button", name=re.compile("^Actions for the message by ")), "Pin")
+    pinned = bob.get_by_test_id("pinned")
+    expect(pinned.locator("strong")).to_have_text("Homework")
+    expect(pinned.locator("pre code.hljs")).to_have_count(1)
+    assert pinned.locator(".text").evaluate("(box) => box.scrollHeight > box.clientHeight")
+    expect(pinned).to_contain_text("<img src=x onerror=alert(1)>")
+    assert dialogs == []
