@@ -22,10 +22,15 @@ export function quoteText(text, length = QUOTE_LENGTH) {
   return line.length > length ? line.slice(0, length) + "…" : line;
 }
 
+// What a quote shows of the Markdown: a code block's fences ("```python") say nothing there.
+function shown(quote) {
+  return quote.replace(/(```|~~~)[\w+-]*/g, " ").replace(/\s{2,}/g, " ").trim();
+}
+
 // "Reply" in a message's menu.
 export function startReply(item) {
   const nick = item.querySelector(".nick").textContent;
-  const quote = quoteText(messageSource(item), SHOWN_IN_COMPOSER);
+  const quote = shown(quoteText(messageSource(item), SHOWN_IN_COMPOSER));
   beginComposing("reply", Number(item.dataset.id), item,
     ["Replying to ", nickName(nick), ": ", quote]);
 }
@@ -57,7 +62,7 @@ function quoteButton(reply) {
   button.append(
     textElement("span", "visually-hidden", "In reply to "),
     nickName(reply.nick, "reply-nick"), ": ",
-    textElement("span", "reply-text", reply.text),
+    textElement("span", "reply-text", shown(reply.text)),
   );
   button.addEventListener("click", () => goToOriginal(reply.id));
   return button;
@@ -91,8 +96,8 @@ function quotesOf(id) {
 // Message `id` was edited: the quotes of it on screen show its new text.
 export function quoteEdited(id, text) {
   quotesOf(id).forEach((quote) => {
-    const shown = quote.querySelector(".reply-text");
-    if (shown !== null) shown.textContent = quoteText(text);
+    const line = quote.querySelector(".reply-text");
+    if (line !== null) line.textContent = shown(quoteText(text));
   });
 }
 

@@ -10,6 +10,7 @@ docs/screenshot-desktop.png and docs/screenshot-phone.png.
 """
 
 import contextlib
+import io
 import os
 import re
 import sqlite3
@@ -39,7 +40,7 @@ from browser_pages import (
     status,
     tab_to,
 )
-from PIL import Image
+from PIL import Image, ImageDraw
 from playwright.sync_api import Locator, Page, expect
 from redis_server import RedisServer
 from servers import ChatServer
@@ -842,27 +843,72 @@ def test_axe_finds_nothing_serious(
     assert serious_violations(ada) == []
 
 
+def diagram() -> bytes:
+    """Return a PNG picture a student might share: how a message travels."""
+    picture = Image.new("RGB", (360, 120), (250, 250, 246))
+    pen = ImageDraw.Draw(picture)
+    for left, label in ((10, "ada's page"), (135, "server"), (260, "every page")):
+        pen.rounded_rectangle((left, 40, left + 90, 80), radius=8, outline=(30, 90, 160),
+                              width=3, fill=(222, 235, 250))
+        pen.text((left + 12, 54), label, fill=(20, 40, 80))
+    for left in (100, 225):
+        pen.line((left + 2, 60, left + 33, 60), fill=(200, 60, 40), width=4)
+        pen.polygon([(left + 35, 60), (left + 27, 54), (left + 27, 66)], fill=(200, 60, 40))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def message_menu(page: Page, text: str, item: str) -> None:
+    """Open the menu of the message holding `text` and choose `item`."""
+    message = messages(page).filter(has_text=text)
+    message.get_by_role("button", name=re.compile("^Actions for the message by ")).click()
+    page.get_by_role("menuitem", name=item, exact=True).click()
+
+
 def test_screenshots_of_a_conversation(
     server: ChatServer, open_page: Callable[..., Page], tmp_path: Path
 ) -> None:
-    """A conversation in three scripts shows right: Arabic RTL, a link, no overflow (pictures)."""
+    """A class's conversation shows right: three scripts, code, maths, a reply, reactions, a
+    picture, a link, no overflow (the README's pictures)."""
     # Writes the README's pictures only when asked (CHAT_SCREENSHOTS=docs), so a
     # plain `pytest` leaves the repository as it was.
     folder = DOCS if os.environ.get("CHAT_SCREENSHOTS") == "docs" else tmp_path
-    ada = join(open_page(viewport=DESKTOP), server, "ada")
+    ada = join(open_page(viewport={**DESKTOP, "height": 940}), server, "ada")  # all of it
     bob = join(open_page(), server, "bob")
     salma = join(open_page(), server, "سلمى")
     li = join(open_page(), server, "李娜")
+    code = ("My broadcast loop:\n```python\nfor waiter in list(cls.waiters):  # a copy\n"
+            "    waiter.write_message(frame)\n```")
     conversation = [
         (ada, "Has anyone finished exercise 3? 🤔"),
-        (bob, "Yes! This page helped: https://www.tornadoweb.org/en/stable/websocket.html"),
+        (bob, code),
         (salma, "مرحبا! انتهيت أيضاً، شكراً 🙏"),
-        (li, "我也做完了 🎉 下一题见"),
-        (ada, "Great, see you all in #maths after lunch 🍕"),
     ]
     for page, text in conversation:
         say(page, text)
-        expect(messages(ada).locator(".text").last).to_have_text(text)
+        expect(messages(ada)).to_have_count(conversation.index((page, text)) + 1)
+    for page, emoji in ((ada, "👍"), (salma, "👍"), (li, "🎉")):
+        message_menu(page, "My broadcast loop", "React…")
+        page.get_by_role("menuitem", name=emoji, exact=True).click()
+    message_menu(li, "My broadcast loop", "Reply")
+    say(li, "Why the copy? 我也做完了 🎉")
+    with li.expect_file_chooser() as chooser:
+        li.get_by_role("button", name="Attach a file").click()
+    composer(li).fill("How a message travels, for $n$ pages: $O(n)$ writes")
+    chooser.value.set_files(files=[{"name": "travels.png", "mimeType": "image/png",
+                                    "buffer": diagram()}])
+    say(ada, "The docs: https://www.tornadoweb.org/en/stable/websocket.html, see you in #maths 🍕")
+    expect(messages(ada)).to_have_count(6)
+    picture = messages(ada).locator("img.attachment-image, .attachment img").first
+    expect(picture).to_be_visible()
+    ada.wait_for_function("(image) => image.complete && image.naturalWidth > 0",
+                          arg=picture.element_handle())
+    expect(messages(ada).locator(".reply")).to_contain_text(  # the fences are not quoted
+        "bob: My broadcast loop: for waiter in list(cls.waiters):")
+    expect(messages(ada).locator(".reaction")).to_have_count(2)
+    expect(messages(ada).locator("pre code.hljs")).to_have_count(1)
+    expect(messages(ada).locator(".katex")).to_have_count(2)
     composer(bob).press_sequentially("Sure")
     expect(typing(ada)).to_have_text("bob is typing…")
 
@@ -871,7 +917,7 @@ def test_screenshots_of_a_conversation(
     assert messages(ada).filter(has_text="exercise 3").locator(".text").evaluate(
         "(element) => element.matches(':dir(ltr)')"
     )
-    expect(messages(ada).get_by_role("link")).to_have_text(
+    expect(messages(ada).locator(".text").get_by_role("link")).to_have_text(
         ["https://www.tornadoweb.org/en/stable/websocket.html"]
     )
     assert overflow(ada) == {"page": 0, "messages": 0}
