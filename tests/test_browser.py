@@ -25,6 +25,8 @@ from browser_pages import (
     RECONNECT_TIMEOUT,
     browser,  # noqa: F401 (a fixture)
     composer,
+    control_visibility,
+    count_beeps,
     drop_socket,
     go_offline,
     join,
@@ -36,6 +38,7 @@ from browser_pages import (
     record_dialogs,
     say,
     serious_violations,
+    set_hidden,
     start_server,  # noqa: F401 (a fixture)
     status,
     tab_to,
@@ -84,41 +87,6 @@ def go_to_room(page: Page, name: str) -> None:
 def typing(page: Page) -> Locator:
     """Return the line that says who is typing."""
     return page.get_by_test_id("typing")
-
-
-def control_visibility(page: Page) -> Page:
-    """Let the test hide and show the page with set_hidden(); call before join().
-
-    Headless Chromium reports every page as visible, even behind another tab,
-    so the page's document.hidden and visibilityState are overridden instead.
-    """
-    page.add_init_script(
-        """window.testSetHidden = (hidden) => {
-            Object.defineProperty(document, "hidden", { configurable: true, get: () => hidden });
-            Object.defineProperty(document, "visibilityState",
-                { configurable: true, get: () => (hidden ? "hidden" : "visible") });
-            document.dispatchEvent(new Event("visibilitychange"));
-        };"""
-    )
-    return page
-
-
-def set_hidden(page: Page, hidden: bool) -> None:
-    """Make the page hidden (another tab in front) or visible again, and tell it so."""
-    page.evaluate("(hidden) => window.testSetHidden(hidden)", hidden)
-
-
-def count_beeps(page: Page) -> Page:
-    """Make the page count the tones it starts (window.testBeeps); call before join()."""
-    page.add_init_script(
-        """window.testBeeps = 0;
-        const startTone = OscillatorNode.prototype.start;
-        OscillatorNode.prototype.start = function (...args) {
-            window.testBeeps += 1;
-            return startTone.apply(this, args);
-        };"""
-    )
-    return page
 
 
 def overflow(page: Page) -> dict[str, int]:
