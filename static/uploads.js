@@ -4,7 +4,8 @@
 //
 // Each file goes to the server over HTTP first (POST /upload, docs/protocol.md
 // "Files"); once it answers 201, the file is posted in a message, with the
-// composer's text as its caption, through socket.js's outbox like any message
+// composer's text *when the file was chosen* as its caption (what is typed
+// during the upload stays in the box until Enter), through socket.js's outbox like any message
 // (its ref, its ack, its refusals). The server judges every file: its size,
 // its type, the quota, the rate. Its refusal is shown (and read out, the
 // notice being an alert) in its own words. One file at a time, in order.
@@ -90,12 +91,19 @@ function showDropHint(on) {
 
 // ---- Uploading, then posting ---------------------------------------------------------
 
+// The composer's text goes with the first file, as its caption; the box empties for
+// the next message, and gets the caption back if that file is refused.
 function sendFiles(fileList) {
+  const input = $("message-input");
+  let caption = input.value;
+  input.value = "";
   for (const file of Array.from(fileList)) {
+    const text = caption;
+    caption = "";
     waiting += 1;
-    line = line.then(() => upload(file)).catch((error) => {
+    line = line.then(() => upload(file, text)).catch((error) => {
       console.error("Upload failed:", error);  // a bug here must not stop the files after it
-      refuse(file, "something went wrong in this page.");
+      refuse(file, "something went wrong in this page.", text);
     }).finally(() => {
       waiting -= 1;
       showProgress(null);
@@ -103,7 +111,7 @@ function sendFiles(fileList) {
   }
 }
 
-async function upload(file) {
+async function upload(file, caption) {
   const room = currentRoom();  // the server lets the file be posted in this room only
   showProgress(file.name);
   const headers = { "X-Session": pageSession() };
@@ -114,19 +122,19 @@ async function upload(file) {
       method: "POST", headers, body: file,
     });
   } catch (error) {
-    refuse(file, "it could not reach the server. Try again once connected.");
+    refuse(file, "it could not reach the server. Try again once connected.", caption);
     return;
   }
   const answer = await response.json().catch(() => null);
   if (response.status !== 201 || typeof answer?.file !== "string") {
-    refuse(file, refusal(response, answer));
+    refuse(file, refusal(response, answer), caption);
     return;
   }
   if (currentRoom() !== room) {
-    refuse(file, `it was uploaded for #${room}, and this is #${currentRoom()}.`);
+    refuse(file, `it was uploaded for #${room}, and this is #${currentRoom()}.`, caption);
     return;
   }
-  post(answer);
+  post(answer, caption);
 }
 
 // The server's words; and when to try again (429's Retry-After), unless they say it.
@@ -138,18 +146,19 @@ function refusal(response, answer) {
   return `${words} Try again in ${after} s.`;
 }
 
-function refuse(file, why) {
+// Nothing typed is lost: a refused file's caption goes back before what the box holds.
+function refuse(file, why, caption) {
   showNotice(`${file.name || "The file"} was not sent: ${why}`);
+  if (!caption) return;
+  const input = $("message-input");
+  input.value = input.value ? `${caption}\n${input.value}` : caption;
 }
 
-// Stored by the server: post it with what the composer holds now, as a caption.
-// Like a typed message it shows as pending until its ack, and the composer empties.
-function post(answer) {
-  const input = $("message-input");
-  const text = input.value;
+// Stored by the server: post it with its caption. Like a typed message it shows
+// as pending until its ack.
+function post(answer, caption) {
   hideNotice();
-  addPending(queue(text, { file: answer.file }), text, answer);
-  input.value = "";
+  addPending(queue(caption, { file: answer.file }), caption, answer);
   forgetTypingSent();
 }
 

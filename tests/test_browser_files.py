@@ -28,7 +28,7 @@ from browser_pages import (
     tab_to,
 )
 from PIL import Image
-from playwright.sync_api import Locator, Page, WebSocketRoute, expect
+from playwright.sync_api import Locator, Page, Route, WebSocketRoute, expect
 from servers import ChatServer
 
 pytestmark = pytest.mark.browser
@@ -143,6 +143,28 @@ def test_picked_png_shows_as_a_thumbnail_for_the_others(
     expect(pending(writer)).to_have_count(0)  # acknowledged like a typed message
     expect_loaded(thumbnail(messages(writer).last))
     expect(writer.get_by_test_id("upload-status")).to_have_text("")
+
+
+def test_what_is_typed_during_an_upload_stays_in_the_composer(
+    server: ChatServer, open_page: Callable[..., Page]
+) -> None:
+    """The caption is the text when the file was picked; what is typed meanwhile is not sent."""
+    reader = join(open_page(), server, "ada")
+    writer = join(open_page(), server, "bob")
+    held: list[Route] = []
+    writer.route("**/upload?*", lambda route: held.append(route))  # waits for the test
+    composer(writer).fill("the plan")
+    with writer.expect_request("**/upload?*"):
+        pick_file(writer, "plan.png", png())
+    expect(composer(writer)).to_have_value("")
+    composer(writer).fill("half a thought")
+    held[0].continue_()
+    message = messages(reader).last
+    expect(message.locator(".text")).to_have_text("the plan")
+    expect_loaded(thumbnail(message))
+    expect(messages(reader)).to_have_count(1)
+    expect(pending(writer)).to_have_count(0)
+    expect(composer(writer)).to_have_value("half a thought")  # unsent until Enter
 
 
 def test_pasted_image_is_uploaded_and_posted(
@@ -393,6 +415,7 @@ def test_axe_finds_nothing_serious_with_files(
     bob = join(open_page(), server, "bob")
     pick_file(bob, "plan.png", png())
     pick_file(bob, "notes.txt", b"notes", "text/plain")
+    expect(messages(ada)).to_have_count(2)
     say(bob, "```python\nprint('hi')\n```\nand `code`, $\\badmacro$ $x^$, > quote")
     composer(ada).fill("mine, with a file")
     pick_file(ada, "mine.png", png())
