@@ -27,6 +27,7 @@ from chat.pages import too_many
 from chat.pinger import Pinger
 from chat.protocol import Event, ProtocolError
 from chat.ratelimit import AddressBuckets
+from chat.upgraded import own_frame_loop
 from chat.uploads.files import Files
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,9 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
             raise tornado.web.HTTPError(503, reason=str(error)) from None
         if barred is not None:
             raise tornado.web.HTTPError(403, reason=barred)
+
+    def get_websocket_protocol(self) -> tornado.websocket.WebSocketProtocol | None:
+        return own_frame_loop(self, super().get_websocket_protocol())
 
     async def open(self) -> None:
         # Writes are already gathered into one per loop tick; Nagle's algorithm would
