@@ -1,7 +1,8 @@
 """What a chat socket keeps once its WebSocket handshake is over, and no more.
 
 FrameLoopOnItsOwn is Tornado's WebSocket protocol with its frame loop run
-apart from the handshake.
+apart from the handshake; slim_request stands in for the upgrade request once
+the socket is open. What each saves is in bench/README.md (issue 14).
 
 A Tornado server socket reads its frames inside the handshake's coroutines:
 `_execute` awaits `get()`, which awaits `accept_connection`, which awaits the
@@ -17,6 +18,7 @@ else when the finished task is dropped.)
 
 import asyncio
 
+from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
 
 
@@ -36,3 +38,17 @@ def own_frame_loop(
     if not isinstance(standard, WebSocketProtocol13):
         return standard  # None: a version of the protocol Tornado does not speak
     return FrameLoopOnItsOwn(handler, False, standard.params)
+
+
+def slim_request(request: HTTPServerRequest) -> HTTPServerRequest:
+    """Return a stand-in for an upgrade request: its method, path and address, nothing more.
+
+    The handler's request is the one thing that keeps the handshake's headers,
+    query arguments, HTTP1Connection and connection context alive; once the
+    socket is open only Tornado's error log reads it (method, path, address).
+    The path leaves out the query, which holds the page's session, a secret.
+    """
+    start_line = RequestStartLine(request.method or "GET", request.path, request.version)
+    slim = HTTPServerRequest(start_line=start_line, headers=HTTPHeaders(Host=request.host))
+    slim.remote_ip = request.remote_ip
+    return slim
