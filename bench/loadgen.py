@@ -50,6 +50,8 @@ except ImportError:  # the standard loop works; uvloop only makes the generator 
 
 SETTLE_CAP = 120.0  # seconds for the server to finish greeting everyone
 WELCOME_CAP = 120.0  # --await-welcome: seconds for every client's first frame
+QUIET_SPAN = 0.5  # --room-size: seconds of server CPU below QUIET_SHARE that count as idle
+QUIET_SHARE = 0.05
 
 
 def raise_fd_limit() -> int:
@@ -64,7 +66,7 @@ async def run(url: str, clients: int, senders: int = 1, sample: int = 20,
               messages: int = 0, window: int = 4, cap: float = 60.0,
               rates: tuple[float, ...] = (), duration: float = 10.0, drain: float = 5.0,
               server_pid: int | None = None, redis_pid: int | None = None,
-              await_welcome: bool = False) -> dict:
+              await_welcome: bool = False, room_size: int = 0) -> dict:
     """Connect, settle, run the phases asked for, and return the report."""
     if not 1 <= senders <= clients:
         raise SystemExit(f"--senders must be between 1 and --clients ({clients})")
@@ -73,7 +75,7 @@ async def run(url: str, clients: int, senders: int = 1, sample: int = 20,
         raise SystemExit(f"{clients} clients need more open files than the limit ({limit})")
     watch = ServerWatch(server_pid) if server_pid else None
     sampler = asyncio.create_task(watch.sample()) if watch else None
-    swarm = Swarm(url, clients, senders, sample, watch, redis_pid)
+    swarm = Swarm(url, clients, senders, sample, watch, redis_pid, room_size)
     report: dict = {
         "url": url, "clients": clients, "sample": len(swarm.sample_indexes),
         "loop": "uvloop" if uvloop is not None else "asyncio",
@@ -115,6 +117,9 @@ async def settle(swarm: Swarm, report: dict, await_welcome: bool) -> bool:
                                f"from the server within {WELCOME_CAP} s")
             return False
     report["connect_s"] = round(time.monotonic() - start, 3)
+    if swarm.room_size:
+        # One client's message reaches only its own room: no barrier for everyone.
+        return await quiet(swarm, report, start)
     # The barrier: one message from client 0 reaches everyone only after
     # every greeting (welcome, join) queued before it, so the server is idle.
     barrier = await swarm.closed_loop([swarm.clients[0]], 1, 1, SETTLE_CAP)
@@ -123,6 +128,20 @@ async def settle(swarm: Swarm, report: dict, await_welcome: bool) -> bool:
         report["error"] = f"the server did not greet {swarm.size} clients within {SETTLE_CAP} s"
         return False
     return True
+
+
+async def quiet(swarm: Swarm, report: dict, start: float) -> bool:
+    """Wait until the server's CPU rests (it has sent every greeting); False if it never does."""
+    if swarm.watch is None:
+        raise SystemExit("--room-size needs --server-pid: the server's CPU says when it is idle")
+    while time.monotonic() - start < SETTLE_CAP:
+        used = swarm.watch.cpu_seconds()
+        await asyncio.sleep(QUIET_SPAN)
+        if swarm.watch.cpu_seconds() - used < QUIET_SHARE * QUIET_SPAN:
+            report["settle_s"] = round(time.monotonic() - start, 3)
+            return True
+    report["error"] = f"the server was still busy {SETTLE_CAP} s after {swarm.size} clients came"
+    return False
 
 
 async def load(swarm: Swarm, report: dict, messages: int, window: int, cap: float,
@@ -170,6 +189,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--await-welcome", action="store_true",
                         help="wait for every client's first frame (our server's welcome) "
                              "before the barrier; a server that sends none would hang it")
+    parser.add_argument("--room-size", type=int, default=0,
+                        help="spread the clients over rooms of this many (?room=idle-K; "
+                             "the reference servers have one room whatever the query)")
     parser.add_argument("--cpu", type=int, help="pin the generator to this core")
     return parser.parse_args()
 
@@ -183,7 +205,8 @@ def main() -> None:
     options = dict(clients=args.clients, senders=args.senders, sample=args.sample,
                    messages=args.messages, window=args.window, cap=args.cap, rates=rates,
                    duration=args.duration, drain=args.drain, server_pid=args.server_pid,
-                   redis_pid=args.redis_pid, await_welcome=args.await_welcome)
+                   redis_pid=args.redis_pid, await_welcome=args.await_welcome,
+                   room_size=args.room_size)
     runner = uvloop.run if uvloop is not None else asyncio.run
     report = runner(run(args.url, **options))
     json.dump(report, sys.stdout)

@@ -5,7 +5,7 @@ from pathlib import Path
 from bench.contenders import SERVERS, Server
 from bench.runs import Outcome
 from bench.shapes import Shape
-from bench.summary import HEADLINE, medians, number
+from bench.summary import headline_of, medians, number
 
 COLOUR_OF = {"chat": "#d62728", "chat-redis": "#ff7f0e", "chat-redis-2": "#9467bd",
              "naive": "#7f7f7f", "node": "#2ca02c", "websockets": "#1f77b4"}
@@ -21,7 +21,7 @@ def plot(outcomes: list[Outcome], shapes: list[Shape], path: Path) -> None:
 
     summary = medians(outcomes)
     shape_names = {shape.name for shape in shapes}
-    headline = [column for column in HEADLINE if column[0] in shape_names]
+    headline = headline_of([shape.name for shape in shapes])
     ran = {outcome.server for outcome in outcomes}
     servers = [server for server in SERVERS if server.name in ran]
     panels = len(headline) + ("capacity" in shape_names)

@@ -17,7 +17,7 @@ from bench.contenders import GENERATOR_CORE, NODE_DIR, SERVER_CORE, SERVERS
 from bench.plot import plot
 from bench.runs import Outcome
 from bench.shapes import Shape
-from bench.summary import DETAIL, HEADLINE, medians, number, ratio
+from bench.summary import DETAIL, headline_of, medians, number, ratio
 
 Summary = dict[tuple[str, str], dict[str, float]]
 Column = tuple[str, str, str, bool]  # shape, figure, title, higher is better
@@ -83,8 +83,7 @@ def write_markdown(outcomes: list[Outcome], shapes: list[Shape], info: dict, pat
     labels = {server.name: server.label for server in SERVERS}
     cluster = any(server.processes for server in SERVERS if server.name in ran)
     detail = [column for column in DETAIL if cluster or column[0] != "redis_cpu_pct"]
-    shape_names = {shape.name for shape in shapes}
-    headline = [column for column in HEADLINE if column[0] in shape_names]
+    headline = headline_of([shape.name for shape in shapes])
     lines = header(info, cluster)
     lines += medians_table(summary, names, labels, headline)
     lines += ratio_tables(summary, names, labels, headline)

@@ -2,6 +2,7 @@
 
     python bench/run.py            # the full run; ends by itself within --budget (14 min)
     python bench/run.py --quick    # a tiny version (about a minute) to check the harness
+    python bench/run.py --shapes idle --idle 1000,5000,10000   # memory as connections grow
 
 Each run starts one server on a free 127.0.0.1 port, pinned to core 0 with a
 raised open-file limit, runs bench/loadgen.py against it pinned to core 1,
@@ -29,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: import bench.* from this check
 from bench.contenders import BENCH, ROOT, SERVERS, Server, ensure_node_server  # noqa: E402
 from bench.report import commit_of, versions, write_results  # noqa: E402
 from bench.runs import Outcome, first_step, run_once  # noqa: E402
-from bench.shapes import FULL, QUICK, Shape  # noqa: E402
+from bench.shapes import FULL, QUICK, Shape, idle_shapes  # noqa: E402
 
 RESULTS = BENCH / "results"
 
@@ -53,6 +54,9 @@ def arguments() -> tuple[argparse.Namespace, list[Server], list[Shape]]:
     parser.add_argument("--chat-at", type=Path, default=ROOT, metavar="CHECKOUT",
                         help="run our server from another checkout, e.g. a `git worktree` of "
                              "the commit before an optimisation (default: this one)")
+    parser.add_argument("--idle", default="", metavar="COUNTS",
+                        help="instead of the idle shape's 2000 clients, one idle run per count, "
+                             "e.g. 1000,5000,10000 (in rooms of up to 1000)")
     parser.add_argument("--no-pin", action="store_true",
                         help="let the kernel place server and generator on any core")
     args = parser.parse_args()
@@ -63,8 +67,14 @@ def arguments() -> tuple[argparse.Namespace, list[Server], list[Shape]]:
                      + ", ".join(server.name for server in SERVERS))
     servers = [server for server in SERVERS if server.name in wanted]
     shapes = QUICK if args.quick else FULL
+    if args.idle:
+        at = next((i for i, shape in enumerate(shapes) if shape.name == "idle"), len(shapes))
+        counts = [int(count) for count in args.idle.split(",")]
+        shapes = shapes[:at] + idle_shapes(counts) + shapes[at + 1:]
     if args.shapes:
-        shapes = [shape for shape in shapes if shape.name in args.shapes.split(",")]
+        wanted_shapes = args.shapes.split(",")
+        shapes = [shape for shape in shapes if shape.name in wanted_shapes
+                  or (shape.name.startswith("idle-") and "idle" in wanted_shapes)]
     return args, servers, shapes
 
 

@@ -22,6 +22,7 @@ class Shape:
     drain: float = 5.0  # open loop: seconds to deliver what is in flight
     repetitions: int = 3
     sample: int = 20  # clients that parse frames to time latency (besides the senders)
+    room_size: int = 0  # clients per room (our server's ?room=), 0 for one room
     # The name of a climbing shape whose first step is this shape (same clients,
     # senders, rate and duration, on a fresh server): in a repetition where that
     # shape runs, its first step counts as this shape's run instead of a new one.
@@ -31,6 +32,8 @@ class Shape:
         """Return the load generator's options for this shape."""
         arguments = ["--clients", str(self.clients), "--senders", str(self.senders),
                      "--sample", str(self.sample)]
+        if self.room_size:
+            arguments += ["--room-size", str(self.room_size)]
         if self.messages:
             arguments += ["--messages", str(self.messages), "--cap", str(self.cap)]
         if self.rates:
@@ -44,6 +47,16 @@ class Shape:
         if self.messages:
             return connect + self.cap
         return connect + len(self.rates) * (self.duration + self.drain)
+
+
+def idle_shapes(counts: list[int]) -> list[Shape]:
+    """Return an idle shape per number of clients, in rooms of at most 1000, for run.py --idle.
+
+    In one room every join is sent to everyone already there: 10,000 clients
+    would make it a join storm of 50 million frames, not a measure of idle memory.
+    """
+    return [Shape(f"idle-{count}", f"{count:,} idle clients in rooms of up to 1000", count,
+                  repetitions=1, sample=0, room_size=1000) for count in counts]
 
 
 # In the order they run within a repetition; capacity before latency, whose first run it gives.

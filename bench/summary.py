@@ -84,6 +84,16 @@ HEADLINE = [
     ("hall", "peak_over_idle", "hall peak/idle RSS", False),
     ("latency", "first_message_max_ms", "slowest first message ms", False),
 ]
+
+
+def headline_of(shapes: list[str]) -> list[tuple[str, str, str, bool]]:
+    """Return the headline's columns for the shapes run: run.py --idle's add one per count."""
+    columns = [column for column in HEADLINE if column[0] in shapes]
+    columns += [(shape, "rss_per_connection_kb", f"idle KB/connection, {shape[5:]} clients",
+                 False) for shape in shapes if shape.startswith("idle-")]
+    return columns
+
+
 DETAIL = [
     ("deliveries_per_s", "deliveries/s"), ("deliveries_per_cpu_s", "per server CPU-s"),
     ("lost", "lost"), ("p50_ms", "p50 ms"),
@@ -93,6 +103,7 @@ DETAIL = [
     ("generator_cpu_pct", "generator CPU %"), ("server_wait_pct", "server waited %"),
     ("generator_wait_pct", "generator waited %"), ("redis_cpu_pct", "Redis CPU %"),
     ("rss_idle_mb", "RSS idle MB"), ("rss_peak_mb", "RSS peak MB"),
+    ("rss_per_connection_kb", "idle KB/connection"),
 ]
 
 

@@ -25,7 +25,8 @@ class Swarm:
     """The N clients: connect them, run phases on them, report what each phase measured."""
 
     def __init__(self, url: str, clients: int, senders: int, sample: int,
-                 watch: ServerWatch | None, redis_pid: int | None = None) -> None:
+                 watch: ServerWatch | None, redis_pid: int | None = None,
+                 room_size: int = 0) -> None:
         parts = urlsplit(url)
         if parts.scheme != "ws" or not parts.hostname:
             raise SystemExit(f"{url!r} is not a ws:// URL")
@@ -34,6 +35,7 @@ class Swarm:
         self.path = parts.path or "/"
         self.query = parts.query
         self.size = clients
+        self.room_size = room_size  # clients per room (?room=idle-K), 0: the URL's room alone
         # Spread senders and the sample over the connection order: servers that
         # write in join order (Node's Set) would otherwise favour one end.
         self.sender_indexes = sorted({k * clients // senders for k in range(senders)})
@@ -50,6 +52,8 @@ class Swarm:
     def request(self, index: int, key: bytes) -> bytes:
         """Return the HTTP upgrade request of one client (with a unique nickname)."""
         query = f"{self.query}&nick=b{index}" if self.query else f"nick=b{index}"
+        if self.room_size:
+            query += f"&room=idle-{index // self.room_size}"
         return upgrade_request(self.host, self.port, f"{self.path}?{query}", key)
 
     async def connect(self) -> None:

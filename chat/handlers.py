@@ -27,6 +27,7 @@ from chat.pages import too_many
 from chat.pinger import Pinger
 from chat.protocol import Event, ProtocolError
 from chat.ratelimit import AddressBuckets
+from chat.upgraded import own_frame_loop, slim_request
 from chat.uploads.files import Files
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,9 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         if barred is not None:
             raise tornado.web.HTTPError(403, reason=barred)
 
+    def get_websocket_protocol(self) -> tornado.websocket.WebSocketProtocol | None:
+        return own_frame_loop(self, super().get_websocket_protocol())
+
     async def open(self) -> None:
         # Writes are already gathered into one per loop tick; Nagle's algorithm would
         # only hold each one back until the previous is acknowledged (~40 ms).
@@ -114,7 +118,8 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.hub.arrived(self.room, self.nick, entry.takeover)
         log.info("%s %s #%s from %s; %d connected there to this process", self.nick,
                  "came back to" if entry.takeover else "joined", self.room,
-                 self.request.remote_ip, len(self.waiters[self.room]))
+                 self.address, len(self.waiters[self.room]))
+        self.request = slim_request(self.request)  # its headers and query are read: let them go
 
     @classmethod
     def close_replaced(cls, room: str, nick_key: str) -> None:
