@@ -4,6 +4,8 @@
     python bench/loadgen.py ws://127.0.0.1:PORT/ --clients 1000 --senders 10 --rate 50 --duration 10
     python bench/loadgen.py ws://127.0.0.1:PORT/ --clients 1000 --senders 10 --rate 50,100,200
     python bench/loadgen.py ws://127.0.0.1:PORT/ --clients 2000          # connect, settle, memory
+    python bench/loadgen.py ws://127.0.0.1:PORT/ws --clients 2000 --storm 100 --await-welcome \
+        --server-pid PID                            # the join storm: batches of 100, CPU per join
     python bench/loadgen.py ws://127.0.0.1:PORT/ws --clients 1000 --senders 10 --messages 300 \\
         --await-welcome --server-pid PID --redis-pid REDIS_PID        # our server as a cluster
 
@@ -12,7 +14,8 @@ until the server has finished greeting them, then runs one closed-loop phase
 (each sender keeps `--window` messages in flight and sends the next when its
 own comes back) or open-loop phases at fixed total rates (spread round-robin
 over the senders; with several rates it climbs until one fails), and prints
-one JSON report.
+one JSON report. With `--storm BATCH` it only connects, BATCH clients at a
+time, timing the whole storm and the server's CPU per join (bench/storm.py).
 
 Give `--server-pid` to get the server's CPU and memory, summed over that
 process and all its descendants (a server that forks workers), and
@@ -41,6 +44,7 @@ if __package__ in (None, ""):  # run as a script: import bench.* from this check
 
 from bench.phase import PAYLOAD_SIZE  # noqa: E402
 from bench.procfs import ServerWatch  # noqa: E402
+from bench.storm import join_storm  # noqa: E402
 from bench.swarm import Swarm  # noqa: E402
 
 try:
@@ -64,7 +68,7 @@ async def run(url: str, clients: int, senders: int = 1, sample: int = 20,
               messages: int = 0, window: int = 4, cap: float = 60.0,
               rates: tuple[float, ...] = (), duration: float = 10.0, drain: float = 5.0,
               server_pid: int | None = None, redis_pid: int | None = None,
-              await_welcome: bool = False) -> dict:
+              await_welcome: bool = False, storm: int = 0) -> dict:
     """Connect, settle, run the phases asked for, and return the report."""
     if not 1 <= senders <= clients:
         raise SystemExit(f"--senders must be between 1 and --clients ({clients})")
@@ -83,6 +87,14 @@ async def run(url: str, clients: int, senders: int = 1, sample: int = 20,
         report["server_rss_start_mb"] = round(watch.rss() / 2**20, 1)
         server_cpu = watch.cpu_seconds()
     try:
+        if storm:
+            report["storm"] = outcome = await join_storm(swarm, storm, await_welcome, watch,
+                                                         WELCOME_CAP)
+            if "error" in outcome:
+                report["error"] = outcome["error"]
+            else:
+                report["connect_s"] = outcome["storm_s"]
+            return report
         if not await settle(swarm, report, await_welcome):
             return report
         if watch:
@@ -170,6 +182,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--await-welcome", action="store_true",
                         help="wait for every client's first frame (our server's welcome) "
                              "before the barrier; a server that sends none would hang it")
+    parser.add_argument("--storm", type=int, default=0, metavar="BATCH",
+                        help="the join storm: only connect, BATCH clients at a time, each "
+                             "batch once the last is done; report the server's CPU per join")
     parser.add_argument("--cpu", type=int, help="pin the generator to this core")
     return parser.parse_args()
 
@@ -183,7 +198,8 @@ def main() -> None:
     options = dict(clients=args.clients, senders=args.senders, sample=args.sample,
                    messages=args.messages, window=args.window, cap=args.cap, rates=rates,
                    duration=args.duration, drain=args.drain, server_pid=args.server_pid,
-                   redis_pid=args.redis_pid, await_welcome=args.await_welcome)
+                   redis_pid=args.redis_pid, await_welcome=args.await_welcome,
+                   storm=args.storm)
     runner = uvloop.run if uvloop is not None else asyncio.run
     report = runner(run(args.url, **options))
     json.dump(report, sys.stdout)
