@@ -48,6 +48,9 @@ class Room:
         self.clock = clock
         self.standing = Standing(store.fields(name), store.fields(SERVER))
         self._seats: dict[str, Seat] = {}  # nickname key -> its seat, in the order they came
+        # Every welcome lists everyone: built from the seats once per change (someone
+        # comes, goes or renames), not once per welcome; a welcome gets a copy.
+        self._online: tuple[str, ...] | None = None
         self.post_times = moderation.PostTimes()  # each nickname's last message, for slow mode
 
     def now(self) -> int:
@@ -56,7 +59,9 @@ class Room:
 
     def online(self) -> list[str]:
         """Return the nicknames online, in the order they arrived."""
-        return [seat.nick for seat in self._seats.values()]
+        if self._online is None:
+            self._online = tuple(seat.nick for seat in self._seats.values())
+        return list(self._online)
 
     def join(
         self, wanted: str | None, session: str | None = None, holder: str = "", address: str = ""
@@ -79,6 +84,7 @@ class Room:
             return seat.nick, True
         nick = self._first_free(nick)
         self._seats[nicknames.key(nick)] = Seat(nick, holder, session, address)
+        self._online = None
         return nick, False
 
     def holds(self, nick: str, holder: str) -> bool:
@@ -91,6 +97,7 @@ class Room:
         if not self.holds(nick, holder):
             return False
         del self._seats[nicknames.key(nick)]
+        self._online = None
         return True
 
     def rename(self, old: str, new: str, holder: str = "") -> None:
@@ -104,6 +111,7 @@ class Room:
         self._seats = {(new_key if key == old_key else key): seat
                        for key, seat in self._seats.items()}
         self._seats[new_key].nick = new
+        self._online = None
 
     def key_presented(self, nick: str, holder: str) -> None:
         """Mark `holder`'s connection as the host's (it presented the key)."""
