@@ -57,10 +57,10 @@ class LocalHub:
     def arrived(self, room_name: str, nick: str, takeover: bool) -> None:
         """Tell the room who joined (not after a takeover: nobody saw them leave)."""
         room = self.rooms.enter(room_name)
-        online = room.online()
+        online = room.count()
         if not takeover:
-            self.presence.announce(room_name, protocol.presence("join", nick, len(online)))
-        if len(online) == 1:  # the room just opened: its pages hear their join first, as ever
+            self.presence.announce(room_name, protocol.presence("join", nick, online))
+        if online == 1:  # the room just opened: its pages hear their join first, as ever
             self.presence.flush(room_name)
             self.announcer.update(self.rooms.occupied())
         person = room.person(nick)
@@ -161,7 +161,7 @@ class LocalHub:
         room = self.rooms.enter(room_name)
         if not room.leave(nick, holder):  # a newer connection of the same page holds it
             return
-        self.presence.announce(room_name, protocol.presence("leave", nick, len(room.online())))
+        self.presence.announce(room_name, protocol.presence("leave", nick, room.count()))
         if nick in self.shown_hosts.get(room_name, ()):
             self.announce_hosts(room_name)
         if self.rooms.forget_if_empty(room):

@@ -48,9 +48,9 @@ class Room:
         self.clock = clock
         self.standing = Standing(store.fields(name), store.fields(SERVER))
         self._seats: dict[str, Seat] = {}  # nickname key -> its seat, in the order they came
-        # Every welcome lists everyone: built from the seats once per change (someone
-        # comes, goes or renames), not once per welcome; a welcome gets a copy.
-        self._online: tuple[str, ...] | None = None
+        # Every welcome lists everyone: built from the seats after someone goes or
+        # renames, extended as people come, not rebuilt per welcome; a welcome gets a copy.
+        self._online: list[str] | None = None
         self.post_times = moderation.PostTimes()  # each nickname's last message, for slow mode
 
     def now(self) -> int:
@@ -60,8 +60,12 @@ class Room:
     def online(self) -> list[str]:
         """Return the nicknames online, in the order they arrived."""
         if self._online is None:
-            self._online = tuple(seat.nick for seat in self._seats.values())
-        return list(self._online)
+            self._online = [seat.nick for seat in self._seats.values()]
+        return self._online.copy()
+
+    def count(self) -> int:
+        """Return how many people are online."""
+        return len(self._seats)
 
     def join(
         self, wanted: str | None, session: str | None = None, holder: str = "", address: str = ""
@@ -84,7 +88,8 @@ class Room:
             return seat.nick, True
         nick = self._first_free(nick)
         self._seats[nicknames.key(nick)] = Seat(nick, holder, session, address)
-        self._online = None
+        if self._online is not None:  # the newcomer is last in the arrival order
+            self._online.append(nick)
         return nick, False
 
     def holds(self, nick: str, holder: str) -> bool:
@@ -187,11 +192,11 @@ class Rooms:
 
     def occupied(self) -> list[str]:
         """Return the names of the rooms with people in them, sorted."""
-        return sorted(name for name, room in self._rooms.items() if room.online())
+        return sorted(name for name, room in self._rooms.items() if room.count())
 
     def forget_if_empty(self, room: Room) -> bool:
         """Forget `room` if nobody is in it; return whether it was forgotten."""
-        if room.online():
+        if room.count():
             return False
         self._rooms.pop(room.name, None)
         return True

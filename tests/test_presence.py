@@ -1,4 +1,4 @@
-"""Joins and leaves gathered per loop tick (chat/presence.py): each reaches everyone once, in order."""
+"""Joins and leaves gathered per loop tick (chat/presence.py): each reaches everyone once."""
 
 import asyncio
 import json

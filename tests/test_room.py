@@ -167,3 +167,17 @@ def test_only_the_connection_holding_a_nickname_can_rename_or_free_it(room):
     assert room.leave("ada", holder="old") is False
     assert room.online() == ["ada"]
     assert room.leave("ada", holder="new") is True and room.online() == []
+
+
+def test_the_online_list_kept_between_welcomes_follows_every_change(room):
+    """Joins, a rename, a takeover and a leave after a welcome all show in the next one."""
+    room.join("ada", session="s-ada")
+    assert room.welcome("ada", [])["online"] == ["ada"]
+    room.join("bob")
+    room.welcome("bob", [])["online"].append("not in the room")  # a welcome's list is its own
+    room.rename("ada", "Ada")
+    assert room.join("ada", session="s-ada")[1] is True  # a takeover: nobody new
+    room.join("cy")
+    assert room.welcome("cy", [])["online"] == ["Ada", "bob", "cy"] and room.count() == 3
+    room.leave("bob")
+    assert room.online() == ["Ada", "cy"] and room.count() == 2
