@@ -181,3 +181,19 @@ def test_the_online_list_kept_between_welcomes_follows_every_change(room):
     assert room.welcome("cy", [])["online"] == ["Ada", "bob", "cy"] and room.count() == 3
     room.leave("bob")
     assert room.online() == ["Ada", "cy"] and room.count() == 2
+
+
+def test_hosts_are_listed_in_arrival_order_through_renames_and_leaves(room):
+    """The key's holder and a page made host are the hosts, in the order they came."""
+    room.join("ada", session="s-ada")
+    room.join("bob", session="s-bob")
+    room.join("cy", session="s-cy")
+    room.key_presented("cy", holder="")
+    room.store.set_fields(room.name, {"op:s-bob": True})
+    assert room.hosts() == ["bob", "cy"]
+    room.rename("bob", "Bobby")
+    room.rename("cy", "Cyril")
+    assert room.hosts() == ["Bobby", "Cyril"]
+    room.leave("Cyril")
+    room.join("cy", session="s-cy")  # back, without presenting the key again
+    assert room.hosts() == ["Bobby"]
