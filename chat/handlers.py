@@ -181,6 +181,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         return self.closing()
 
     def on_close(self) -> None:
+        self.outgoing.stop()
         if self.nick is None or self.replaced:  # never joined, or its nickname lives on
             return
         self.forget(self)
@@ -245,6 +246,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Send what is queued, then the close frame (nothing may follow it)."""
         self.outgoing.write()
+        self.outgoing.stop()
         super().close(code, reason)
 
     def close_slow_reader(self) -> None:

@@ -36,13 +36,14 @@ class Owner(Protocol):
 class Outgoing:
     """Frames queued for one socket this tick, and the bytes its stream has not sent yet."""
 
-    __slots__ = ("owner", "max_unsent", "frames", "unsent")
+    __slots__ = ("owner", "max_unsent", "frames", "unsent", "stopped")
 
     def __init__(self, owner: Owner, max_unsent: int) -> None:
         self.owner = owner
         self.max_unsent = max_unsent
         self.frames: list[bytes] = []  # queued this tick, written by write()
         self.unsent = 0  # bytes handed to the stream that the kernel has not taken yet
+        self.stopped = False  # the owner closed, or is closing: queue() refuses
 
     def closing(self) -> bool:
         """Tell whether the connection is gone or closing: nothing may be queued any more."""
@@ -50,10 +51,16 @@ class Outgoing:
         return connection is None or connection.is_closing()
 
     def queue(self, frame: bytes) -> None:
-        """Add a ready frame to the next write, or raise WebSocketClosedError if closing."""
-        if self.closing():
+        """Add a ready frame to the next write, or raise WebSocketClosedError once stopped."""
+        # A flag, not closing(): a broadcast queues on every socket of the room, and asking
+        # Tornado costs three calls each. A connection closing under us is caught by write().
+        if self.stopped:
             raise tornado.websocket.WebSocketClosedError()
         self.frames.append(frame)
+
+    def stop(self) -> None:
+        """Take nothing more: the socket is closing, or closed."""
+        self.stopped = True
 
     def send(self, frame: bytes) -> None:
         """Queue a frame and make sure it is written at the end of this tick."""

@@ -68,14 +68,29 @@ async def test_frames_queued_in_one_tick_go_out_together_in_order(pair):
 
 
 @pytest.mark.gen_test
-async def test_a_closing_connection_takes_nothing_more(pair):
-    """Queueing on a closing connection raises WebSocketClosedError, as write_message does."""
+async def test_a_stopped_outgoing_takes_nothing_more(pair):
+    """Once stopped (its socket closes), queueing raises WebSocketClosedError, as
+    write_message does; the broadcast loop forgets the socket on it."""
     stream, _ = pair
-    owner = Owner(stream)
-    outgoing = Outgoing(owner, max_unsent=1 << 20)
-    owner.ws_connection.closing = True
+    outgoing = Outgoing(Owner(stream), max_unsent=1 << 20)
+    outgoing.stop()
     with pytest.raises(tornado.websocket.WebSocketClosedError):
         outgoing.queue(b"late")
+
+
+@pytest.mark.gen_test
+async def test_frames_queued_as_the_connection_closes_are_never_written(pair):
+    """A connection that starts closing before the tick's write gets none of its frames."""
+    stream, reader = pair
+    owner = Owner(stream)
+    outgoing = Outgoing(owner, max_unsent=1 << 20)
+    outgoing.queue(b"late")
+    owner.ws_connection.closing = True
+    write_all([outgoing])
+    owner.ws_connection.closing = False
+    outgoing.queue(b"next")
+    write_all([outgoing])
+    assert await IOStream(reader).read_bytes(4) == b"next"  # "late" was dropped, not held
     owner.ws_connection = None
     assert outgoing.closing()
 
