@@ -8,7 +8,6 @@ which writes are in the file (or lost, with the error). `:memory:` has no
 disk to wait for: it commits on the spot, with no thread.
 """
 
-import asyncio
 import logging
 import queue
 import sqlite3
@@ -84,8 +83,7 @@ class Writer:
         self.path = path
         self.cap = cap  # entries kept per room, the oldest deleted first; None keeps all
         self.committed = committed  # told, in this thread, what is in the file or lost
-        self._inbox: queue.SimpleQueue[list[Write] | None] = queue.SimpleQueue()
-        self._handing: list[Write] = []  # put this loop tick, handed over at its end
+        self._inbox: queue.SimpleQueue[Write | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         if path == ":memory:":  # one connection: a second would be another empty database
             self._db = reads
@@ -96,32 +94,15 @@ class Writer:
             self._thread.start()
 
     def put(self, write: Write) -> None:
-        """Queue one write for the end of this loop tick (for :memory:, commit it now).
-
-        The writer thread is woken once per tick, not once per write: each
-        wake-up costs the loop a hand-over of the GIL on its core.
-        """
+        """Queue one write (for :memory:, commit it now)."""
         if self._thread is None:
             self._commit([write])
-            return
-        if not self._handing:
-            try:
-                asyncio.get_running_loop().call_soon(self._hand_over)
-            except RuntimeError:  # no loop running (a script): hand it over now
-                self._inbox.put([write])
-                return
-        self._handing.append(write)
-
-    def _hand_over(self) -> None:
-        """Give the writer thread this tick's writes, in one piece."""
-        writes, self._handing = self._handing, []
-        self._inbox.put(writes)
+        else:
+            self._inbox.put(write)
 
     def close(self) -> None:
         """Commit everything queued, then close the file."""
         if self._thread is not None:
-            if self._handing:
-                self._hand_over()
             self._inbox.put(None)
             self._thread.join()
             self._db.close()
@@ -132,7 +113,7 @@ class Writer:
             batch = [self._inbox.get()]
             while not self._inbox.empty():
                 batch.append(self._inbox.get())
-            done = [write for writes in batch if writes is not None for write in writes]
+            done = [item for item in batch if item is not None]
             if done:
                 self._commit(done)
             if None in batch:
