@@ -12,6 +12,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -20,6 +21,10 @@ from chat.effects import SERVER, Effects
 from chat.protocol import Event
 
 log = logging.getLogger(__name__)
+
+# After a commit the writer lets the loop's writes gather this long: a thread woken for
+# each message costs the loop its core and the GIL, many times a tick (bench/README.md).
+GATHER_S = 0.005
 
 SCHEMA = """
 -- WITHOUT ROWID: each row lives in its (room, id) key's b-tree, one tree to write, not two.
@@ -108,7 +113,11 @@ class Writer:
             self._db.close()
 
     def _forever(self) -> None:
-        """In the writer thread: commit whatever has queued, in one transaction at a time."""
+        """In the writer thread: commit whatever has queued, in one transaction at a time.
+
+        An entry waits at most GATHER_S longer to be stored (and acknowledged);
+        the broadcast does not wait for it at all.
+        """
         while True:
             batch = [self._inbox.get()]
             while not self._inbox.empty():
@@ -118,6 +127,7 @@ class Writer:
                 self._commit(done)
             if None in batch:
                 return
+            time.sleep(GATHER_S)
 
     def _commit(self, batch: list[Write]) -> None:
         """Write a batch of entries and their effects in one transaction; tell the store."""
