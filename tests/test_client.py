@@ -609,6 +609,10 @@ async def test_a_message_arriving_while_you_type_prints_above_your_half_typed_li
         assert terminal.rows()[interrupt + 1] == "ada> hello world"  # as typed, then as sent
         terminal.type("hi b\t\r")  # Tab completes the nickname of someone online
         assert (await next_event(bob, "message"))["text"] == "hi bob"
+        # Between two prompts the terminal is not raw, and its line discipline would take
+        # Ctrl+D for itself: press it once the next prompt is drawn, as a person would.
+        await terminal.until(lambda: terminal.cursor_row() == "ada>"
+                             and terminal.rows()[interrupt + 4].endswith("ada: hi bob"))
         terminal.type("\x04")  # Ctrl+D: leave once everything typed is delivered
         assert await process.wait() == 0
         assert await process.stderr.read() == b""
