@@ -4,6 +4,8 @@
     python bench/loadgen.py ws://127.0.0.1:PORT/ --clients 1000 --senders 10 --rate 50 --duration 10
     python bench/loadgen.py ws://127.0.0.1:PORT/ --clients 1000 --senders 10 --rate 50,100,200
     python bench/loadgen.py ws://127.0.0.1:PORT/ --clients 2000          # connect, settle, memory
+    python bench/loadgen.py ws://127.0.0.1:PORT/ws --clients 2000 --storm 100 --await-welcome \
+        --server-pid PID                            # the join storm: batches of 100, CPU per join
     python bench/loadgen.py ws://127.0.0.1:PORT/ws --clients 1000 --senders 10 --messages 300 \\
         --await-welcome --server-pid PID --redis-pid REDIS_PID        # our server as a cluster
 
@@ -12,7 +14,8 @@ until the server has finished greeting them, then runs one closed-loop phase
 (each sender keeps `--window` messages in flight and sends the next when its
 own comes back) or open-loop phases at fixed total rates (spread round-robin
 over the senders; with several rates it climbs until one fails), and prints
-one JSON report.
+one JSON report. With `--storm BATCH` it only connects, BATCH clients at a
+time, timing the whole storm and the server's CPU per join (bench/storm.py).
 
 Give `--server-pid` to get the server's CPU and memory, summed over that
 process and all its descendants (a server that forks workers), and
@@ -41,6 +44,7 @@ if __package__ in (None, ""):  # run as a script: import bench.* from this check
 
 from bench.phase import PAYLOAD_SIZE  # noqa: E402
 from bench.procfs import ServerWatch  # noqa: E402
+from bench.storm import join_storm  # noqa: E402
 from bench.swarm import Swarm  # noqa: E402
 
 try:
@@ -66,7 +70,7 @@ async def run(url: str, clients: int, senders: int = 1, sample: int = 20,
               messages: int = 0, window: int = 4, cap: float = 60.0,
               rates: tuple[float, ...] = (), duration: float = 10.0, drain: float = 5.0,
               server_pid: int | None = None, redis_pid: int | None = None,
-              await_welcome: bool = False, room_size: int = 0) -> dict:
+              await_welcome: bool = False, room_size: int = 0, storm: int = 0) -> dict:
     """Connect, settle, run the phases asked for, and return the report."""
     if not 1 <= senders <= clients:
         raise SystemExit(f"--senders must be between 1 and --clients ({clients})")
@@ -85,6 +89,14 @@ async def run(url: str, clients: int, senders: int = 1, sample: int = 20,
         report["server_rss_start_mb"] = round(watch.rss() / 2**20, 1)
         server_cpu = watch.cpu_seconds()
     try:
+        if storm:
+            report["storm"] = outcome = await join_storm(swarm, storm, await_welcome, watch,
+                                                         WELCOME_CAP)
+            if "error" in outcome:
+                report["error"] = outcome["error"]
+            else:
+                report["connect_s"] = outcome["storm_s"]
+            return report
         if not await settle(swarm, report, await_welcome):
             return report
         if watch:
@@ -192,6 +204,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--room-size", type=int, default=0,
                         help="spread the clients over rooms of this many (?room=idle-K; "
                              "the reference servers have one room whatever the query)")
+    parser.add_argument("--storm", type=int, default=0, metavar="BATCH",
+                        help="the join storm: only connect, BATCH clients at a time, each "
+                             "batch once the last is done; report the server's CPU per join")
     parser.add_argument("--cpu", type=int, help="pin the generator to this core")
     return parser.parse_args()
 
@@ -206,7 +221,7 @@ def main() -> None:
                    messages=args.messages, window=args.window, cap=args.cap, rates=rates,
                    duration=args.duration, drain=args.drain, server_pid=args.server_pid,
                    redis_pid=args.redis_pid, await_welcome=args.await_welcome,
-                   room_size=args.room_size)
+                   room_size=args.room_size, storm=args.storm)
     runner = uvloop.run if uvloop is not None else asyncio.run
     report = runner(run(args.url, **options))
     json.dump(report, sys.stdout)

@@ -27,6 +27,7 @@ class Shape:
     # senders, rate and duration, on a fresh server): in a repetition where that
     # shape runs, its first step counts as this shape's run instead of a new one.
     first_step_of: str = ""
+    storm: int = 0  # the join storm: only connect, this many clients at a time (bench/storm.py)
 
     def arguments(self) -> list[str]:
         """Return the load generator's options for this shape."""
@@ -34,6 +35,8 @@ class Shape:
                      "--sample", str(self.sample)]
         if self.room_size:
             arguments += ["--room-size", str(self.room_size)]
+        if self.storm:
+            arguments += ["--storm", str(self.storm)]
         if self.messages:
             arguments += ["--messages", str(self.messages), "--cap", str(self.cap)]
         if self.rates:
@@ -70,6 +73,7 @@ FULL = [
     Shape("latency", "1000 clients, 10 senders, 50 messages/s for 10 s", 1000, 10, rates=(50,),
           first_step_of="capacity"),
     Shape("idle", "2000 idle clients", 2000, repetitions=1),
+    Shape("joinstorm", "2000 clients join one room, 100 at a time", 2000, storm=100),
 ]
 QUICK = [
     Shape("classroom", "10 clients, 2 senders x 100 messages, closed loop", 10, 2, messages=100,
@@ -81,4 +85,5 @@ QUICK = [
     Shape("latency", "100 clients, 4 senders, 20 messages/s for 1 s", 100, 4, rates=(20,),
           duration=1, drain=2, repetitions=2, first_step_of="capacity"),
     Shape("idle", "200 idle clients", 200, repetitions=1),
+    Shape("joinstorm", "200 clients join one room, 20 at a time", 200, storm=20, repetitions=1),
 ]

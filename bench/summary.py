@@ -17,6 +17,12 @@ def metrics(outcome: Outcome) -> dict[str, float | None]:
         "rss_idle_mb": report.get("server_rss_idle_mb"),
         "rss_per_connection_kb": report.get("rss_per_connection_kb"),
     }
+    storm = report.get("storm") or {}
+    for name in ("cpu_per_join_first_us", "cpu_per_join_last_us"):
+        figures[name] = storm.get(name)
+    if storm.get("cpu_per_join_first_us") and storm.get("cpu_per_join_last_us"):
+        figures["cpu_per_join_growth"] = (storm["cpu_per_join_last_us"]
+                                          / storm["cpu_per_join_first_us"])
     steps = report.get("open") or []
     passed = [step for step in steps if step["passed"]]
     # Capacity: the figures at the highest rate sustained (or at the first, if none was).
@@ -83,6 +89,10 @@ HEADLINE = [
     ("idle", "rss_per_connection_kb", "idle KB/connection", False),
     ("hall", "peak_over_idle", "hall peak/idle RSS", False),
     ("latency", "first_message_max_ms", "slowest first message ms", False),
+    ("joinstorm", "connect_s", "join storm s", False),
+    ("joinstorm", "cpu_per_join_first_us", "CPU µs per join, joins 1-100", False),
+    ("joinstorm", "cpu_per_join_last_us", "CPU µs per join, last 100", False),
+    ("joinstorm", "cpu_per_join_growth", "CPU per join, last / first", False),
 ]
 
 

@@ -58,22 +58,24 @@ class Swarm:
 
     async def connect(self) -> None:
         """Open every connection, CONNECT_CONCURRENCY handshakes at a time."""
-        loop = asyncio.get_running_loop()
         gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-        senders, sample = set(self.sender_indexes), set(self.sample_indexes)
 
         async def open_one(index: int) -> Client:
-            parses = index in senders or index in sample
             async with gate:
-                _, client = await loop.create_connection(
-                    lambda: Client(index, parses, index in sample,
-                                   lambda key: self.request(index, key)),
-                    self.host, self.port
-                )
-                await client.handshaken
-            return client
+                return await self.open_client(index)
 
         self.clients = list(await asyncio.gather(*(open_one(i) for i in range(self.size))))
+
+    async def open_client(self, index: int) -> Client:
+        """Open client `index`'s connection; return it once its handshake is done."""
+        sampled = index in self.sample_indexes
+        parses = sampled or index in self.sender_indexes
+        _, client = await asyncio.get_running_loop().create_connection(
+            lambda: Client(index, parses, sampled, lambda key: self.request(index, key)),
+            self.host, self.port
+        )
+        await client.handshaken
+        return client
 
     async def welcomed(self, cap: float) -> int:
         """Wait until every client has had the server's first frame; return how many had not."""

@@ -199,7 +199,13 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
     @classmethod
     def broadcast(cls, room: str, event: Event, skip_nick: str | None = None) -> None:
         """Send one event to every open socket in `room`; forget the ones that closed."""
-        frame = text_frame(protocol.encode(event))  # encode and frame once, not once per client
+        cls.broadcast_many(room, [event], skip_nick)
+
+    @classmethod
+    def broadcast_many(cls, room: str, events: list[Event], skip_nick: str | None = None) -> None:
+        """Send events, in order, to every open socket in `room`; forget the ones that closed."""
+        # Encode and frame once, not once per client: one event, or a tick's joins and leaves.
+        frame = b"".join(text_frame(protocol.encode(event)) for event in events)
         waiters = list(cls.waiters.get(room, ()))  # copy: the set changes while we send
         for waiter in waiters:
             if waiter.nick == skip_nick:

@@ -24,6 +24,9 @@ class Audience(Protocol):
     def broadcast(self, room: str, event: Event, skip_nick: str | None = None) -> None:
         """Send `event` to every socket in `room` (but `skip_nick`'s)."""
 
+    def broadcast_many(self, room: str, events: list[Event]) -> None:
+        """Send `events`, in order, to every socket in `room`, in one write each."""
+
     def broadcast_everywhere(self, event: Event) -> None:
         """Send `event` to every socket in every room."""
 

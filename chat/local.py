@@ -9,6 +9,7 @@ from chat.announcer import RoomsAnnouncer
 from chat.effects import NONE, SERVER, Effects
 from chat.hub import Audience, Entry
 from chat.moderation import Person, Standing, forbidden
+from chat.presence import Presence
 from chat.protocol import Event
 from chat.room import Room, Rooms
 from chat.store import SQLiteStore
@@ -27,6 +28,7 @@ class LocalHub:
         self.announcer = announcer  # the busy rooms, coalesced to one event a second
         self.host_key = host_key  # run.py settles it (chat/hostkey.py); None: nobody hosts
         self.shown_hosts: dict[str, list[str]] = {}  # room -> the hosts its pages were told
+        self.presence = Presence(audience)  # joins and leaves, sent together once per loop tick
 
     async def start(self) -> None:
         """Nothing to connect to: the store opened when it was made."""
@@ -55,10 +57,11 @@ class LocalHub:
     def arrived(self, room_name: str, nick: str, takeover: bool) -> None:
         """Tell the room who joined (not after a takeover: nobody saw them leave)."""
         room = self.rooms.enter(room_name)
-        online = room.online()
+        online = room.count()
         if not takeover:
-            self.audience.broadcast(room_name, protocol.presence("join", nick, len(online)))
-        if len(online) == 1:  # the room just opened
+            self.presence.announce(room_name, protocol.presence("join", nick, online))
+        if online == 1:  # the room just opened: its pages hear their join first, as ever
+            self.presence.flush(room_name)
             self.announcer.update(self.rooms.occupied())
         person = room.person(nick)
         if person is not None and person.level:  # made host earlier: the page is a host again
@@ -72,7 +75,7 @@ class LocalHub:
         room = self.rooms.enter(entry["room"])
         event, stored_in_thread, _ = room.append(entry, sender, ref, effects, author)
         if event is not None:  # None: a re-sent ref, broadcast the first time
-            self.audience.broadcast(room.name, event)
+            self.broadcast(room.name, event)
             if any(name.startswith("op:") for name in effects.room):
                 self.announce_hosts(room.name)
         if ref is None:  # already broadcast, no ack: spare the writer thread a wake-up call
@@ -131,7 +134,12 @@ class LocalHub:
         hosts = self.rooms.enter(room_name).hosts()
         if self.shown_hosts.get(room_name, []) != hosts:
             self.shown_hosts[room_name] = hosts
-            self.audience.broadcast(room_name, hosting.hosts(hosts))
+            self.broadcast(room_name, hosting.hosts(hosts))
+
+    def broadcast(self, room_name: str, event: Event, skip_nick: str | None = None) -> None:
+        """Send an event to the room, after the joins and leaves still waiting for the tick."""
+        self.presence.flush(room_name)
+        self.audience.broadcast(room_name, event, skip_nick)
 
     def remove(self, room_name: str | None, person: Person, code: int, reason: str) -> None:
         """Close `person`'s connections in `room_name`, or in every room (None)."""
@@ -139,12 +147,12 @@ class LocalHub:
 
     def typing(self, room_name: str, nick: str) -> None:
         """Tell the rest of the room that `nick` is typing."""
-        self.audience.broadcast(room_name, protocol.typing(nick), skip_nick=nick)
+        self.broadcast(room_name, protocol.typing(nick), skip_nick=nick)
 
     async def rename(self, room_name: str, old: str, new: str, holder: str) -> None:
         """Change `holder`'s nickname and tell the room, or raise ProtocolError (nick_taken)."""
         self.rooms.enter(room_name).rename(old, new, holder)
-        self.audience.broadcast(room_name, protocol.renamed(old, new))
+        self.broadcast(room_name, protocol.renamed(old, new))
         if old in self.shown_hosts.get(room_name, ()):
             self.announce_hosts(room_name)
 
@@ -153,7 +161,7 @@ class LocalHub:
         room = self.rooms.enter(room_name)
         if not room.leave(nick, holder):  # a newer connection of the same page holds it
             return
-        self.audience.broadcast(room_name, protocol.presence("leave", nick, len(room.online())))
+        self.presence.announce(room_name, protocol.presence("leave", nick, room.count()))
         if nick in self.shown_hosts.get(room_name, ()):
             self.announce_hosts(room_name)
         if self.rooms.forget_if_empty(room):

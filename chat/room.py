@@ -26,6 +26,7 @@ class Seat:
     session: str | None  # a digest of the page's secret
     address: str
     keyed: bool = False  # this connection presented the host key
+    order: int = 0  # when it came: the hosts are listed in the arrival order too
 
 
 class Room:
@@ -48,6 +49,13 @@ class Room:
         self.clock = clock
         self.standing = Standing(store.fields(name), store.fields(SERVER))
         self._seats: dict[str, Seat] = {}  # nickname key -> its seat, in the order they came
+        # Every welcome lists everyone: built from the seats after someone goes or
+        # renames, extended as people come, not rebuilt per welcome; a welcome gets a copy.
+        self._online: list[str] | None = None
+        # Every welcome lists the hosts too: found from these, not by asking every seat.
+        self._arrivals = 0
+        self._keyed: set[str] = set()  # nickname keys of the seats that presented the key
+        self._by_session: dict[str, set[str]] = {}  # page session -> nickname keys it holds
         self.post_times = moderation.PostTimes()  # each nickname's last message, for slow mode
 
     def now(self) -> int:
@@ -56,7 +64,13 @@ class Room:
 
     def online(self) -> list[str]:
         """Return the nicknames online, in the order they arrived."""
-        return [seat.nick for seat in self._seats.values()]
+        if self._online is None:
+            self._online = [seat.nick for seat in self._seats.values()]
+        return self._online.copy()
+
+    def count(self) -> int:
+        """Return how many people are online."""
+        return len(self._seats)
 
     def join(
         self, wanted: str | None, session: str | None = None, holder: str = "", address: str = ""
@@ -78,7 +92,13 @@ class Room:
             seat.holder, seat.address = holder, address
             return seat.nick, True
         nick = self._first_free(nick)
-        self._seats[nicknames.key(nick)] = Seat(nick, holder, session, address)
+        key = nicknames.key(nick)
+        self._arrivals += 1
+        self._seats[key] = Seat(nick, holder, session, address, order=self._arrivals)
+        if session is not None:
+            self._by_session.setdefault(session, set()).add(key)
+        if self._online is not None:  # the newcomer is last in the arrival order
+            self._online.append(nick)
         return nick, False
 
     def holds(self, nick: str, holder: str) -> bool:
@@ -90,7 +110,15 @@ class Room:
         """Free `holder`'s nickname so someone else may take it; False if it holds none."""
         if not self.holds(nick, holder):
             return False
-        del self._seats[nicknames.key(nick)]
+        key = nicknames.key(nick)
+        seat = self._seats.pop(key)
+        self._keyed.discard(key)
+        if seat.session is not None:
+            held = self._by_session[seat.session]
+            held.discard(key)
+            if not held:
+                del self._by_session[seat.session]
+        self._online = None
         return True
 
     def rename(self, old: str, new: str, holder: str = "") -> None:
@@ -103,12 +131,21 @@ class Room:
         # In its place in the arrival order, as the pages (and a cluster's welcome) keep it.
         self._seats = {(new_key if key == old_key else key): seat
                        for key, seat in self._seats.items()}
-        self._seats[new_key].nick = new
+        seat = self._seats[new_key]
+        seat.nick = new
+        if old_key in self._keyed:
+            self._keyed.discard(old_key)
+            self._keyed.add(new_key)
+        if seat.session is not None:
+            self._by_session[seat.session].discard(old_key)
+            self._by_session[seat.session].add(new_key)
+        self._online = None
 
     def key_presented(self, nick: str, holder: str) -> None:
         """Mark `holder`'s connection as the host's (it presented the key)."""
         if self.holds(nick, holder):
             self._seats[nicknames.key(nick)].keyed = True
+            self._keyed.add(nicknames.key(nick))
 
     def person(self, nick: str) -> Person | None:
         """Return who holds `nick` (in any case or look-alike form) now, None if nobody does."""
@@ -120,8 +157,12 @@ class Room:
 
     def hosts(self) -> list[str]:
         """Return the nicknames online that are hosts (the key's holder, or made host)."""
-        return [seat.nick for seat in self._seats.values()
-                if seat.keyed or self.standing.is_op(seat.session)]
+        keys = set(self._keyed)
+        for name in self.standing.room:  # the room's fields, a few, not everyone online
+            if name.startswith("op:"):  # Standing.is_op's field: this page was made host
+                keys |= self._by_session.get(name[3:], set())
+        return [seat.nick for seat in sorted((self._seats[key] for key in keys),
+                                             key=lambda seat: seat.order)]
 
     def append(
         self, entry: Event, sender: str, ref: str | None = None, effects: Effects = NONE,
@@ -179,11 +220,11 @@ class Rooms:
 
     def occupied(self) -> list[str]:
         """Return the names of the rooms with people in them, sorted."""
-        return sorted(name for name, room in self._rooms.items() if room.online())
+        return sorted(name for name, room in self._rooms.items() if room.count())
 
     def forget_if_empty(self, room: Room) -> bool:
         """Forget `room` if nobody is in it; return whether it was forgotten."""
-        if room.online():
+        if room.count():
             return False
         self._rooms.pop(room.name, None)
         return True

@@ -154,3 +154,20 @@ def test_split_frames_keeps_an_incomplete_frame():
     frames, rest = split_frames(data)
     assert frames == [(0x1, b"hi"), (0x2, long_payload)]
     assert rest == b"\x81\x05hel"
+
+
+def test_the_join_storm_reports_each_batch_against_our_server(chat_server):
+    """--storm connects in batches, waits for every welcome, and reports CPU per join per batch."""
+    done = subprocess.run(
+        [sys.executable, str(LOADGEN), f"ws://127.0.0.1:{chat_server.port}/ws",
+         "--clients", str(CLIENTS), "--storm", "5", "--await-welcome",
+         "--server-pid", str(chat_server.process.pid)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert "error" not in report, report["error"]
+    storm = report["storm"]
+    assert len(storm["cpu_per_join_us"]) == CLIENTS // 5
+    assert storm["cpu_per_join_first_us"] > 0 and storm["cpu_per_join_last_us"] > 0
+    assert report["connect_s"] == storm["storm_s"] > 0

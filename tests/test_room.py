@@ -167,3 +167,33 @@ def test_only_the_connection_holding_a_nickname_can_rename_or_free_it(room):
     assert room.leave("ada", holder="old") is False
     assert room.online() == ["ada"]
     assert room.leave("ada", holder="new") is True and room.online() == []
+
+
+def test_the_online_list_kept_between_welcomes_follows_every_change(room):
+    """Joins, a rename, a takeover and a leave after a welcome all show in the next one."""
+    room.join("ada", session="s-ada")
+    assert room.welcome("ada", [])["online"] == ["ada"]
+    room.join("bob")
+    room.welcome("bob", [])["online"].append("not in the room")  # a welcome's list is its own
+    room.rename("ada", "Ada")
+    assert room.join("ada", session="s-ada")[1] is True  # a takeover: nobody new
+    room.join("cy")
+    assert room.welcome("cy", [])["online"] == ["Ada", "bob", "cy"] and room.count() == 3
+    room.leave("bob")
+    assert room.online() == ["Ada", "cy"] and room.count() == 2
+
+
+def test_hosts_are_listed_in_arrival_order_through_renames_and_leaves(room):
+    """The key's holder and a page made host are the hosts, in the order they came."""
+    room.join("ada", session="s-ada")
+    room.join("bob", session="s-bob")
+    room.join("cy", session="s-cy")
+    room.key_presented("cy", holder="")
+    room.store.set_fields(room.name, {"op:s-bob": True})
+    assert room.hosts() == ["bob", "cy"]
+    room.rename("bob", "Bobby")
+    room.rename("cy", "Cyril")
+    assert room.hosts() == ["Bobby", "Cyril"]
+    room.leave("Cyril")
+    room.join("cy", session="s-cy")  # back, without presenting the key again
+    assert room.hosts() == ["Bobby"]
