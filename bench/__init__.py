@@ -7,6 +7,7 @@ Each module imports only modules below it, never the command line above it:
     run.py        the runner's command line and its schedule: every server through every shape
       report.py     results.json and results.md; plot.py draws results.png
       checks.py     issue 5's targets, and whether the generator kept up
+      growth.py     how costs grow: CPU per delivery by room size, idle memory by count
       summary.py    the figures taken from each run's report, their medians
       runs.py       one run: a fresh server, the load generator against it
       contenders.py the servers measured: how to start, place and stop each

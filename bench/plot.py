@@ -1,8 +1,9 @@
-"""results.png: one bar chart per headline figure, and the capacity climb, with matplotlib."""
+"""results.png: a bar chart per headline figure, the capacity climb, CPU per delivery by room."""
 
 from pathlib import Path
 
 from bench.contenders import SERVERS, Server
+from bench.growth import room_sizes
 from bench.runs import Outcome
 from bench.shapes import Shape
 from bench.summary import headline_of, medians, number
@@ -13,7 +14,7 @@ COLUMNS = 4  # panels per row
 
 
 def plot(outcomes: list[Outcome], shapes: list[Shape], path: Path) -> None:
-    """Draw the headline figures, one bar chart each, and the capacity climb."""
+    """Draw the headline figures, one bar chart each, the capacity climb, and the scaling."""
     import matplotlib  # noqa: PLC0415 (only needed at the end)
 
     matplotlib.use("Agg")
@@ -24,7 +25,8 @@ def plot(outcomes: list[Outcome], shapes: list[Shape], path: Path) -> None:
     headline = headline_of([shape.name for shape in shapes])
     ran = {outcome.server for outcome in outcomes}
     servers = [server for server in SERVERS if server.name in ran]
-    panels = len(headline) + ("capacity" in shape_names)
+    rooms = room_sizes(shapes)
+    panels = len(headline) + ("capacity" in shape_names) + (len(rooms) > 1)
     rows = (panels + COLUMNS - 1) // COLUMNS
     figure, axes = pyplot.subplots(rows, COLUMNS, figsize=(4.2 * COLUMNS, 3.4 * rows))
     axes = list(axes.flat)
@@ -35,6 +37,9 @@ def plot(outcomes: list[Outcome], shapes: list[Shape], path: Path) -> None:
     if "capacity" in shape_names:
         climb = next(shape for shape in shapes if shape.name == "capacity")
         capacity(axes[used], servers, outcomes, climb)
+        used += 1
+    if len(rooms) > 1:
+        scaling(axes[used], servers, summary, rooms)
         used += 1
     for axis in axes[used:]:
         axis.axis("off")
@@ -69,4 +74,30 @@ def capacity(axis, servers: list[Server], outcomes: list[Outcome], climb: Shape)
     axis.set_yscale("log")
     axis.set_xlabel(f"messages/s ({climb.clients} clients)", fontsize=8)
     axis.set_title("capacity: p99 ms by rate (first run)", fontsize=9)
+    axis.legend(fontsize=7)
+
+
+def scaling(axis, servers: list[Server], summary: dict, rooms: list[Shape]) -> None:
+    """Draw each server's CPU µs per delivery against the room's size (closed loops, medians)."""
+    from matplotlib.ticker import FuncFormatter  # noqa: PLC0415 (as in plot)
+
+    for server in servers:
+        points = []
+        for shape in rooms:
+            cost = summary.get((server.name, shape.name), {}).get("cpu_us_per_delivery")
+            if cost:
+                points.append((shape.clients, cost))
+        if points:
+            sizes, costs = zip(*points, strict=True)
+            axis.plot(sizes, costs, marker="o", color=COLOUR_OF[server.name], label=server.label)
+    ticks = sorted({shape.clients for shape in rooms})
+    axis.set_xscale("log")
+    axis.set_xticks(ticks, [f"{size:,}" for size in ticks], fontsize=8)
+    axis.set_yscale("log")
+    # Plain numbers at 1, 2 and 5 times a power of ten, not matplotlib's 4x10^0.
+    plain = FuncFormatter(lambda value, _: f"{value:g}" if f"{value:.0e}"[0] in "125" else "")
+    axis.yaxis.set_major_formatter(plain)
+    axis.yaxis.set_minor_formatter(plain)
+    axis.set_xlabel("clients in the room (closed loop)", fontsize=8)
+    axis.set_title("server CPU µs per delivery by room size\n(lower is better)", fontsize=9)
     axis.legend(fontsize=7)

@@ -2,8 +2,9 @@
 
 results.md starts with the machine and software the run used (versions,
 commit_of), then the headline medians, their ratios to the reference
-servers, a table per shape, and the checks (checks.py); plot.py draws
-results.png.
+servers, how the costs grow with the room and the connections (growth.py),
+a table per shape (capacity's also by run), and the checks (checks.py);
+plot.py draws results.png.
 """
 
 import json
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from bench.checks import generator_check, targets
 from bench.contenders import GENERATOR_CORE, NODE_DIR, SERVER_CORE, SERVERS
+from bench.growth import idle_table, scaling_table
 from bench.plot import plot
 from bench.runs import Outcome
 from bench.shapes import Shape
@@ -87,9 +89,12 @@ def write_markdown(outcomes: list[Outcome], shapes: list[Shape], info: dict, pat
     lines = header(info, cluster)
     lines += medians_table(summary, names, labels, headline)
     lines += ratio_tables(summary, names, labels, headline)
+    lines += scaling_table(summary, shapes, names, labels)
+    lines += idle_table(summary, shapes, names, labels)
     for shape in shapes:
         lines += shape_table(shape, summary, names, labels, detail)
         if shape.name == "capacity":
+            lines += capacity_runs(outcomes, summary, names, labels, shape.repetitions)
             lines += capacity_steps(outcomes, labels)
     lines += ["", "## Issue 5's targets for our server", "", *targets(summary)]
     lines += ["", "## Was the generator the limit?", "", generator_check(outcomes, labels)]
@@ -171,6 +176,28 @@ def shape_table(shape: Shape, summary: Summary, names: list[str], labels: dict[s
         cells = [number(figures.get(figure)) for figure, _ in detail]
         lines.append(f"| {labels[name]} | " + " | ".join(cells)
                      + f" | {figures['runs']} ({figures['failed_runs']}) |")
+    return lines
+
+
+def capacity_runs(outcomes: list[Outcome], summary: Summary, names: list[str],
+                  labels: dict[str, str], repetitions: int) -> list[str]:
+    """Return each server's highest sustained rate in every run, the lowest, and it over Node's."""
+    node = summary.get(("node", "capacity"), {}).get("sustained_rate")
+    lines = ["", "Highest rate sustained in each run (msg/s), their median, the lowest, and the "
+             "lowest over Node ws's median: the rate a server held in every repetition.", "",
+             "| server | " + " | ".join(f"run {run + 1}" for run in range(repetitions))
+             + " | median | lowest | lowest / Node's median |",
+             "|---|" + "---:|" * (repetitions + 3)]
+    for name in names:
+        rates: dict[int, float] = {
+            outcome.repetition: outcome.report["sustained_rate"] for outcome in outcomes
+            if (outcome.server, outcome.shape) == (name, "capacity")
+            and "sustained_rate" in outcome.report}
+        lowest = min(rates.values()) if rates else None
+        cells = [number(rates.get(run)) for run in range(repetitions)]
+        cells += [number(summary.get((name, "capacity"), {}).get("sustained_rate")),
+                  number(lowest), ratio(lowest, node)]
+        lines.append(f"| {labels[name]} | " + " | ".join(cells) + " |")
     return lines
 
 

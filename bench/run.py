@@ -1,8 +1,9 @@
 """Run the broadcast benchmark: every server through every shape, then medians, a table, a plot.
 
-    python bench/run.py            # the full run; ends by itself within --budget (14 min)
+    python bench/run.py            # the full run; ends by itself within --budget (16 min)
     python bench/run.py --quick    # a tiny version (about a minute) to check the harness
     python bench/run.py --shapes idle --idle 1000,5000,10000   # memory as connections grow
+    python bench/run.py --shapes classroom,hall,scale --scale 300,3000,10000  # CPU per delivery
 
 Each run starts one server on a free 127.0.0.1 port, pinned to core 0 with a
 raised open-file limit, runs bench/loadgen.py against it pinned to core 1,
@@ -30,7 +31,7 @@ if __package__ in (None, ""):  # run as a script: import bench.* from this check
 from bench.contenders import BENCH, ROOT, SERVERS, Server, ensure_node_server  # noqa: E402
 from bench.report import commit_of, versions, write_results  # noqa: E402
 from bench.runs import Outcome, first_step, run_once  # noqa: E402
-from bench.shapes import FULL, QUICK, Shape, idle_shapes  # noqa: E402
+from bench.shapes import FULL, QUICK, Shape, idle_shapes, scale_shapes  # noqa: E402
 
 RESULTS = BENCH / "results"
 
@@ -39,7 +40,7 @@ def arguments() -> tuple[argparse.Namespace, list[Server], list[Shape]]:
     """Parse the command line; return it, the servers and the shapes it asks for."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tiny run to check the harness")
-    parser.add_argument("--budget", type=float, default=14.0,
+    parser.add_argument("--budget", type=float, default=16.0,
                         help="minutes the whole run may take; repetitions that would not fit "
                              "are skipped and noted (default: %(default)s)")
     parser.add_argument("--servers",
@@ -57,6 +58,10 @@ def arguments() -> tuple[argparse.Namespace, list[Server], list[Shape]]:
     parser.add_argument("--idle", default="", metavar="COUNTS",
                         help="instead of the idle shape's 2000 clients, one idle run per count, "
                              "e.g. 1000,5000,10000 (in rooms of up to 1000)")
+    parser.add_argument("--scale", default="", metavar="COUNTS",
+                        help="instead of the scale shapes' 300 and 3000 clients, one closed-loop "
+                             "run in one room per count, e.g. 300,3000,10000 (the classroom and "
+                             "the hall stay the scaling table's 30 and 1000)")
     parser.add_argument("--no-pin", action="store_true",
                         help="let the kernel place server and generator on any core")
     args = parser.parse_args()
@@ -68,24 +73,44 @@ def arguments() -> tuple[argparse.Namespace, list[Server], list[Shape]]:
     servers = [server for server in SERVERS if server.name in wanted]
     shapes = QUICK if args.quick else FULL
     if args.idle:
-        at = next((i for i, shape in enumerate(shapes) if shape.name == "idle"), len(shapes))
-        counts = [int(count) for count in args.idle.split(",")]
-        shapes = shapes[:at] + idle_shapes(counts) + shapes[at + 1:]
+        shapes = replaced(shapes, "idle", idle_shapes(counts_of(args.idle)))
+    if args.scale:
+        shapes = replaced(shapes, "scale", scale_shapes(counts_of(args.scale)))
     if args.shapes:
         wanted_shapes = args.shapes.split(",")
+        families = {"idle", "scale"} & set(wanted_shapes)  # each takes its idle-N, scale-N
         shapes = [shape for shape in shapes if shape.name in wanted_shapes
-                  or (shape.name.startswith("idle-") and "idle" in wanted_shapes)]
+                  or shape.name.split("-")[0] in families]
     return args, servers, shapes
+
+
+def counts_of(text: str) -> list[int]:
+    """Return the numbers of clients in a comma-separated list such as 1000,5000."""
+    return [int(count) for count in text.split(",")]
+
+
+def replaced(shapes: list[Shape], family: str, instead: list[Shape]) -> list[Shape]:
+    """Return `shapes` with the family's shapes (`idle`, or `scale-N`) replaced by `instead`.
+
+    The new shapes take the place of the first one replaced (the end if none was).
+    """
+    def member(shape: Shape) -> bool:
+        return shape.name == family or shape.name.startswith(family + "-")
+
+    at = next((i for i, shape in enumerate(shapes) if member(shape)), len(shapes))
+    kept = [shape for shape in shapes if not member(shape)]
+    return kept[:at] + instead + kept[at:]
 
 
 def raise_file_limit(shapes: list[Shape]) -> None:
     """Raise the open-file limit to the hard limit (children inherit it); stop if it is too low."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    most = max(shape.clients for shape in shapes)
-    if hard < most + 100:
-        raise SystemExit(f"The open-file hard limit ({hard}) is too low for {most} clients; "
-                         "raise it (ulimit -Hn).")
+    largest = max(shapes, key=lambda shape: shape.clients)
+    if hard < largest.clients + 100:
+        raise SystemExit(f"The open-file hard limit ({hard}) is too low for {largest.clients} "
+                         f"clients (the {largest.name} shape); raise it (ulimit -Hn), or leave "
+                         "that shape out (--shapes, --scale, --idle).")
 
 
 def run_all(servers: list[Server], shapes: list[Shape], deadline: float, pin: bool,
@@ -101,6 +126,8 @@ def run_all(servers: list[Server], shapes: list[Shape], deadline: float, pin: bo
         order = servers if repetition % 2 == 0 else servers[::-1]
         for shape in [shape for shape in shapes if repetition < shape.repetitions]:
             for server in order:
+                if repetition > 0 and server.name in shape.once:
+                    continue
                 reused = first_step(shape, shapes, server, repetition, outcomes)
                 if reused is not None:
                     outcomes.append(reused)

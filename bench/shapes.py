@@ -28,6 +28,9 @@ class Shape:
     # shape runs, its first step counts as this shape's run instead of a new one.
     first_step_of: str = ""
     storm: int = 0  # the join storm: only connect, this many clients at a time (bench/storm.py)
+    # Servers that run this shape in the first repetition only: the reference
+    # servers that only the cap stops, where the budget cannot afford three runs.
+    once: tuple[str, ...] = ()
 
     def arguments(self) -> list[str]:
         """Return the load generator's options for this shape."""
@@ -52,6 +55,29 @@ class Shape:
         return connect + len(self.rates) * (self.duration + self.drain)
 
 
+SCALE_DELIVERIES = 1_000_000  # per scale run: a few seconds on our server
+SCALE_SENDERS = 10
+SCALE_CAP = 15.0
+SCALE_COUNTS = [300, 3000]  # with the classroom's 30 and the hall's 1000: the scaling table
+
+
+def scale_shapes(counts: list[int]) -> list[Shape]:
+    """Return a closed-loop shape per number of clients in one room, for the scaling table.
+
+    The classroom (30) and the hall (1000) are its other columns: the same
+    closed loop in one room. Naive Tornado and websockets run these once; their
+    runs end at the cap, and CPU per delivery needs no more than one.
+    """
+    shapes = []
+    for count in counts:
+        messages = max(10, round(SCALE_DELIVERIES / (count * SCALE_SENDERS)))
+        shapes.append(Shape(f"scale-{count}",
+                            f"{count:,} clients in one room, {SCALE_SENDERS} senders x "
+                            f"{messages} messages, closed loop", count, SCALE_SENDERS,
+                            messages=messages, cap=SCALE_CAP, once=("naive", "websockets")))
+    return shapes
+
+
 def idle_shapes(counts: list[int]) -> list[Shape]:
     """Return an idle shape per number of clients, in rooms of at most 1000, for run.py --idle.
 
@@ -68,8 +94,12 @@ FULL = [
           cap=20, sample=5),
     Shape("hall", "1000 clients, 10 senders x 300 messages, closed loop", 1000, 10, messages=300,
           cap=25),
+    *scale_shapes(SCALE_COUNTS),
+    # 1200 between 800 and 1600, and nothing above: one generator core takes in
+    # about 1M deliveries/s from a coalescing server, so at 1600 (1.6M/s to 1000
+    # clients) a failure may already be the generator's (results.md's check says).
     Shape("capacity", "1000 clients, 10 senders, 50..1600 messages/s, 10 s each", 1000, 10,
-          rates=(50, 100, 200, 400, 800, 1600), repetitions=1),
+          rates=(50, 100, 200, 400, 800, 1200, 1600)),
     Shape("latency", "1000 clients, 10 senders, 50 messages/s for 10 s", 1000, 10, rates=(50,),
           first_step_of="capacity"),
     Shape("idle", "2000 idle clients", 2000, repetitions=1),
@@ -80,8 +110,14 @@ QUICK = [
           cap=10, repetitions=1, sample=3),
     Shape("hall", "100 clients, 4 senders x 30 messages, closed loop", 100, 4, messages=30,
           cap=10, repetitions=1),
+    # Two repetitions of scale-30 and capacity: enough to exercise `once`, each
+    # capacity run's rate in results.md, and latency taken from every first step.
+    Shape("scale-30", "30 clients in one room, 4 senders x 50 messages, closed loop", 30, 4,
+          messages=50, cap=10, repetitions=2, once=("naive", "websockets")),
+    Shape("scale-300", "300 clients in one room, 4 senders x 10 messages, closed loop", 300, 4,
+          messages=10, cap=10, repetitions=1),
     Shape("capacity", "100 clients, 4 senders, 20..80 messages/s, 1 s each", 100, 4,
-          rates=(20, 40, 80), duration=1, drain=2, repetitions=1),
+          rates=(20, 40, 80), duration=1, drain=2, repetitions=2),
     Shape("latency", "100 clients, 4 senders, 20 messages/s for 1 s", 100, 4, rates=(20,),
           duration=1, drain=2, repetitions=2, first_step_of="capacity"),
     Shape("idle", "200 idle clients", 200, repetitions=1),

@@ -57,6 +57,8 @@ def phase_figures(phase: dict) -> dict[str, float | None]:
         # A cluster's CPU is its workers' and its redis-server's together.
         cpu = phase["server_cpu_s"] + phase.get("redis_cpu_s", 0)
         figures["deliveries_per_cpu_s"] = phase["received"] / cpu
+        if phase["received"]:
+            figures["cpu_us_per_delivery"] = 1e6 * cpu / phase["received"]
     return figures
 
 

@@ -15,7 +15,12 @@ from servers import ROOT, ChatServer, free_port
 
 from bench.client import Client
 from bench.frames import ping_frames, split_frames
+from bench.growth import idle_table, scaling_table
 from bench.phase import Phase, TokenCounter
+from bench.report import capacity_runs
+from bench.runs import Outcome
+from bench.shapes import QUICK, idle_shapes
+from bench.summary import medians
 
 LOADGEN = ROOT / "bench" / "loadgen.py"
 CLIENTS, SENDERS, MESSAGES = 20, 2, 20
@@ -171,3 +176,41 @@ def test_the_join_storm_reports_each_batch_against_our_server(chat_server):
     assert len(storm["cpu_per_join_us"]) == CLIENTS // 5
     assert storm["cpu_per_join_first_us"] > 0 and storm["cpu_per_join_last_us"] > 0
     assert report["connect_s"] == storm["storm_s"] > 0
+
+
+def phase(received: int, server_cpu_s: float, **extra) -> dict:
+    """Return a phase report with the fields the results tables read."""
+    latency = {"p50": 1.0, "p90": 2.0, "p99": 3.0, "max": 4.0}
+    return {"deliveries_per_s": received / 2, "lost": 0, "latency_ms": latency,
+            "first_message_max_ms": 2.0, "generator_cpu_pct": 40.0, "complete": True,
+            "received": received, "server_cpu_s": server_cpu_s, **extra}
+
+
+def test_results_tables_show_cost_by_room_memory_by_count_and_every_capacity_run():
+    """The scaling, idle-growth and capacity-by-run tables come out of the runs' reports."""
+    shapes = {shape.name: shape for shape in [*QUICK, *idle_shapes([1000, 5000])]}
+    outcomes = []
+    for server, us, idle_mb in (("chat", 2.0, (50.5, 90.5)), ("node", 8.0, (60.5, 80.5))):
+        for name in ("classroom", "scale-30", "hall", "scale-300"):  # 10, 30, 100, 300 clients
+            cost = us * (1 + shapes[name].clients / 100)
+            outcomes.append(Outcome(server, name, 0, 1.0, report={
+                "connect_s": 0.1, "closed": phase(1_000_000, cost)}))
+        for count, rss in zip((1000, 5000), idle_mb, strict=True):
+            outcomes.append(Outcome(server, f"idle-{count}", 0, 1.0, report={
+                "connect_s": 0.1, "server_rss_idle_mb": rss}))
+        for repetition, rate in enumerate((400, 100, 800) if server == "chat" else (100,)):
+            outcomes.append(Outcome(server, "capacity", repetition, 1.0, report={
+                "connect_s": 0.1, "open": [phase(1000, 0.01, passed=True)],
+                "sustained_rate": rate}))
+    summary = medians(outcomes)
+    labels = {"chat": "ours", "node": "Node"}
+    scaling = "\n".join(scaling_table(summary, list(shapes.values()), ["chat", "node"], labels))
+    # From 2.2 µs at 10 clients to 8 at 300, a quarter of Node's each time: 8 / 2.2 = 3.64x
+    assert "| ours | 2.20 (0.25x) | 2.60 (0.25x) | 4 (0.25x) | 8 (0.25x) | 3.64x |" in scaling
+    assert "10 clients, 2 senders (classroom) | 30 clients, 4 senders |" in scaling
+    idle = "\n".join(idle_table(summary, list(shapes.values()), ["chat", "node"], labels))
+    assert "| ours | 50.5 | 90.5 | 10.2 |" in idle  # 40 MB over 4000 more connections
+    assert "| Node | 60.5 | 80.5 | 5.12 |" in idle
+    runs = "\n".join(capacity_runs(outcomes, summary, ["chat", "node"], labels, 3))
+    assert "| ours | 400 | 100 | 800 | 400 | 100 | 1.00x |" in runs
+    assert "| Node | 100 | – | – | 100 | 100 | 1.00x |" in runs
