@@ -52,6 +52,9 @@ async def test_a_mute_a_lock_and_slow_mode_given_on_one_node_refuse_posts_on_ano
     await send(bob, {"type": "message", "text": "let me talk", "ref": "r-1"})
     refusal = await next_event(bob, "error")
     assert (refusal["code"], refusal["until"], refusal["ref"]) == ("muted", mute["until"], "r-1")
+    # The teacher unmutes once A has shown the mute, as a person would: until A has read
+    # the fields back, A answers `bad_target` (bob is not muted, as far as A knows yet).
+    await next_event(teacher, "mute")
     await send(teacher, {"type": "unmute", "nick": "bob"})
     await send(teacher, {"type": "lock"})
     await next_event(bob, "lock")
