@@ -221,14 +221,16 @@ def classify_object(data: dict) -> Claim:
             return Claim(error="bad_message", ref=ref)
         return post(data["text"], ref)
     if kind == "nick":
+        ref = data.get("ref")  # a refused frame's valid ref is named (chat/commands/__init__.py)
+        ref = ref if isinstance(ref, str) and 0 < len(ref) <= MAX_REF else None
         if not isinstance(data.get("nick"), str):
-            return Claim(error="bad_message")
+            return Claim(error="bad_message", ref=ref)
         try:  # the normal form and the characters refused: docs/protocol.md, chat/nicknames.py
             nick = nicknames.normalise(data["nick"])
         except nicknames.BadNickname:
-            return Claim(error="bad_nick")
+            return Claim(error="bad_nick", ref=ref)
         if not nick or len(nick) > MAX_NICK:
-            return Claim(error="bad_nick")
+            return Claim(error="bad_nick", ref=ref)
         return Claim(nick=nick)
     if kind == "typing":
         return Claim(silent=True)
@@ -652,6 +654,8 @@ EDGE_CASES = [
     [(Frame(b"caf\xe9"), ["ada"]), (Frame(b"\xff", binary=True), ["bob"])],
     [(Frame('{"type":"shout","text":"hi"}'), []), (Frame('{"type":"nick","nick":" ADA "}'), []),
      (Frame('{"type":"typing"}'), ["ada"])],
+    # A refused rename names its valid ref, as every refused frame does.
+    [(Frame('{"type":"nick","ref":"a"}'), []), (Frame('{"type":"nick","nick":"","ref":"b"}'), [])],
 ]
 
 
