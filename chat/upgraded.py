@@ -1,8 +1,8 @@
-"""What a chat socket keeps once its WebSocket handshake is over, and no more.
+"""What a chat socket keeps once its WebSocket handshake is over, and how it reads frames.
 
-FrameLoopOnItsOwn is Tornado's WebSocket protocol with its frame loop run
-apart from the handshake; slim_request stands in for the upgrade request once
-the socket is open. What each saves is in bench/README.md (issue 14).
+FrameLoopOnItsOwn is Tornado's WebSocket protocol with a frame loop of its
+own, run apart from the handshake; slim_request stands in for the upgrade
+request once the socket is open. What each saves is in bench/README.md (issue 14).
 
 A Tornado server socket reads its frames inside the handshake's coroutines:
 `_execute` awaits `get()`, which awaits `accept_connection`, which awaits the
@@ -19,16 +19,61 @@ else when the finished task is dropped.)
 import asyncio
 
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol, WebSocketProtocol13
+
+from chat.frames import BadFrame, FrameReader, TooBig
+
+READ_SIZE = 64 * 1024  # at most this much per read: Tornado's own chunk
+FAIR_SHARE = 256 * 1024  # then let the other connections run: Tornado's own threshold,
+FRAME_COST = 1024  # with each frame counted as this many bytes, as Tornado counts it
 
 
 class FrameLoopOnItsOwn(WebSocketProtocol13):
-    """WebSocketProtocol13 whose frame loop runs on its own, not inside the handshake."""
+    """WebSocketProtocol13 whose frame loop runs on its own, not inside the handshake, and
+    reads everything the socket holds at once."""
 
     async def _receive_frame_loop(self) -> None:
-        # The same loop, from the next turn of the event loop: no caller awaits it, and
-        # the stream's pending read holds the task, as it held the handshake's coroutines.
-        asyncio.get_running_loop().create_task(super()._receive_frame_loop())
+        # From the next turn of the event loop: no caller awaits it, and the stream's
+        # pending read holds the task, as it held the handshake's coroutines.
+        asyncio.get_running_loop().create_task(self._read_frames())
+
+    async def _read_frames(self) -> None:
+        """Hand each whole message to Tornado's dispatch, until the client has gone.
+
+        Tornado's own loop reads each frame in three awaits (header, mask,
+        payload), and between frames asks the event loop to stop, then start,
+        watching the socket: most of a small message's cost. This reads what
+        the socket has and handles every frame in it, in order; a message whose
+        command awaits still holds the next one until it is done.
+        """
+        frames = FrameReader(self.params.max_message_size)
+        work = 0  # bytes and frames handled since this loop last let the others run
+        try:
+            while not self.client_terminated:
+                assert self.stream is not None
+                data = await self.stream.read_bytes(READ_SIZE, partial=True)
+                self._wire_bytes_in += len(data)
+                for opcode, payload in frames.feed(data):
+                    handled = self._handle_message(opcode, payload)
+                    if handled is not None:
+                        await handled
+                    if self.client_terminated:  # it closed, or broke a rule: drop the rest
+                        break
+                    work += FRAME_COST
+                work += len(data)
+                if work >= FAIR_SHARE:  # a client that never pauses must not hold the loop
+                    work = 0
+                    await asyncio.sleep(0)
+        except TooBig:
+            self.close(1009, "message too big")
+            self._abort()
+        except BadFrame:
+            self._abort()
+        except StreamClosedError:
+            self._abort()
+        finally:
+            self.handler.on_ws_connection_close(self.close_code, self.close_reason)
 
 
 def own_frame_loop(

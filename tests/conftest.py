@@ -107,14 +107,18 @@ async def raw_websocket(port: int, path: str, source: str | None = None) -> IOSt
     return stream
 
 
-def client_frame(payload: bytes, opcode: int = 0x1) -> bytes:
-    """Return one masked frame, as a browser sends it (opcode 1 text, 8 close)."""
+def client_frame(payload: bytes, opcode: int = 0x1, final: bool = True) -> bytes:
+    """Return one masked frame, as a browser sends it (opcode 1 text, 0 continuation,
+    8 close, 9 ping); `final=False` for all but the last of a fragmented message."""
     mask = os.urandom(4)
     length = len(payload)
+    first = (0x80 if final else 0) | opcode
     if length < 126:
-        header = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
+        header = struct.pack("!BB", first, 0x80 | length)
+    elif length < 65536:
+        header = struct.pack("!BBH", first, 0x80 | 126, length)
     else:
-        header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
+        header = struct.pack("!BBQ", first, 0x80 | 127, length)
     return header + mask + bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
 
 
