@@ -232,7 +232,7 @@ class Driver:
             while self.hub.background.tasks:
                 await asyncio.wait(set(self.hub.background.tasks))
         else:  # the local hub sends a tick's joins and leaves as it ends (chat/presence.py)
-            await asyncio.sleep(0)  # not a wait for time: the callbacks queued before us run
+            await asyncio.sleep(0)  # sleep-ok: one loop turn: the presence flush queued before us
 
     async def record(self, command: str, result: object) -> None:
         """Wait for what the command caused, then write it down with what it returned."""
