@@ -25,6 +25,7 @@ from chat.handlers import ChatSocket
 from chat.hub import Hub
 from chat.local import LocalHub
 from chat.occasional import OccasionalWarning
+from chat.output import Pacer
 from chat.pages import ExportHandler, InviteHandler, PageHandler, StaticFiles
 from chat.pinger import Pinger
 from chat.qrcodes import QRCodes
@@ -60,6 +61,7 @@ def make_app(settings: Settings) -> tornado.web.Application:
         "hub": hub, "limits": settings, "joins": joins, "pinger": pinger,
         "refusals": OccasionalWarning(logging.getLogger("chat.handlers")),
         "frames": AddressBuckets(settings.rate, settings.burst), "files": files,
+        "pacer": Pacer(),  # one for every socket: when broadcasts are written
     }
     upload_options = {
         "files": files, "off": why_off(settings, files), "hub": hub, "limits": settings,
@@ -99,6 +101,8 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     """
     status = handler.get_status()
     level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    if status == 101:  # a chat socket's upgrade: its "joined" line is the one INFO line for it
+        level = logging.DEBUG
     request = handler.request
     access_log.log(level, "%d %s %s (%s) %.2fms", status, request.method, request.path,
                    request.remote_ip, 1000 * request.request_time())

@@ -22,7 +22,7 @@ from chat.config import Settings
 from chat.frames import text_frame
 from chat.hub import Hub, Unavailable
 from chat.occasional import OccasionalWarning
-from chat.output import Outgoing, write_soon
+from chat.output import Outgoing, Pacer, write_soon
 from chat.pages import too_many
 from chat.pinger import Pinger
 from chat.protocol import Event, ProtocolError
@@ -46,7 +46,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
 
     def initialize(
         self, hub: Hub, limits: Settings, frames: AddressBuckets, joins: AddressBuckets,
-        refusals: OccasionalWarning, pinger: Pinger, files: Files | None = None,
+        refusals: OccasionalWarning, pinger: Pinger, pacer: Pacer, files: Files | None = None,
     ) -> None:
         self.files = files  # the upload directory, for a message's file (chat/uploads/)
         self.hub = hub  # LocalHub, or RedisHub in a cluster: rooms, nicknames, history
@@ -58,7 +58,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         self.nick: str | None = None
         self.holder = secrets.token_hex(8)  # names this connection to the hub, cluster-wide
         self.replaced = False  # a newer connection from the same page took over
-        self.outgoing = Outgoing(self, limits.max_unsent)  # one write per loop tick
+        self.outgoing = Outgoing(self, limits.max_unsent, pacer)  # one write per loop tick
         self.typing_relayed_at = -TYPING_EVERY
         self.keyed = False  # this connection presented the host key (chat/commands/host.py)
 
@@ -214,7 +214,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
                 waiter.outgoing.queue(frame)  # like write_message(), written once per tick
             except tornado.websocket.WebSocketClosedError:
                 cls.forget(waiter)
-        write_soon([waiter.outgoing for waiter in waiters])  # one write per client, all at once
+        write_soon(room, [waiter.outgoing for waiter in waiters])  # one write per client, at once
 
     @classmethod
     def forget(cls, waiter: "ChatSocket") -> None:

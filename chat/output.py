@@ -7,18 +7,27 @@ of the loop tick `write_all` gives each socket one write with everything
 queued for it. When Tornado's buffer is empty the bytes go straight to the
 kernel, which usually takes them all, so no future or callback is needed.
 
+A broadcast's write-out is paced (`Pacer`): at the end of the tick, unless
+the last one ended less than half its own length ago.
+
 A client that stops reading lets bytes pile up in its stream: past
 `max_unsent` its owner is told (`close_slow_reader`), and nothing more is
 written to it.
 """
 
 import asyncio
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Protocol
 
 import tornado.iostream
 import tornado.websocket
+
+# The longest rest between two write-outs, however long the last took (a stall in it, say).
+MAX_REST = 0.02
+# The rest after a write-out, as a share of its length: writes take at most 2/3 of the time.
+REST_SHARE = 0.5
 
 
 class Owner(Protocol):
@@ -36,11 +45,12 @@ class Owner(Protocol):
 class Outgoing:
     """Frames queued for one socket this tick, and the bytes its stream has not sent yet."""
 
-    __slots__ = ("owner", "max_unsent", "frames", "unsent", "stopped")
+    __slots__ = ("owner", "max_unsent", "pacer", "frames", "unsent", "stopped")
 
-    def __init__(self, owner: Owner, max_unsent: int) -> None:
+    def __init__(self, owner: Owner, max_unsent: int, pacer: "Pacer") -> None:
         self.owner = owner
         self.max_unsent = max_unsent
+        self.pacer = pacer  # when a broadcast queued here is written (shared by every socket)
         self.frames: list[bytes] = []  # queued this tick, written by write()
         self.unsent = 0  # bytes handed to the stream that the kernel has not taken yet
         self.stopped = False  # the owner closed, or is closing: queue() refuses
@@ -111,6 +121,49 @@ def write_all(outgoing: Iterable[Outgoing]) -> None:
             queued.write()
 
 
-def write_soon(outgoing: list[Outgoing]) -> None:
-    """Write what these have queued at the end of this loop tick: one callback for all."""
-    asyncio.get_running_loop().call_soon(write_all, outgoing)
+def write_soon(room: str, outgoing: list[Outgoing]) -> None:
+    """Write what a broadcast queued on `room`'s sockets soon: one callback for all (`Pacer`)."""
+    if outgoing:
+        outgoing[0].pacer.write_soon(room, outgoing)
+
+
+class Pacer:
+    """When broadcasts are written: at the end of the loop tick, or after a rest of half as
+    long as the last write-out took (at most MAX_REST).
+
+    Most of a write's cost is the kernel's send(), whatever it carries: to 1000
+    clients, some 10 ms a write-out. Messages that come faster than that, each
+    written on its own, would leave no time to read the next ones, and the
+    latency would climb (the capacity climb in bench/README.md). After the rest,
+    the next write-out carries every message that came meanwhile, so a third of
+    the time at least is left for reading; a room whose messages come further
+    apart than a write-out and its rest is written at once.
+    """
+
+    __slots__ = ("clock", "waiting", "resting_until")
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock  # the event loop's clock too
+        self.waiting: dict[str, list[Outgoing]] = {}  # room -> its sockets at its latest broadcast
+        self.resting_until = 0.0  # no write-out starts before this (by the clock)
+
+    def write_soon(self, room: str, outgoing: list[Outgoing]) -> None:
+        """Write what the room's sockets queued at the next write-out (its sockets as of now)."""
+        if not self.waiting:
+            loop = asyncio.get_running_loop()
+            rest = self.resting_until - self.clock()
+            if rest > 0:
+                loop.call_later(rest, self.write_out)
+            else:
+                loop.call_soon(self.write_out)
+        # The latest list has everyone: a socket the room forgot since is closing.
+        self.waiting[room] = outgoing
+
+    def write_out(self) -> None:
+        """Write every waiting room's sockets, then rest half as long as that took."""
+        started = self.clock()
+        waiting, self.waiting = self.waiting, {}
+        for outgoing in waiting.values():
+            write_all(outgoing)
+        took = self.clock() - started
+        self.resting_until = started + took + min(took * REST_SHARE, MAX_REST)

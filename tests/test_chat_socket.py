@@ -222,8 +222,22 @@ async def test_another_session_cannot_take_a_nickname(connect):
 @pytest.mark.gen_test
 async def test_the_access_log_never_shows_a_session(connect, caplog):
     """Each request is logged by its path: the page's secret session never reaches the log."""
-    caplog.set_level(logging.INFO, logger="tornado.access")
+    caplog.set_level(logging.DEBUG, logger="tornado.access")
     await connect(path="/ws?nick=ada&session=s3cret-session&room=general")
     logged = [record.getMessage() for record in caplog.records if record.name == "tornado.access"]
     assert any("GET /ws (127.0.0.1)" in line for line in logged), logged
     assert not any("s3cret" in line or "nick=" in line for line in logged)
+
+
+@pytest.mark.gen_test
+async def test_a_join_is_one_info_line_and_its_upgrade_a_debug_line(connect, caplog):
+    """The operator reads one INFO line per connection: the join; the 101 upgrade is DEBUG."""
+    caplog.set_level(logging.DEBUG)
+    await connect(nick="ada")
+    info = [(record.name, record.getMessage()) for record in caplog.records
+            if record.levelno == logging.INFO]
+    upgrades = [record for record in caplog.records
+                if record.name == "tornado.access" and record.getMessage().startswith("101 ")]
+    assert [name for name, line in info if "ada joined #general" in line] == ["chat.handlers"]
+    assert not any(name == "tornado.access" for name, _ in info), info
+    assert [record.levelno for record in upgrades] == [logging.DEBUG]

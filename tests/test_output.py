@@ -5,13 +5,14 @@ it (its connection's stream, whether it is closing) and the two it calls; the
 bytes go through a real kernel socket and Tornado's real IOStream.
 """
 
+import asyncio
 import socket
 
 import pytest
 import tornado.websocket
 from tornado.iostream import IOStream
 
-from chat.output import Outgoing, write_all, write_soon
+from chat.output import MAX_REST, Outgoing, Pacer, write_all, write_soon
 
 
 class Connection:
@@ -57,12 +58,12 @@ def pair(io_loop):
 async def test_frames_queued_in_one_tick_go_out_together_in_order(pair):
     """Queued frames wait for write_all, then arrive whole and in order."""
     stream, reader = pair
-    outgoing = Outgoing(Owner(stream), max_unsent=1 << 20)
+    outgoing = Outgoing(Owner(stream), max_unsent=1 << 20, pacer=Pacer())
     for frame in (b"one ", b"two ", b"three"):
         outgoing.queue(frame)
     with pytest.raises(BlockingIOError):
         reader.recv(100)  # nothing is written before the end of the tick
-    write_soon([outgoing])
+    write_soon("general", [outgoing])
     assert await IOStream(reader).read_bytes(13) == b"one two three"
     assert outgoing.frames == []
 
@@ -72,7 +73,7 @@ async def test_a_stopped_outgoing_takes_nothing_more(pair):
     """Once stopped (its socket closes), queueing raises WebSocketClosedError, as
     write_message does; the broadcast loop forgets the socket on it."""
     stream, _ = pair
-    outgoing = Outgoing(Owner(stream), max_unsent=1 << 20)
+    outgoing = Outgoing(Owner(stream), max_unsent=1 << 20, pacer=Pacer())
     outgoing.stop()
     with pytest.raises(tornado.websocket.WebSocketClosedError):
         outgoing.queue(b"late")
@@ -83,7 +84,7 @@ async def test_frames_queued_as_the_connection_closes_are_never_written(pair):
     """A connection that starts closing before the tick's write gets none of its frames."""
     stream, reader = pair
     owner = Owner(stream)
-    outgoing = Outgoing(owner, max_unsent=1 << 20)
+    outgoing = Outgoing(owner, max_unsent=1 << 20, pacer=Pacer())
     outgoing.queue(b"late")
     owner.ws_connection.closing = True
     write_all([outgoing])
@@ -100,10 +101,57 @@ async def test_a_reader_that_stops_is_reported_once_past_the_limit(pair):
     """Bytes pile up while the peer reads nothing; past max_unsent the owner hears of it."""
     stream, _ = pair
     owner = Owner(stream)
-    outgoing = Outgoing(owner, max_unsent=64 * 1024)
+    outgoing = Outgoing(owner, max_unsent=64 * 1024, pacer=Pacer())
     chunk = b"x" * 16 * 1024
     while owner.told_slow == 0:
         outgoing.queue(chunk)
         write_all([outgoing])
         assert outgoing.unsent <= 64 * 1024 + len(chunk)  # never more than one write past
     assert owner.told_slow == 1 and owner.told_lost == 0
+
+
+@pytest.mark.gen_test
+async def test_a_rested_pacer_writes_a_broadcast_at_the_end_of_the_tick(pair, io_loop):
+    """With no write-out just before, a broadcast's frames are in the kernel by the next tick."""
+    stream, reader = pair
+    outgoing = Outgoing(Owner(stream), max_unsent=1 << 20, pacer=Pacer())
+    outgoing.queue(b"one")
+    write_soon("general", [outgoing])
+    next_tick = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_soon(next_tick.set_result, None)
+    await next_tick
+    assert reader.recv(100) == b"one"
+
+
+@pytest.mark.gen_test
+async def test_a_resting_pacer_holds_broadcasts_and_writes_them_in_one_go(pair, io_loop):
+    """Right after a write-out, broadcasts wait out its rest, then leave together, in order."""
+    stream, reader = pair
+    pacer = Pacer()
+    outgoing = Outgoing(Owner(stream), max_unsent=1 << 20, pacer=pacer)
+    loop = asyncio.get_running_loop()
+    pacer.resting_until = loop.time() + MAX_REST  # as if a long write-out had just ended
+    for frame in (b"one ", b"two"):
+        outgoing.queue(frame)
+        write_soon("general", [outgoing])
+    next_tick = loop.create_future()
+    loop.call_soon(next_tick.set_result, None)
+    await next_tick
+    with pytest.raises(BlockingIOError):
+        reader.recv(100)  # still resting
+    assert await loop.sock_recv(reader, 100) == b"one two"
+    assert loop.time() >= pacer.resting_until
+
+
+@pytest.mark.parametrize("took, rest", [(0.010, 0.005), (0.100, MAX_REST)])
+def test_a_write_out_rests_half_its_length_and_never_past_the_cap(pair, took, rest):
+    """After a write-out the pacer rests half as long as it took, at most MAX_REST."""
+    stream, _ = pair
+    readings = iter([100.0, 100.0 + took])  # the clock when the write-out starts, and ends
+    pacer = Pacer(clock=lambda: next(readings))
+    outgoing = Outgoing(Owner(stream), max_unsent=1 << 20, pacer=pacer)
+    outgoing.queue(b"x")
+    pacer.waiting["general"] = [outgoing]
+    pacer.write_out()
+    assert pacer.resting_until == pytest.approx(100.0 + took + rest)
+    assert not outgoing.frames  # written
