@@ -185,10 +185,13 @@ class SQLiteStore:
             ids, below, _ = self._erasing.get(room, (set(), 0, 0))
         if limit <= len(queued):
             return queued[len(queued) - limit :]
+        first = max(after, below - 1)
+        if committed <= first:  # nothing in the file to read: a new room's welcomes ask no SQL
+            return queued
         rows = self._reads.execute(
             "SELECT id, event FROM log WHERE room = ? AND id > ? AND id <= ? ORDER BY id DESC"
             " LIMIT ?",
-            (room, max(after, below - 1), committed, limit - len(queued)),
+            (room, first, committed, limit - len(queued)),
         ).fetchall()
         found = [json.loads(event) for entry_id, event in reversed(rows)
                  if entry_id not in ids]  # erased, and the writer has yet to delete it

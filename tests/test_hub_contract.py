@@ -231,8 +231,9 @@ class Driver:
         if isinstance(self.hub, RedisHub):
             while self.hub.background.tasks:
                 await asyncio.wait(set(self.hub.background.tasks))
-        else:  # the local hub sends a tick's joins and leaves as it ends (chat/presence.py)
-            await asyncio.sleep(0)  # sleep-ok: one loop turn: the presence flush queued before us
+        else:  # the local hub sends joins and leaves together a moment later (chat/presence.py)
+            for room in list(self.hub.presence.waiting):
+                self.hub.presence.flush(room)
 
     async def record(self, command: str, result: object) -> None:
         """Wait for what the command caused, then write it down with what it returned."""

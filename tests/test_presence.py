@@ -1,4 +1,4 @@
-"""Joins and leaves gathered per loop tick (chat/presence.py): each reaches everyone once."""
+"""Joins and leaves gathered for a moment (chat/presence.py): each reaches everyone once."""
 
 import asyncio
 import json
@@ -7,7 +7,7 @@ import pytest
 from conftest import send
 
 from chat import protocol
-from chat.presence import Presence
+from chat.presence import MAX_WAIT, WAIT_PER_PERSON, Presence
 from chat.protocol import Event
 
 
@@ -25,8 +25,8 @@ class Audience:
 
 
 @pytest.mark.gen_test
-async def test_a_ticks_joins_and_leaves_go_out_together_in_order_when_it_ends():
-    """Announced events wait for the end of the tick, then go out as one batch per room."""
+async def test_a_moments_joins_and_leaves_go_out_together_in_order():
+    """Announced events wait a moment, then go out as one batch per room."""
     audience = Audience()
     presence = Presence(audience)
     ada, bob = protocol.presence("join", "ada", 1), protocol.presence("join", "bob", 2)
@@ -34,14 +34,14 @@ async def test_a_ticks_joins_and_leaves_go_out_together_in_order_when_it_ends():
     presence.announce("general", ada)
     presence.announce("maths", bob)
     presence.announce("general", gone)
-    assert audience.batches == []  # nothing before the tick ends
+    assert audience.batches == []  # nothing at once
     await audience.sent
     assert sorted(audience.batches) == [("general", [ada, gone]), ("maths", [bob])]
 
 
 @pytest.mark.gen_test
 async def test_a_flush_sends_what_waits_at_once_and_only_once():
-    """flush() sends the room's waiting events now; the end of the tick then sends nothing again."""
+    """flush() sends the room's waiting events now; its moment's end then sends nothing again."""
     audience = Audience()
     presence = Presence(audience)
     ada = protocol.presence("join", "ada", 1)
@@ -49,11 +49,34 @@ async def test_a_flush_sends_what_waits_at_once_and_only_once():
     presence.flush("general")
     assert audience.batches == [("general", [ada])]
     later = protocol.presence("join", "bob", 2)
-    presence.announce("general", later)  # a new batch, with its own end of tick
+    presence.announce("general", later)  # a new batch, with its own moment
     while len(audience.batches) < 2:
         audience.sent = asyncio.get_running_loop().create_future()
         await audience.sent
     assert audience.batches == [("general", [ada]), ("general", [later])]
+
+
+@pytest.mark.gen_test
+async def test_presence_waits_longer_in_a_bigger_room_and_at_most_max_wait():
+    """A join in a room of 2000 waits 0.2 s for others (a flush writes to all); of 30, 3 ms."""
+    audience = Audience()
+    presence = Presence(audience)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    presence.announce("hall", protocol.presence("join", "ada", 2000))
+    await audience.sent
+    assert loop.time() - started >= 2000 * WAIT_PER_PERSON
+    audience.sent = loop.create_future()
+    started = loop.time()
+    presence.announce("huge", protocol.presence("join", "bob", 10**6))
+    presence.announce("class", protocol.presence("join", "cyd", 30))
+    await audience.sent
+    assert audience.batches[-1][0] == "class"  # the small room's, long before the huge one's
+    assert loop.time() - started < MAX_WAIT
+    audience.sent = loop.create_future()
+    await audience.sent  # the huge room's, after MAX_WAIT, not 100 s
+    assert audience.batches[-1][0] == "huge"
+    assert loop.time() - started >= MAX_WAIT
 
 
 async def roster_when(ws, welcome: Event, text: str) -> list[str]:
