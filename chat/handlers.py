@@ -27,7 +27,7 @@ from chat.pages import too_many
 from chat.pinger import Pinger
 from chat.protocol import Event, ProtocolError
 from chat.ratelimit import AddressBuckets
-from chat.upgraded import own_frame_loop, slim_request
+from chat.upgraded import own_frame_loop, slim_down
 from chat.uploads.files import Files
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         log.info("%s %s #%s from %s; %d connected there to this process", self.nick,
                  "came back to" if entry.takeover else "joined", self.room,
                  self.address, len(self.waiters[self.room]))
-        self.request = slim_request(self.request)  # its headers and query are read: let them go
+        slim_down(self)  # the handshake's headers and query are read: let them go
 
     @classmethod
     def close_replaced(cls, room: str, nick_key: str) -> None:

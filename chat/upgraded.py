@@ -1,8 +1,8 @@
 """What a chat socket keeps once its WebSocket handshake is over, and how it reads frames.
 
 FrameLoopOnItsOwn is Tornado's WebSocket protocol with a frame loop of its
-own, run apart from the handshake; slim_request stands in for the upgrade
-request once the socket is open. What each saves is in bench/README.md (issue 14).
+own, run apart from the handshake; slim_down lets go of the upgrade's request
+and response headers once the socket is open. What each saves is in bench/README.md (issue 14).
 
 A Tornado server socket reads its frames inside the handshake's coroutines:
 `_execute` awaits `get()`, which awaits `accept_connection`, which awaits the
@@ -85,15 +85,20 @@ def own_frame_loop(
     return FrameLoopOnItsOwn(handler, False, standard.params)
 
 
-def slim_request(request: HTTPServerRequest) -> HTTPServerRequest:
-    """Return a stand-in for an upgrade request: its method, path and address, nothing more.
+def slim_down(handler: WebSocketHandler) -> None:
+    """Let an open socket's handler go of its handshake: the request and the 101's headers.
 
     The handler's request is the one thing that keeps the handshake's headers,
     query arguments, HTTP1Connection and connection context alive; once the
-    socket is open only Tornado's error log reads it (method, path, address).
-    The path leaves out the query, which holds the page's session, a secret.
+    socket is open only Tornado's error log reads it (method, path, address),
+    so a stand-in with those takes its place. The path leaves out the query,
+    which holds the page's session, a secret. The response headers of the 101,
+    sent already, are half a kilobyte per connection: Tornado keeps them in
+    `_headers`, which nothing reads once the response is finished.
     """
+    request = handler.request
     start_line = RequestStartLine(request.method or "GET", request.path, request.version)
     slim = HTTPServerRequest(start_line=start_line, headers=HTTPHeaders(Host=request.host))
     slim.remote_ip = request.remote_ip
-    return slim
+    handler.request = slim
+    handler._headers = HTTPHeaders()

@@ -11,13 +11,14 @@ from chat.handlers import ChatSocket
 
 @pytest.mark.gen_test
 async def test_open_socket_keeps_only_a_slim_request(connect):
-    """Once open, a socket's request names method, path and address, not the query or headers."""
+    """Once open, a socket's request names method, path and address; the 101's headers are gone."""
     ada, _ = await connect(nick="ada", session="a-secret-session-of-the-page")
     [socket] = ChatSocket.everyone()
     request = socket.request
     assert (request.method, request.uri, request.remote_ip) == ("GET", "/ws", "127.0.0.1")
     assert list(request.headers) == ["Host"] and request.connection is None
     assert request.query_arguments == {}
+    assert list(socket._headers) == []  # the 101's, sent long ago
     await send(ada, {"type": "message", "text": "still reading frames"})
     assert (await next_event(ada, "message"))["text"] == "still reading frames"
 
