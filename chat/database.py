@@ -58,7 +58,8 @@ DROP TABLE messages;
 
 # room, id, kind, sender, ts, ref, author (a digest of its page's session), event
 Row = tuple[str, int, str, str, int, str | None, str | None, Event]
-Write = tuple[str, Row | None, Effects, "Future[int]"]  # room, its entry (if any), its effects
+# room, its entry (if any), its effects, and the future of its id (if anyone waits for it)
+Write = tuple[str, Row | None, Effects, "Future[int] | None"]
 Committed = Callable[[list[Write], "StoreError | None"], None]
 
 

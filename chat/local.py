@@ -78,7 +78,7 @@ class LocalHub:
             self.broadcast(room.name, event)
             if any(name.startswith("op:") for name in effects.room):
                 self.announce_hosts(room.name)
-        if ref is None:  # already broadcast, no ack: spare the writer thread a wake-up call
+        if ref is None or stored_in_thread is None:  # no ref: broadcast already, no ack to wait
             return None
         stored = asyncio.wrap_future(stored_in_thread)
         stored.add_done_callback(partial(self._forget_if_lost, room, sender, ref))

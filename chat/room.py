@@ -167,7 +167,7 @@ class Room:
     def append(
         self, entry: Event, sender: str, ref: str | None = None, effects: Effects = NONE,
         author: str | None = None,
-    ) -> tuple[Event | None, "Future[int]", bool]:
+    ) -> tuple[Event | None, "Future[int] | None", bool]:
         """Log an entry from `sender`, stamped now: it (None if re-sent), its id's future, new?"""
         return self.store.append(entry, sender, self.now(), ref, effects, author)
 

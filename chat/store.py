@@ -97,7 +97,7 @@ class SQLiteStore:
     def append(
         self, entry: Event, sender: str, ts: int, ref: str | None = None, effects: Effects = NONE,
         author: str | None = None,
-    ) -> tuple[Event | None, "Future[int]", bool]:
+    ) -> tuple[Event | None, "Future[int] | None", bool]:
         """Stamp an entry with its room's next id and `ts`, and queue it with its effects.
 
         `sender` (a nickname) scopes the ref; `author`, the digest of the
@@ -105,9 +105,10 @@ class SQLiteStore:
         only that page may later delete or edit it.
 
         Returns the entry as everyone receives it, a future of its id once
-        stored, and True. A `ref` the sender used within REF_MS returns None,
-        a future of the first copy's id, and False: the client re-sent it
-        after a reconnect.
+        stored (with a ref: nobody waits for the others, so they get None
+        and the writer logs a failure), and True. A `ref` the sender used
+        within REF_MS returns None, a future of the first copy's id, and
+        False: the client re-sent it after a reconnect.
         """
         room = entry["room"]
         if ref is not None:
@@ -116,8 +117,9 @@ class SQLiteStore:
                 return None, earlier, False
         event = protocol.stamped(entry, self.last_id(room) + 1, ts)
         self._last_ids[room] = event["id"]
-        stored: Future[int] = Future()
+        stored: Future[int] | None = None
         if ref is not None:
+            stored = Future()
             self.refs.remember((room, sender, ref), ts, stored)
         if effects:
             self._change(room, effects, event["id"])
@@ -214,6 +216,8 @@ class SQLiteStore:
             entry_id = 0 if row is None else row[1]
             if failure is None and row is not None and row[5] is not None:
                 self.refs.stored((row[0], row[3], row[5]), entry_id)
+            if stored is None:  # an entry with no ref: nobody waits for it
+                continue
             if failure is None:
                 stored.set_result(entry_id)
             else:

@@ -37,12 +37,24 @@ def test_memory_store_keeps_nothing():
 def test_messages_are_readable_before_the_writer_commits_them(tmp_path):
     """recent() and since() include appended messages at once, each exactly once."""
     store = SQLiteStore(tmp_path / "chat.db")
-    futures = [post(store, "general", "ada", f"m{n}", n)[1] for n in range(200)]
+    futures = [post(store, "general", "ada", f"m{n}", n, ref=f"r{n}")[1] for n in range(200)]
     assert [m["id"] for m in store.recent("general", 300)] == list(range(1, 201))
     assert [m["id"] for m in store.since("general", 150, 300)[0]] == list(range(151, 201))
     assert [future.result(timeout=10) for future in futures] == list(range(1, 201))
     assert [m["id"] for m in store.recent("general", 300)] == list(range(1, 201))
     store.close()
+
+
+def test_only_an_entry_with_a_ref_has_a_future_of_its_id(tmp_path):
+    """Nobody waits for an entry sent with no ref: it gets no future, and is stored all the same."""
+    path = tmp_path / "chat.db"
+    store = SQLiteStore(path)
+    plain, no_future, _ = post(store, "general", "ada", "no ref", 1)
+    _, future, _ = post(store, "general", "ada", "with a ref", 2, ref="r-1")
+    assert no_future is None
+    assert future.result(timeout=10) == 2  # committed in order: the first is in the file too
+    store.close()
+    assert SQLiteStore(path).recent("general", 10)[0] == plain
 
 
 def test_close_stores_everything_appended(tmp_path):
