@@ -8,7 +8,7 @@ queued for it. When Tornado's buffer is empty the bytes go straight to the
 kernel, which usually takes them all, so no future or callback is needed.
 
 A broadcast's write-out is paced (`Pacer`): at the end of the tick, unless
-the last one ended less than half its own length ago.
+the last carried several broadcasts and ended less than half its length ago.
 
 A client that stops reading lets bytes pile up in its stream: past
 `max_unsent` its owner is told (`close_slow_reader`), and nothing more is
@@ -128,23 +128,26 @@ def write_soon(room: str, outgoing: list[Outgoing]) -> None:
 
 
 class Pacer:
-    """When broadcasts are written: at the end of the loop tick, or after a rest of half as
-    long as the last write-out took (at most MAX_REST).
+    """When broadcasts are written: at the end of the loop tick, or, once messages come faster
+    than they are written, after a rest of half as long as the last write-out took.
 
     Most of a write's cost is the kernel's send(), whatever it carries: to 1000
-    clients, some 10 ms a write-out. Messages that come faster than that, each
+    clients, some 12 ms a write-out. Messages that come faster than that, each
     written on its own, would leave no time to read the next ones, and the
-    latency would climb (the capacity climb in bench/README.md). After the rest,
-    the next write-out carries every message that came meanwhile, so a third of
-    the time at least is left for reading; a room whose messages come further
-    apart than a write-out and its rest is written at once.
+    latency would climb (the capacity climb in bench/README.md). So a write-out
+    that carries more than one broadcast (they came while the last was being
+    written) is followed by a rest (at most MAX_REST): the next one carries
+    every message that came meanwhile, and a third of the time at least is
+    left for reading. A write-out of one broadcast is not: a room whose
+    messages come one at a time is written at once, every time.
     """
 
-    __slots__ = ("clock", "waiting", "resting_until")
+    __slots__ = ("clock", "waiting", "broadcasts", "resting_until")
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock  # the event loop's clock too
         self.waiting: dict[str, list[Outgoing]] = {}  # room -> its sockets at its latest broadcast
+        self.broadcasts = 0  # since the last write-out
         self.resting_until = 0.0  # no write-out starts before this (by the clock)
 
     def write_soon(self, room: str, outgoing: list[Outgoing]) -> None:
@@ -158,12 +161,14 @@ class Pacer:
                 loop.call_soon(self.write_out)
         # The latest list has everyone: a socket the room forgot since is closing.
         self.waiting[room] = outgoing
+        self.broadcasts += 1
 
     def write_out(self) -> None:
-        """Write every waiting room's sockets, then rest half as long as that took."""
+        """Write every waiting room's sockets; if more than one broadcast waited, rest after."""
         started = self.clock()
         waiting, self.waiting = self.waiting, {}
+        behind, self.broadcasts = self.broadcasts > 1, 0
         for outgoing in waiting.values():
             write_all(outgoing)
         took = self.clock() - started
-        self.resting_until = started + took + min(took * REST_SHARE, MAX_REST)
+        self.resting_until = started + took + (min(took * REST_SHARE, MAX_REST) if behind else 0)

@@ -143,15 +143,19 @@ async def test_a_resting_pacer_holds_broadcasts_and_writes_them_in_one_go(pair, 
     assert loop.time() >= pacer.resting_until
 
 
-@pytest.mark.parametrize("took, rest", [(0.010, 0.005), (0.100, MAX_REST)])
-def test_a_write_out_rests_half_its_length_and_never_past_the_cap(pair, took, rest):
-    """After a write-out the pacer rests half as long as it took, at most MAX_REST."""
+@pytest.mark.parametrize("broadcasts, took, rest", [
+    (2, 0.010, 0.005), (2, 0.100, MAX_REST), (1, 0.010, 0.0)])
+def test_a_busy_write_out_rests_half_its_length_at_most_the_cap(pair, broadcasts, took, rest):
+    """After a write-out of several broadcasts the pacer rests half as long as it took, at most
+    MAX_REST; after a write-out of one it does not rest."""
     stream, _ = pair
     readings = iter([100.0, 100.0 + took])  # the clock when the write-out starts, and ends
     pacer = Pacer(clock=lambda: next(readings))
     outgoing = Outgoing(Owner(stream), max_unsent=1 << 20, pacer=pacer)
     outgoing.queue(b"x")
     pacer.waiting["general"] = [outgoing]
+    pacer.broadcasts = broadcasts
     pacer.write_out()
     assert pacer.resting_until == pytest.approx(100.0 + took + rest)
     assert not outgoing.frames  # written
+    assert pacer.broadcasts == 0
