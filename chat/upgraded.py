@@ -49,6 +49,7 @@ class FrameLoopOnItsOwn(WebSocketProtocol13):
         """
         frames = FrameReader(self.params.max_message_size)
         work = 0  # bytes and frames handled since this loop last let the others run
+        dropped = False
         try:
             while not self.client_terminated:
                 assert self.stream is not None
@@ -72,8 +73,12 @@ class FrameLoopOnItsOwn(WebSocketProtocol13):
             self._abort()
         except StreamClosedError:
             self._abort()
+        except GeneratorExit:  # dropped unfinished, its event loop closed: nobody to tell
+            dropped = True
+            raise
         finally:
-            self.handler.on_ws_connection_close(self.close_code, self.close_reason)
+            if not dropped:
+                self.handler.on_ws_connection_close(self.close_code, self.close_reason)
 
 
 def own_frame_loop(

@@ -1,11 +1,19 @@
 """What a chat socket keeps after its handshake (chat/upgraded.py), through real sockets."""
 
 import asyncio
+import gc
 import logging
+import sys
 
 import pytest
+import tornado.httpserver
+import tornado.ioloop
+import tornado.netutil
 from conftest import next_event, send
+from tornado.websocket import websocket_connect
 
+from chat.app import make_app
+from chat.config import Settings
 from chat.handlers import ChatSocket
 
 
@@ -39,3 +47,31 @@ async def test_frame_loop_runs_after_the_handshake_ends(connect, caplog):
     assert left["nick"] == "bob"
     assert [waiter.nick for waiter in ChatSocket.everyone()] == ["ada"]
     assert "Uncaught exception" not in caplog.text
+
+
+def test_a_frame_loop_dropped_with_its_closed_event_loop_goes_quietly(tmp_path):
+    """A socket still open when its event loop closes (a test's end, say) is collected quietly,
+    not with an 'Event loop is closed' raised into whatever runs the garbage collector."""
+    io_loop = tornado.ioloop.IOLoop(make_current=False)
+
+    app = make_app(Settings(db=tmp_path / "chat.db"))
+
+    async def connect_one() -> None:
+        [listening] = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        server = tornado.httpserver.HTTPServer(app)
+        server.add_sockets([listening])
+        port = listening.getsockname()[1]
+        client = await websocket_connect(f"ws://127.0.0.1:{port}/ws?nick=ada")
+        await next_event(client, "welcome")
+
+    io_loop.run_sync(connect_one)  # the server's frame loop now waits for a read
+    io_loop.close(all_fds=True)  # as pytest-tornado closes a test's loop
+    app.settings["hub"].store.close()
+    ChatSocket.waiters.clear()
+    unraisable = []
+    default_hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = default_hook
+    assert [str(report.exc_value) for report in unraisable] == []
