@@ -211,3 +211,19 @@ def test_a_short_host_key_is_refused():
     result = subprocess.run([sys.executable, "run.py", "--host-key", "short"], cwd=ROOT,
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "at least 128 bits" in result.stderr
+
+
+def test_the_server_runs_the_garbage_collector_less_often_than_python_does():
+    """run.py raises the collector's thresholds: the young pass far above Python's 700."""
+    import gc
+
+    from run import COLLECT_AFTER, tune_collector
+
+    default = gc.get_threshold()
+    try:
+        tune_collector()
+        assert gc.get_threshold() == COLLECT_AFTER
+    finally:
+        gc.set_threshold(*default)
+    assert COLLECT_AFTER[0] >= 10 * 700
+    assert all(tuned >= python for tuned, python in zip(COLLECT_AFTER, (700, 10, 10), strict=True))
