@@ -28,7 +28,7 @@ class LocalHub:
         self.announcer = announcer  # the busy rooms, coalesced to one event a second
         self.host_key = host_key  # run.py settles it (chat/hostkey.py); None: nobody hosts
         self.shown_hosts: dict[str, list[str]] = {}  # room -> the hosts its pages were told
-        self.presence = Presence(audience)  # joins and leaves, sent together once per loop tick
+        self.presence = Presence(audience)  # joins and leaves of a moment, sent together
 
     async def start(self) -> None:
         """Nothing to connect to: the store opened when it was made."""
